@@ -1,0 +1,195 @@
+/**
+ * The algorithm registry: one table answers every question about an algorithm
+ * (family, which usages it may carry, defaults). Built on a null-prototype object so
+ * user input such as `"__proto__"` can never resolve to an inherited property.
+ */
+
+/** Every key algorithm of the API contract. */
+export const ALGORITHM_NAMES = [
+  "AES-256-GCM",
+  "HMAC-SHA256",
+  "RSA-2048",
+  "RSA-3072",
+  "RSA-4096",
+  "EC-P256",
+  "EC-P384",
+  "Ed25519",
+  "ML-KEM-512",
+  "ML-KEM-768",
+  "ML-KEM-1024",
+  "ML-DSA-44",
+  "ML-DSA-65",
+  "ML-DSA-87",
+] as const;
+
+/** A key algorithm name as it appears in the API. */
+export type Algorithm = typeof ALGORITHM_NAMES[number];
+
+/** Every key usage of the API contract. */
+export const USAGE_NAMES = [
+  "encrypt",
+  "decrypt",
+  "sign",
+  "verify",
+  "wrap",
+  "unwrap",
+  "mac",
+  "encapsulate",
+  "decapsulate",
+] as const;
+
+/** A permitted operation class on a key. */
+export type Usage = typeof USAGE_NAMES[number];
+
+/** Algorithm families; RBAC's `key:use:<family>` actions are named after them. */
+export type Family = "aes" | "hmac" | "rsa" | "ec" | "ed25519" | "ml-kem" | "ml-dsa";
+
+/** Hash functions that sign/verify accept. */
+export type HashName = "SHA-256" | "SHA-384" | "SHA-512";
+
+/** What the registry knows about one algorithm. */
+export interface AlgorithmInfo {
+  readonly name: Algorithm;
+  readonly family: Family;
+  /** True when the key has a public half that may be published. */
+  readonly asymmetric: boolean;
+  /** Usages a key of this algorithm may be created with. */
+  readonly usages: readonly Usage[];
+  /** Usages given when the request names none. */
+  readonly defaultUsages: readonly Usage[];
+  /** Default hash for sign/verify (undefined where the scheme fixes its own). */
+  readonly defaultHash?: HashName;
+  /** Key size in bits (RSA modulus, EC field, symmetric key). */
+  readonly bits?: number;
+}
+
+function entry(info: AlgorithmInfo): AlgorithmInfo {
+  return Object.freeze(info);
+}
+
+const RSA_USAGES: readonly Usage[] = ["sign", "verify", "encrypt", "decrypt", "wrap", "unwrap"];
+
+const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null), {
+  "AES-256-GCM": entry({
+    name: "AES-256-GCM",
+    family: "aes",
+    asymmetric: false,
+    usages: ["encrypt", "decrypt", "wrap", "unwrap"],
+    defaultUsages: ["encrypt", "decrypt"],
+    bits: 256,
+  }),
+  "HMAC-SHA256": entry({
+    name: "HMAC-SHA256",
+    family: "hmac",
+    asymmetric: false,
+    usages: ["mac"],
+    defaultUsages: ["mac"],
+    bits: 256,
+  }),
+  "RSA-2048": entry({
+    name: "RSA-2048",
+    family: "rsa",
+    asymmetric: true,
+    usages: RSA_USAGES,
+    defaultUsages: ["sign", "verify"],
+    defaultHash: "SHA-256",
+    bits: 2048,
+  }),
+  "RSA-3072": entry({
+    name: "RSA-3072",
+    family: "rsa",
+    asymmetric: true,
+    usages: RSA_USAGES,
+    defaultUsages: ["sign", "verify"],
+    defaultHash: "SHA-256",
+    bits: 3072,
+  }),
+  "RSA-4096": entry({
+    name: "RSA-4096",
+    family: "rsa",
+    asymmetric: true,
+    usages: RSA_USAGES,
+    defaultUsages: ["sign", "verify"],
+    defaultHash: "SHA-256",
+    bits: 4096,
+  }),
+  "EC-P256": entry({
+    name: "EC-P256",
+    family: "ec",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+    defaultHash: "SHA-256",
+    bits: 256,
+  }),
+  "EC-P384": entry({
+    name: "EC-P384",
+    family: "ec",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+    defaultHash: "SHA-384",
+    bits: 384,
+  }),
+  "Ed25519": entry({
+    name: "Ed25519",
+    family: "ed25519",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+    bits: 256,
+  }),
+  "ML-KEM-512": entry({
+    name: "ML-KEM-512",
+    family: "ml-kem",
+    asymmetric: true,
+    usages: ["encapsulate", "decapsulate"],
+    defaultUsages: ["encapsulate", "decapsulate"],
+  }),
+  "ML-KEM-768": entry({
+    name: "ML-KEM-768",
+    family: "ml-kem",
+    asymmetric: true,
+    usages: ["encapsulate", "decapsulate"],
+    defaultUsages: ["encapsulate", "decapsulate"],
+  }),
+  "ML-KEM-1024": entry({
+    name: "ML-KEM-1024",
+    family: "ml-kem",
+    asymmetric: true,
+    usages: ["encapsulate", "decapsulate"],
+    defaultUsages: ["encapsulate", "decapsulate"],
+  }),
+  "ML-DSA-44": entry({
+    name: "ML-DSA-44",
+    family: "ml-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+  }),
+  "ML-DSA-65": entry({
+    name: "ML-DSA-65",
+    family: "ml-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+  }),
+  "ML-DSA-87": entry({
+    name: "ML-DSA-87",
+    family: "ml-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+  }),
+});
+Object.freeze(TABLE);
+
+/** Looks up an algorithm by its API name; undefined for unknown names. */
+export function algorithmInfo(name: string): AlgorithmInfo | undefined {
+  return Object.hasOwn(TABLE, name) ? TABLE[name as Algorithm] : undefined;
+}
+
+/** True when `name` is an algorithm of the contract. */
+export function isAlgorithm(name: string): name is Algorithm {
+  return Object.hasOwn(TABLE, name);
+}

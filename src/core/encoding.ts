@@ -1,0 +1,85 @@
+/**
+ * Byte encodings used at the boundaries: standard base64 (the API's binary format),
+ * base64url (JWK/JWS), hex and UTF-8. Decoders are strict: non-canonical input is
+ * rejected rather than silently normalised, so two encodings never name one value.
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const STD_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const URL_RE = /^[A-Za-z0-9_-]*$/;
+
+/** Encodes bytes as standard padded base64 (RFC 4648 §4). */
+export function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin);
+}
+
+/** Decodes canonical standard base64; returns undefined for anything else. */
+export function fromBase64(text: string): Uint8Array | undefined {
+  if (!STD_RE.test(text)) return undefined;
+  const bytes = binToBytes(atob(text));
+  // Canonical: re-encoding must give back the same text (unused bits zero).
+  return toBase64(bytes) === text ? bytes : undefined;
+}
+
+/** Encodes bytes as unpadded base64url (RFC 4648 §5). */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Decodes canonical unpadded base64url; returns undefined for anything else. */
+export function fromBase64Url(text: string): Uint8Array | undefined {
+  if (!URL_RE.test(text) || text.length % 4 === 1) return undefined;
+  const std = text.replace(/-/g, "+").replace(/_/g, "/");
+  const padded = std + "=".repeat((4 - (std.length % 4)) % 4);
+  const bytes = fromBase64(padded);
+  return bytes !== undefined && toBase64Url(bytes) === text ? bytes : undefined;
+}
+
+/** Encodes bytes as lowercase hex. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** Decodes even-length hex (either case); returns undefined for anything else. */
+export function fromHex(text: string): Uint8Array | undefined {
+  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = parseInt(text.slice(i * 2, i * 2 + 2), 16);
+  }
+  return out;
+}
+
+/** UTF-8 encodes a string. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Strictly decodes UTF-8; throws TypeError on invalid sequences. */
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/** Concatenates byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function binToBytes(bin: string): Uint8Array {
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

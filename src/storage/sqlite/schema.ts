@@ -1,0 +1,78 @@
+/**
+ * The libSQL schema for every SQLite-backed store, as drizzle table constants.
+ * `drizzle-kit generate` turns this file into the SQL under `migrations/`, which
+ * `openDatabase` applies at start-up. SQL names are snake_case, fields camelCase.
+ */
+
+import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Key metadata; one row per key, replaced under optimistic concurrency (`revision`). */
+export const keys = sqliteTable("keys", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  algorithm: text("algorithm").notNull(),
+  usage: text("usage").notNull(),
+  tags: text("tags").notNull(),
+  state: text("state").notNull(),
+  currentVersion: integer("current_version").notNull(),
+  dualControl: integer("dual_control", { mode: "boolean" }).notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  revision: integer("revision").notNull(),
+  mac: text("mac").notNull(),
+}, (t) => [
+  index("keys_created_idx").on(t.createdAt, t.id),
+  index("keys_algorithm_idx").on(t.algorithm, t.createdAt),
+  index("keys_state_idx").on(t.state, t.createdAt),
+]);
+
+/** Tag index: one row per (key, tag) so `tag=k:v` filters use an index, not a scan. */
+export const keyTags = sqliteTable("key_tags", {
+  keyId: text("key_id").notNull().references(() => keys.id),
+  tagKey: text("tag_key").notNull(),
+  tagValue: text("tag_value").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.keyId, t.tagKey] }),
+  index("key_tags_lookup_idx").on(t.tagKey, t.tagValue),
+]);
+
+/** Immutable sealed key versions. */
+export const keyVersions = sqliteTable("key_versions", {
+  keyId: text("key_id").notNull().references(() => keys.id),
+  version: integer("version").notNull(),
+  algorithm: text("algorithm").notNull(),
+  usage: text("usage").notNull(),
+  createdAt: text("created_at").notNull(),
+  sourceVersion: integer("source_version"),
+  nonce: blob("nonce", { mode: "buffer" }).notNull(),
+  ciphertext: blob("ciphertext", { mode: "buffer" }).notNull(),
+  mac: blob("mac", { mode: "buffer" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.keyId, t.version] })]);
+
+/** The hash-chained audit log; `seq` is the chain position. */
+export const auditEntries = sqliteTable("audit_entries", {
+  seq: integer("seq").primaryKey(),
+  ts: text("ts").notNull(),
+  actor: text("actor").notNull(),
+  action: text("action").notNull(),
+  keyId: text("key_id"),
+  result: text("result").notNull(),
+  payloadHash: text("payload_hash").notNull(),
+  prevHash: text("prev_hash").notNull(),
+  mac: text("mac").notNull(),
+});
+
+/** Dual-control approval requests. */
+export const approvals = sqliteTable("approvals", {
+  id: text("id").primaryKey(),
+  action: text("action").notNull(),
+  keyId: text("key_id"),
+  requestedBy: text("requested_by").notNull(),
+  approvals: text("approvals").notNull(),
+  quorum: integer("quorum").notNull(),
+  state: text("state").notNull(),
+  createdAt: text("created_at").notNull(),
+  expiresAt: text("expires_at").notNull(),
+  params: text("params").notNull(),
+  revision: integer("revision").notNull(),
+}, (t) => [index("approvals_state_idx").on(t.state, t.createdAt)]);
