@@ -19,7 +19,7 @@ export function toBase64(bytes: Uint8Array): string {
 }
 
 /** Decodes canonical standard base64; returns undefined for anything else. */
-export function fromBase64(text: string): Uint8Array | undefined {
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!STD_RE.test(text)) return undefined;
   const bytes = binToBytes(atob(text));
   // Canonical: re-encoding must give back the same text (unused bits zero).
@@ -32,7 +32,7 @@ export function toBase64Url(bytes: Uint8Array): string {
 }
 
 /** Decodes canonical unpadded base64url; returns undefined for anything else. */
-export function fromBase64Url(text: string): Uint8Array | undefined {
+export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!URL_RE.test(text) || text.length % 4 === 1) return undefined;
   const std = text.replace(/-/g, "+").replace(/_/g, "/");
   const padded = std + "=".repeat((4 - (std.length % 4)) % 4);
@@ -48,7 +48,7 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /** Decodes even-length hex (either case); returns undefined for anything else. */
-export function fromHex(text: string): Uint8Array | undefined {
+export function fromHex(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
   const out = new Uint8Array(text.length / 2);
   for (let i = 0; i < out.length; i++) {
@@ -58,8 +58,8 @@ export function fromHex(text: string): Uint8Array | undefined {
 }
 
 /** UTF-8 encodes a string. */
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
+export function utf8(text: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
 /** Strictly decodes UTF-8; throws TypeError on invalid sequences. */
@@ -68,7 +68,7 @@ export function fromUtf8(bytes: Uint8Array): string {
 }
 
 /** Concatenates byte arrays. */
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -78,7 +78,7 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function binToBytes(bin: string): Uint8Array {
+function binToBytes(bin: string): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;

@@ -1,0 +1,39 @@
+/**
+ * `/api/v1/approvals`: list, read, approve, deny dual-control requests.
+ */
+
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../src/http/context.ts";
+import { keyIdParam, validate } from "../src/http/validation.ts";
+import type { ApprovalService } from "../src/approvals/approval_service.ts";
+import { approvalJson } from "./views.ts";
+
+const listQuery = z.strictObject({
+  state: z.enum(["pending", "approved", "denied", "executed", "expired"]).optional(),
+});
+
+/** Routes for dual-control approvals. */
+export function approvalsRoutes(approvals: ApprovalService): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const id = validate("param", keyIdParam);
+
+  app.get("/", validate("query", listQuery), async (c) => {
+    const items = await approvals.list(c.get("actor"), c.req.valid("query").state);
+    return c.json({ items: items.map(approvalJson) });
+  });
+
+  app.get("/:id", id, async (c) => {
+    return c.json(approvalJson(await approvals.get(c.get("actor"), c.req.valid("param").id)));
+  });
+
+  app.post("/:id/approve", id, async (c) => {
+    return c.json(approvalJson(await approvals.approve(c.get("actor"), c.req.valid("param").id)));
+  });
+
+  app.post("/:id/deny", id, async (c) => {
+    return c.json(approvalJson(await approvals.deny(c.get("actor"), c.req.valid("param").id)));
+  });
+
+  return app;
+}

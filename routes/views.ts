@@ -1,0 +1,49 @@
+/**
+ * JSON shapes of the API (snake_case, contract field names) built from domain records.
+ * The single place that decides what a key or approval looks like on the wire; it
+ * never includes key material, sealed blobs or integrity tags.
+ */
+
+import type { ApprovalRecord, KeyRecord } from "../src/storage/ports.ts";
+import type { VersionInfo } from "../src/keys/key_service.ts";
+
+/** The contract's key object. */
+export function keyJson(r: KeyRecord) {
+  return {
+    id: r.id,
+    name: r.name,
+    algorithm: r.algorithm,
+    usage: r.usage,
+    tags: r.tags,
+    state: r.state,
+    current_version: r.currentVersion,
+    dual_control: r.dualControl,
+    created_at: r.createdAt,
+    updated_at: r.updatedAt,
+  };
+}
+
+/** The contract's approval object. */
+export function approvalJson(a: ApprovalRecord) {
+  return {
+    id: a.id,
+    action: a.action,
+    key_id: a.keyId,
+    requested_by: a.requestedBy,
+    approvals: a.approvals.map((x) => ({ actor: x.actor, at: x.at })),
+    quorum: a.quorum,
+    state: a.state,
+    created_at: a.createdAt,
+    expires_at: a.expiresAt,
+  };
+}
+
+/** One entry of a key's version list. */
+export function versionJson(v: VersionInfo) {
+  return {
+    version: v.version,
+    state: v.state,
+    created_at: v.createdAt,
+    ...(v.sourceVersion === undefined ? {} : { source_version: v.sourceVersion }),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Read access to the audit log for the API: paging through entries and verifying the
+ * chain online. Both need `audit:read` and are themselves audited.
+ */
+
+import type { AuditEntry, AuditStore } from "../storage/ports.ts";
+import type { Actor, Guard } from "../keys/guard.ts";
+import type { AnchorStore } from "./anchor.ts";
+import type { AuditMacKey } from "./chain.ts";
+import { verifyChain, type VerifyResult } from "./verify.ts";
+
+/** Lists and verifies the audit log. */
+export class AuditService {
+  #store: AuditStore;
+  #guard: Guard;
+  #macKey: AuditMacKey;
+  #anchor: AnchorStore | undefined;
+
+  constructor(store: AuditStore, guard: Guard, macKey: AuditMacKey, anchor?: AnchorStore) {
+    this.#store = store;
+    this.#guard = guard;
+    this.#macKey = macKey;
+    this.#anchor = anchor;
+  }
+
+  /** Entries after `afterSeq`, ascending, at most `limit`. */
+  list(actor: Actor, afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    return this.#guard.run(actor, "audit.read", null, { after_seq: afterSeq, limit }, async (op) => {
+      op.authorize("audit:read");
+      return await this.#store.list(afterSeq, limit);
+    });
+  }
+
+  /** Verifies the whole chain against the anchor. */
+  verify(actor: Actor): Promise<VerifyResult> {
+    return this.#guard.run(actor, "audit.verify", null, {}, async (op) => {
+      op.authorize("audit:read");
+      const anchor = await this.#anchor?.read();
+      return await verifyChain(this.#store.scan(), this.#macKey, anchor);
+    });
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Least-privilege Deno permissions for the server, derived from its Config: read and
+ * write only the data dir and the files the operator named, listen only on the
+ * configured address, read only `FERROHSM_*` variables, load only the libSQL native
+ * addon. The launcher passes these flags to `deno run main.ts serve`.
+ */
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config } from "../config/config.ts";
+
+/** The project root (where `main.ts`, `migrations/` and `node_modules/` live). */
+export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Variables the libSQL loader reads at import time. */
+const LIBSQL_ENV = ["LIBSQL_JS_DEV"];
+
+/** Host facts the libSQL loader queries (glibc detection via process.report). */
+const LIBSQL_SYS = ["cpus", "networkInterfaces", "hostname"];
+
+/** Finds the libSQL native addon for this platform under node_modules. */
+export function libsqlAddonPath(root = PROJECT_ROOT): string | undefined {
+  const arch = Deno.build.arch === "aarch64" ? "arm64" : "x64";
+  const pkg = `${Deno.build.os === "darwin" ? "darwin" : "linux"}-${arch}${
+    Deno.build.os === "linux" ? "-gnu" : ""
+  }`;
+  const base = join(root, "node_modules", ".deno");
+  try {
+    for (const entry of Deno.readDirSync(base)) {
+      if (entry.name.startsWith(`@libsql+${pkg}@`)) {
+        return join(base, entry.name, "node_modules", "@libsql", pkg, "index.node");
+      }
+    }
+  } catch {
+    // no node_modules yet: deno installs it on first run
+  }
+  return undefined;
+}
+
+/** True when any store of the config is backed by libSQL. */
+export function usesSqlite(config: Config): boolean {
+  return config.keyStore === "sqlite" || config.auditStore === "sqlite" ||
+    config.approvalStore === "sqlite";
+}
+
+/** The `deno run` permission flags for serving `config`. */
+export function servePermissions(config: Config, root = PROJECT_ROOT): string[] {
+  const read = new Set<string>([config.dataDir, join(root, "migrations"), join(root, "static")]);
+  const write = new Set<string>([config.dataDir]);
+  for (
+    const file of [
+      config.masterKeyFile,
+      config.hmacKeyFile,
+      config.jwtKeyset,
+      config.tlsCert,
+      config.tlsKey,
+      config.tlsClientCa,
+      config.rbacConfig,
+    ]
+  ) {
+    if (file !== undefined) read.add(file);
+  }
+  const flags: string[] = [];
+  const env = ["FERROHSM_*"];
+  if (usesSqlite(config)) {
+    // WAL mode creates -wal and -shm files beside the database.
+    read.add(dirname(config.sqlitePath));
+    write.add(dirname(config.sqlitePath));
+    env.push(...LIBSQL_ENV);
+    const addon = libsqlAddonPath(root);
+    flags.push(addon === undefined ? "--allow-ffi" : `--allow-ffi=${addon}`);
+    flags.push(`--allow-sys=${LIBSQL_SYS.join(",")}`);
+  }
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  flags.unshift(
+    "--no-prompt",
+    `--allow-read=${[...read].join(",")}`,
+    `--allow-write=${[...write].join(",")}`,
+    `--allow-net=${host}:${config.port}`,
+    `--allow-env=${env.join(",")}`,
+  );
+  return flags;
+}

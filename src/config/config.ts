@@ -1,0 +1,168 @@
+/**
+ * Server configuration: command-line flags and `FERROHSM_*` environment variables
+ * parsed once into one frozen, validated `Config`. Flags win over the environment.
+ * This module only parses and validates; it reads no files (see `secrets.ts`).
+ */
+
+import { parseArgs } from "node:util";
+import { isAbsolute, join, resolve } from "node:path";
+import { HsmError } from "../core/errors.ts";
+
+/** Where key records live. */
+export type KeyStoreKind = "memory" | "filesystem" | "sqlite";
+/** Where the audit log lives. */
+export type AuditStoreKind = "file" | "sqlite";
+/** Where approvals live. */
+export type ApprovalStoreKind = "memory" | "sqlite";
+
+/** The validated server configuration. All paths are absolute. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly dev: boolean;
+  readonly masterKeyFile?: string;
+  readonly hmacKeyFile?: string;
+  readonly jwtKeyset?: string;
+  readonly jwtIssuer?: string;
+  readonly jwtAudience?: string;
+  readonly keyStore: KeyStoreKind;
+  readonly sqlitePath: string;
+  readonly auditStore: AuditStoreKind;
+  readonly approvalStore: ApprovalStoreKind;
+  readonly tlsCert?: string;
+  readonly tlsKey?: string;
+  readonly tlsClientCa?: string;
+  readonly rateLimit: number;
+  /** RBAC matrix file; the built-in default matrix when absent. */
+  readonly rbacConfig?: string;
+  /** Sealed-key cache capacity (loaded keys held in memory). */
+  readonly keyCacheSize: number;
+}
+
+/** The flags of `ferrohsm serve`, with their types (each also `FERROHSM_<UPPER_SNAKE>`). */
+export const SERVE_FLAGS = {
+  "listen": { type: "string" },
+  "data-dir": { type: "string" },
+  "dev": { type: "boolean" },
+  "master-key-file": { type: "string" },
+  "hmac-key-file": { type: "string" },
+  "jwt-keyset": { type: "string" },
+  "jwt-issuer": { type: "string" },
+  "jwt-audience": { type: "string" },
+  "key-store": { type: "string" },
+  "sqlite-path": { type: "string" },
+  "audit-store": { type: "string" },
+  "approval-store": { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-client-ca": { type: "string" },
+  "rate-limit": { type: "string" },
+  "rbac-config": { type: "string" },
+  "key-cache-size": { type: "string" },
+} as const;
+
+type FlagName = keyof typeof SERVE_FLAGS;
+
+/** `data-dir` → `FERROHSM_DATA_DIR`. */
+export function envName(flag: string): string {
+  return `FERROHSM_${flag.toUpperCase().replace(/-/g, "_")}`;
+}
+
+function invalid(message: string): HsmError {
+  return new HsmError("invalid_request", message);
+}
+
+/**
+ * Parses `serve` arguments and the environment into a Config.
+ * @throws HsmError("invalid_request") with a message naming the bad flag
+ */
+export function parseServeConfig(
+  args: readonly string[],
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+  cwd: string = Deno.cwd(),
+): Config {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...args], options: SERVE_FLAGS, strict: true }).values;
+  } catch (err) {
+    throw invalid(err instanceof Error ? err.message : String(err));
+  }
+  const str = (flag: FlagName): string | undefined => {
+    const v = values[flag];
+    if (typeof v === "string") return v;
+    const e = env(envName(flag));
+    return e === undefined || e === "" ? undefined : e;
+  };
+  const bool = (flag: FlagName): boolean => {
+    if (values[flag] === true) return true;
+    const e = env(envName(flag));
+    return e === "1" || e === "true" || e === "yes";
+  };
+  const path = (p: string | undefined): string | undefined =>
+    p === undefined ? undefined : isAbsolute(p) ? p : resolve(cwd, p);
+  const oneOf = <T extends string>(flag: FlagName, allowed: readonly T[], dflt: T): T => {
+    const v = str(flag) ?? dflt;
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw invalid(`Invalid --${flag} ${JSON.stringify(v)}: expected ${allowed.join(", ")}`);
+    }
+    return v as T;
+  };
+  const positiveInt = (flag: FlagName, dflt: number): number => {
+    const v = str(flag);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) {
+      throw invalid(`Invalid --${flag} ${JSON.stringify(v)}: expected a positive integer`);
+    }
+    return n;
+  };
+
+  const { host, port } = parseListen(str("listen") ?? "127.0.0.1:8443");
+  const dataDir = path(str("data-dir") ?? "./data") as string;
+  const tlsCert = path(str("tls-cert"));
+  const tlsKey = path(str("tls-key"));
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw invalid("Cannot enable TLS: --tls-cert and --tls-key must be given together");
+  }
+  const tlsClientCa = path(str("tls-client-ca"));
+  if (tlsClientCa !== undefined && tlsCert === undefined) {
+    throw invalid("Cannot require client certificates: --tls-client-ca needs --tls-cert");
+  }
+  const config: Config = {
+    host,
+    port,
+    dataDir,
+    dev: bool("dev"),
+    keyStore: oneOf("key-store", ["memory", "filesystem", "sqlite"] as const, "sqlite"),
+    sqlitePath: path(str("sqlite-path")) ?? join(dataDir, "ferrohsm.db"),
+    auditStore: oneOf("audit-store", ["file", "sqlite"] as const, "sqlite"),
+    approvalStore: oneOf("approval-store", ["memory", "sqlite"] as const, "sqlite"),
+    rateLimit: positiveInt("rate-limit", 100),
+    keyCacheSize: positiveInt("key-cache-size", 4096),
+    ...optional("masterKeyFile", path(str("master-key-file"))),
+    ...optional("hmacKeyFile", path(str("hmac-key-file"))),
+    ...optional("jwtKeyset", path(str("jwt-keyset"))),
+    ...optional("jwtIssuer", str("jwt-issuer")),
+    ...optional("jwtAudience", str("jwt-audience")),
+    ...optional("tlsCert", tlsCert),
+    ...optional("tlsKey", tlsKey),
+    ...optional("tlsClientCa", tlsClientCa),
+    ...optional("rbacConfig", path(str("rbac-config"))),
+  };
+  return Object.freeze(config);
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`). */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw invalid(`Invalid --listen ${JSON.stringify(text)}: expected HOST:PORT`);
+  }
+  return { host: (m[1] ?? m[2]) as string, port };
+}

@@ -1,0 +1,66 @@
+/**
+ * Builds the Hono application: security headers, request ids, the 1 MiB body limit,
+ * bearer authentication on `/api/v1`, the routers, and the single error renderer.
+ * Pure wiring: every decision lives in the services and middleware it mounts.
+ */
+
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { HsmError } from "../core/errors.ts";
+import type { AppEnv } from "./context.ts";
+import { errorResponse } from "./error_map.ts";
+import { type Authenticator, bearerAuth } from "./auth_middleware.ts";
+
+/** Largest accepted request body. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Routers mounted by the app (built by the composition root). */
+export interface AppRouters {
+  readonly authenticator: Authenticator;
+  /** Routers under `/api/v1` with their mount paths (e.g. `/keys`). */
+  readonly api: readonly (readonly [string, Hono<AppEnv>])[];
+  /** Unauthenticated routers mounted at the root (health, metrics, openapi). */
+  readonly open: readonly Hono<AppEnv>[];
+}
+
+/** Creates the HTTP application. */
+export function createApp(routers: AppRouters): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use("*", async function securityHeaders(c, next) {
+    const id = c.req.header("X-Request-Id");
+    c.set("requestId", id !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(id) ? id : crypto.randomUUID());
+    await next();
+    c.header("X-Request-Id", c.get("requestId"));
+    c.header("X-Content-Type-Options", "nosniff");
+    c.header("Referrer-Policy", "no-referrer");
+    c.header("Cache-Control", "no-store");
+    c.header("X-Frame-Options", "DENY");
+    c.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  });
+
+  for (const open of routers.open) app.route("/", open);
+
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        errorResponse(c, new HsmError("payload_too_large", "Request body exceeds 1 MiB")),
+    }),
+  );
+  app.use("/api/v1/*", bearerAuth(routers.authenticator));
+  for (const [path, router] of routers.api) app.route(`/api/v1${path}`, router);
+
+  app.notFound((c) => errorResponse(c, new HsmError("not_found", "No such endpoint")));
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) {
+      // Hono's own parse failures (malformed JSON, wrong content type).
+      const code = err.status === 413 ? "payload_too_large" : "invalid_request";
+      return errorResponse(c, new HsmError(code, "Invalid request body: expected JSON"));
+    }
+    return errorResponse(c, err);
+  });
+  return app;
+}

@@ -1,0 +1,45 @@
+/**
+ * Request validation glue: zod schemas through `@hono/zod-validator`, with failures
+ * rendered as the contract's 400 `invalid_request` (naming the field, never echoing
+ * values). Includes the shared field schemas (strict standard base64).
+ */
+
+import { zValidator } from "@hono/zod-validator";
+import type { ValidationTargets } from "hono";
+import { z } from "zod";
+import { HsmError } from "../core/errors.ts";
+import { fromBase64 } from "../core/encoding.ts";
+
+/** Validates a request part with `schema`; invalid input throws `invalid_request`. */
+export function validate<T extends keyof ValidationTargets, S extends z.ZodType>(
+  target: T,
+  schema: S,
+) {
+  return zValidator(target, schema, (result) => {
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue?.path.length ? issue.path.join(".") : target;
+      throw new HsmError("invalid_request", `Invalid ${where}: ${issue?.message ?? "malformed"}`);
+    }
+  });
+}
+
+/** A standard-base64 string field decoded to bytes (at most `max` decoded bytes). */
+export function base64Bytes(max = 1024 * 1024) {
+  return z.string().max(Math.ceil(max / 3) * 4 + 4).transform((text, ctx) => {
+    const bytes = fromBase64(text);
+    if (bytes === undefined) {
+      ctx.addIssue({ code: "custom", message: "expected standard base64 with padding" });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+}
+
+/** A positive key version number. */
+export const versionNumber = z.number().int().min(1).max(0x7fffffff);
+
+/** A key id path parameter (service-generated UUIDs; anything else cannot exist). */
+export const keyIdParam = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a key id"),
+});

@@ -1,0 +1,110 @@
+/**
+ * The policy enforcement point shared by every service: authorizes an actor for an
+ * action and writes the operation's audit entry, fail-closed. No result leaves a
+ * guarded operation unless its audit entry is durable; a mutation records its entry
+ * at its commit point (before the store write), so nothing changes unaudited. If the
+ * audit log cannot be written the caller gets `audit_unavailable` instead of a result.
+ */
+
+import { HsmError, isHsmError } from "../core/errors.ts";
+
+/** Who is calling: the JWT subject and its roles. */
+export interface Actor {
+  readonly id: string;
+  readonly roles: readonly string[];
+}
+
+/** One audit event as services describe it (the log adds seq, ts, hashes and MAC). */
+export interface AuditEvent {
+  readonly actor: string;
+  readonly action: string;
+  readonly keyId: string | null;
+  readonly result: string;
+  /** Non-secret request parameters; only their hash is stored. */
+  readonly payload: unknown;
+}
+
+/** Where audit events go; resolves once the event is durable. */
+export interface AuditSink {
+  append(event: AuditEvent): Promise<unknown>;
+}
+
+/** Decides whether roles may perform an RBAC action such as `key:use:ec`. */
+export interface Authorizer {
+  allows(roles: readonly string[], action: string): boolean;
+}
+
+/** Handle given to a guarded operation. */
+export interface GuardedOp {
+  /** @throws HsmError("forbidden") when the actor may not perform `action` */
+  authorize(action: string): void;
+  /** Writes the success entry now; call right before committing a mutation. */
+  commitPoint(): Promise<void>;
+  /** Sets the key id recorded in the audit entry (when known only after creation). */
+  setKeyId(keyId: string): void;
+}
+
+/** Runs operations under authorization and audit. */
+export class Guard {
+  #audit: AuditSink;
+  #authz: Authorizer;
+
+  constructor(audit: AuditSink, authz: Authorizer) {
+    this.#audit = audit;
+    this.#authz = authz;
+  }
+
+  /** True when the actor's roles allow `action` (no audit; for UI decisions). */
+  allows(actor: Actor, action: string): boolean {
+    return this.#authz.allows(actor.roles, action);
+  }
+
+  /**
+   * Runs `fn` and audits its outcome as `action` on `keyId`.
+   * @throws HsmError("audit_unavailable") when the entry cannot be written
+   */
+  async run<T>(
+    actor: Actor,
+    action: string,
+    keyId: string | null,
+    payload: unknown,
+    fn: (op: GuardedOp) => Promise<T>,
+  ): Promise<T> {
+    let audited = false;
+    let auditedKeyId = keyId;
+    const write = async (result: string) => {
+      try {
+        await this.#audit.append({ actor: actor.id, action, keyId: auditedKeyId, result, payload });
+      } catch (err) {
+        throw new HsmError("audit_unavailable", "Audit log unavailable", { cause: err });
+      }
+    };
+    const op: GuardedOp = {
+      authorize: (rbacAction) => {
+        if (!this.#authz.allows(actor.roles, rbacAction)) {
+          throw new HsmError("forbidden", `Cannot perform ${rbacAction}: not permitted`);
+        }
+      },
+      commitPoint: async () => {
+        if (audited) return;
+        await write("ok");
+        audited = true;
+      },
+      setKeyId: (id) => {
+        auditedKeyId = id;
+      },
+    };
+    let value: T;
+    try {
+      value = await fn(op);
+    } catch (err) {
+      if (isHsmError(err, "audit_unavailable")) throw err;
+      const result = isHsmError(err) ? err.code : "internal";
+      // After a commit point the entry already says "ok": record the failure too.
+      await write(audited ? `failed:${result}` : result);
+      throw err;
+    }
+    if (!audited) await write("ok");
+    return value;
+  }
+}

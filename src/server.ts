@@ -1,0 +1,318 @@
+/**
+ * The composition root of the server: turns a Config into running services. Order
+ * matters and each step fails closed: root secrets → power-up self-tests → key check
+ * values → stores → audit log → services → HTTP listener. Nothing is served before
+ * every step has passed.
+ */
+
+import { join } from "node:path";
+import { ApprovalService } from "./approvals/approval_service.ts";
+import { AuditLog } from "./audit/audit_log.ts";
+import { FileAnchorStore } from "./audit/anchor.ts";
+import { AuditService } from "./audit/audit_service.ts";
+import { deriveAuditMacKey } from "./audit/chain.ts";
+import { auditPaths } from "./audit/verify.ts";
+import { JwksKeyring } from "./auth/jwks.ts";
+import { JwtVerifier } from "./auth/jwt.ts";
+import { loadRbacPolicy } from "./auth/rbac.ts";
+import { generateDevKeyset, mintToken } from "./auth/token_mint.ts";
+import type { Config } from "./config/config.ts";
+import {
+  devPaths,
+  ensureDevSecrets,
+  exists,
+  readCheckValues,
+  readRootSecret,
+  writeCheckValues,
+} from "./config/secrets.ts";
+import { isHsmError } from "./core/errors.ts";
+import { RootKeys } from "./core/master_key.ts";
+import { Sealer } from "./core/sealing.ts";
+import { runSelfTests, type SelfTestReport } from "./core/self_test.ts";
+import { wipe } from "./core/zeroize.ts";
+import { createApp } from "./http/app.ts";
+import { CryptoService } from "./keys/crypto_service.ts";
+import { Guard } from "./keys/guard.ts";
+import { KeyLoader } from "./keys/key_loader.ts";
+import { KeyService } from "./keys/key_service.ts";
+import { ListCache } from "./keys/list_cache.ts";
+import { EXIT, StartupError } from "./cli/startup_error.ts";
+import { FileAuditStore } from "./storage/file/audit_store.ts";
+import { FileKeyStore } from "./storage/file/key_store.ts";
+import { MemoryApprovalStore } from "./storage/memory/approval_store.ts";
+import { MemoryKeyStore } from "./storage/memory/key_store.ts";
+import type { ApprovalStore, AuditStore, KeyStore } from "./storage/ports.ts";
+import { SqliteApprovalStore } from "./storage/sqlite/approval_store.ts";
+import { SqliteAuditStore } from "./storage/sqlite/audit_store.ts";
+import { type Database, openDatabase } from "./storage/sqlite/database.ts";
+import { SqliteKeyStore } from "./storage/sqlite/key_store.ts";
+import { type Logger, printLine } from "./util/logger.ts";
+import { approvalsRoutes } from "../routes/approvals.ts";
+import { auditRoutes } from "../routes/audit.ts";
+import { cryptoOpsRoutes } from "../routes/crypto_ops.ts";
+import { healthRoutes } from "../routes/health.ts";
+import { keysRoutes } from "../routes/keys.ts";
+import { openapiRoutes } from "../routes/openapi.ts";
+
+/** A running server. */
+export interface RunningServer {
+  /** The bound address, e.g. `http://127.0.0.1:8443`. */
+  readonly url: string;
+  /** Resolves when the server has stopped. */
+  readonly finished: Promise<void>;
+  /** Stops accepting requests, drains, flushes the audit log and closes stores. */
+  shutdown(): Promise<void>;
+}
+
+/** Everything the HTTP layer and the CLI need, wired from a Config. */
+export interface Services {
+  readonly keys: KeyService;
+  readonly crypto: CryptoService;
+  readonly approvals: ApprovalService;
+  readonly audit: AuditService;
+  readonly auditLog: AuditLog;
+  readonly loader: KeyLoader;
+  readonly listCache: ListCache;
+  readonly verifier: JwtVerifier;
+  readonly keyring: JwksKeyring;
+  readonly selfTest: SelfTestReport;
+  close(): Promise<void>;
+}
+
+async function loadRootSecrets(config: Config, log: Logger) {
+  let masterFile = config.masterKeyFile;
+  let hmacFile = config.hmacKeyFile;
+  if (masterFile === undefined || hmacFile === undefined) {
+    if (!config.dev) {
+      throw new StartupError(
+        EXIT.usage,
+        "Cannot start: --master-key-file and --hmac-key-file are required (or use --dev)",
+      );
+    }
+    const dev = await ensureDevSecrets(config.dataDir);
+    masterFile ??= dev.masterKey;
+    hmacFile ??= dev.hmacKey;
+    log.log("warn", "DEV MODE: using generated root secrets; never use --dev in production", {
+      dir: devPaths(config.dataDir).dir,
+    });
+  }
+  try {
+    return {
+      master: await readRootSecret(masterFile, "master key"),
+      hmac: await readRootSecret(hmacFile, "HMAC key"),
+    };
+  } catch (err) {
+    throw new StartupError(EXIT.usage, err instanceof Error ? err.message : String(err));
+  }
+}
+
+async function resolveKeyset(config: Config): Promise<{ path: string; devToken?: string }> {
+  if (config.jwtKeyset !== undefined) return { path: config.jwtKeyset };
+  if (!config.dev) {
+    throw new StartupError(EXIT.usage, "Cannot start: --jwt-keyset is required (or use --dev)");
+  }
+  const path = devPaths(config.dataDir).keyset;
+  if (!(await exists(path))) {
+    const { jwks } = generateDevKeyset();
+    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    try {
+      await file.write(new TextEncoder().encode(JSON.stringify(jwks, null, 2) + "\n"));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+  }
+  const devToken = await mintToken(path, {
+    sub: "dev-admin",
+    roles: ["Administrator"],
+    ttl: 300,
+    ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
+    ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
+  });
+  return { path, devToken };
+}
+
+async function checkRootKeys(config: Config, keys: RootKeys): Promise<void> {
+  const stored = await readCheckValues(config.dataDir);
+  if (stored === undefined) {
+    await writeCheckValues(config.dataDir, keys.checkValues);
+    return;
+  }
+  try {
+    keys.assertMatches(stored);
+  } catch (err) {
+    if (isHsmError(err, "integrity_error")) {
+      throw new StartupError(EXIT.wrongMasterKey, err.message);
+    }
+    throw err;
+  }
+}
+
+/** Builds every service from `config` (no listener). Caller must `close()`. */
+export async function buildServices(config: Config, log: Logger): Promise<Services> {
+  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const secrets = await loadRootSecrets(config, log);
+  const selfTest = await runSelfTests();
+  if (!selfTest.ok) {
+    wipe(secrets.master, secrets.hmac);
+    const failed = selfTest.results.filter((r) => !r.ok).map((r) => r.name).join(", ");
+    throw new StartupError(EXIT.selfTest, `Power-up self-test failed: ${failed}`);
+  }
+  const auditMacKey = await deriveAuditMacKey(secrets.hmac);
+  const rootKeys = await RootKeys.derive(secrets.master, secrets.hmac); // wipes both
+  await checkRootKeys(config, rootKeys);
+
+  const closers: (() => Promise<void> | void)[] = [];
+  try {
+    let database: Database | undefined;
+    const db = async () => {
+      if (database === undefined) {
+        database = await openDatabase(config.sqlitePath);
+        closers.push(() => database?.close());
+      }
+      return database;
+    };
+    const keyStore: KeyStore = config.keyStore === "memory"
+      ? new MemoryKeyStore()
+      : config.keyStore === "filesystem"
+      ? await FileKeyStore.open(join(config.dataDir, "keys"))
+      : new SqliteKeyStore(await db());
+    closers.unshift(() => keyStore.close());
+    const paths = auditPaths(config.dataDir, config.sqlitePath);
+    await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    const auditStore: AuditStore = config.auditStore === "file"
+      ? await FileAuditStore.open(paths.logFile)
+      : new SqliteAuditStore(await db());
+    closers.unshift(() => auditStore.close());
+    const anchor = new FileAnchorStore(
+      config.auditStore === "file" ? paths.fileAnchor : paths.sqliteAnchor,
+    );
+    const approvalStore: ApprovalStore = config.approvalStore === "memory"
+      ? new MemoryApprovalStore()
+      : new SqliteApprovalStore(await db());
+    closers.unshift(() => approvalStore.close());
+
+    const auditLog = await AuditLog.open(auditStore, auditMacKey, { anchor });
+    const keysetInfo = await resolveKeyset(config);
+    const keyring = await JwksKeyring.open(keysetInfo.path);
+    const verifier = new JwtVerifier(keyring, {
+      ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
+      ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
+    });
+    let rbac;
+    try {
+      rbac = await loadRbacPolicy(config.rbacConfig);
+    } catch (err) {
+      throw new StartupError(EXIT.usage, err instanceof Error ? err.message : String(err));
+    }
+    const guard = new Guard(auditLog, rbac);
+    const sealer = new Sealer(rootKeys);
+    const loader = new KeyLoader(keyStore, sealer, config.keyCacheSize);
+    closers.unshift(() => loader.clear());
+    const listCache = new ListCache();
+    const keys = new KeyService({ store: keyStore, sealer, loader, guard, listCache });
+    const approvals = new ApprovalService({ store: approvalStore, guard });
+    approvals.register("key.destroy", (a) => keys.executeDestroy(a.keyId as string));
+    approvals.register("key.activate", (a) => keys.activate(a.keyId as string));
+    keys.useApprovals(approvals);
+    const cryptoService = new CryptoService(keys, loader, guard);
+    const audit = new AuditService(auditStore, guard, auditMacKey, anchor);
+
+    if (keysetInfo.devToken !== undefined) {
+      printLine("WARNING: --dev mode: generated secrets and keyset; do not use in production");
+      printLine(`Administrator token (valid 5 minutes): ${keysetInfo.devToken}`);
+      printLine(
+        `Mint more: deno task cli token mint --keyset ${keysetInfo.path} --sub NAME --roles Administrator`,
+      );
+    }
+    return {
+      keys,
+      crypto: cryptoService,
+      approvals,
+      audit,
+      auditLog,
+      loader,
+      listCache,
+      verifier,
+      keyring,
+      selfTest,
+      async close() {
+        await auditLog.close();
+        for (const close of closers) await close();
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await Promise.resolve(close()).catch(() => {});
+    throw err;
+  }
+}
+
+/** Starts the server; prints `listening on ...` once ready. */
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const started = Date.now();
+  const services = await buildServices(config, log);
+  let ready = false;
+  const app = createApp({
+    authenticator: services.verifier,
+    api: [
+      ["/keys", keysRoutes(services.keys, services.crypto)],
+      ["/keys", cryptoOpsRoutes(services.crypto)],
+      ["/approvals", approvalsRoutes(services.approvals)],
+      ["/audit", auditRoutes(services.audit)],
+    ],
+    open: [
+      healthRoutes({
+        ready: () => ready,
+        report: async () => ({
+          status: services.selfTest.ok ? "ok" : "degraded",
+          uptime_s: Math.floor((Date.now() - started) / 1000),
+          self_test: services.selfTest.ok ? "passed" : "failed",
+          audit_head_seq: services.auditLog.head().seq,
+          key_cache: services.loader.stats(),
+          list_cache: services.listCache.stats(),
+          keyset: services.keyring.status(),
+          stores: { key: config.keyStore, audit: config.auditStore, approval: config.approvalStore },
+        }),
+      }),
+      openapiRoutes(),
+    ],
+  });
+
+  let tls: { cert: string; key: string } | undefined;
+  if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
+    if (config.tlsClientCa !== undefined) {
+      throw new StartupError(EXIT.usage, "Cannot start: --tls-client-ca is not supported yet");
+    }
+    tls = {
+      cert: await Deno.readTextFile(config.tlsCert),
+      key: await Deno.readTextFile(config.tlsKey),
+    };
+  }
+  const scheme = tls === undefined ? "http" : "https";
+  let url = "";
+  const server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    ...(tls ?? {}),
+    onListen: ({ hostname, port }) => {
+      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+      url = `${scheme}://${host}:${port}`;
+    },
+  }, app.fetch);
+  ready = true;
+  printLine(`listening on ${url}`);
+  log.log("info", "server started", { url, key_store: config.keyStore });
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    finished: server.finished,
+    shutdown() {
+      stopping ??= (async () => {
+        ready = false;
+        await server.shutdown();
+        await services.close();
+      })();
+      return stopping;
+    },
+  };
+}
