@@ -81,7 +81,11 @@ export function cryptoOpsRoutes(ops: CryptoService): Hono<AppEnv> {
   });
 
   app.post("/:id/sign", id, validate("json", signBody), async (c) => {
-    const r = await ops.sign(c.get("actor"), c.req.valid("param").id, signParams(c.req.valid("json")));
+    const r = await ops.sign(
+      c.get("actor"),
+      c.req.valid("param").id,
+      signParams(c.req.valid("json")),
+    );
     return c.json({ signature: toBase64(r.value), version: r.version });
   });
 
@@ -104,7 +108,13 @@ export function cryptoOpsRoutes(ops: CryptoService): Hono<AppEnv> {
 
   app.post("/:id/mac/verify", id, validate("json", macVerifyBody), async (c) => {
     const b = c.req.valid("json");
-    const r = await ops.macVerify(c.get("actor"), c.req.valid("param").id, b.message, b.mac, b.version);
+    const r = await ops.macVerify(
+      c.get("actor"),
+      c.req.valid("param").id,
+      b.message,
+      b.mac,
+      b.version,
+    );
     return c.json({ valid: r.value, version: r.version });
   });
 
@@ -119,7 +129,12 @@ export function cryptoOpsRoutes(ops: CryptoService): Hono<AppEnv> {
 
   app.post("/:id/decapsulate", id, validate("json", decapsulateBody), async (c) => {
     const b = c.req.valid("json");
-    const r = await ops.decapsulate(c.get("actor"), c.req.valid("param").id, b.ciphertext, b.version);
+    const r = await ops.decapsulate(
+      c.get("actor"),
+      c.req.valid("param").id,
+      b.ciphertext,
+      b.version,
+    );
     return c.json({ shared_secret: toBase64(r.value), version: r.version });
   });
 

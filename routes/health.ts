@@ -21,9 +21,7 @@ export function healthRoutes(source: HealthSource): Hono<AppEnv> {
     return c.json(report, report.status === "ok" ? 200 : 503);
   });
   app.get("/readyz", (c) => {
-    return source.ready()
-      ? c.json({ status: "ready" })
-      : c.json({ status: "starting" }, 503);
+    return source.ready() ? c.json({ status: "ready" }) : c.json({ status: "starting" }, 503);
   });
   return app;
 }

@@ -105,19 +105,26 @@ export function openapiDocument(): Record<string, unknown> {
     security: [{ bearer: [] }],
     paths: {
       "/api/v1/keys": {
-        post: op("Create a key", obj({
-          name: str,
-          algorithm: { enum: [...ALGORITHM_NAMES] },
-          usage: { type: "array", items: { enum: [...USAGE_NAMES] } },
-          tags: { type: "object", additionalProperties: str },
-          dual_control: { type: "boolean" },
-        }, ["name", "algorithm"]), [201, ref("Key")]),
-        get: op("List keys", undefined, [200, obj({
-          items: { type: "array", items: ref("Key") },
-          page: int,
-          per_page: int,
-          total: { type: "integer" },
-        })], [
+        post: op(
+          "Create a key",
+          obj({
+            name: str,
+            algorithm: { enum: [...ALGORITHM_NAMES] },
+            usage: { type: "array", items: { enum: [...USAGE_NAMES] } },
+            tags: { type: "object", additionalProperties: str },
+            dual_control: { type: "boolean" },
+          }, ["name", "algorithm"]),
+          [201, ref("Key")],
+        ),
+        get: op("List keys", undefined, [
+          200,
+          obj({
+            items: { type: "array", items: ref("Key") },
+            page: int,
+            per_page: int,
+            total: { type: "integer" },
+          }),
+        ], [
           q("page", int),
           q("per_page", { type: "integer", maximum: 100 }),
           q("algorithm", str),
@@ -137,12 +144,15 @@ export function openapiDocument(): Record<string, unknown> {
       }),
       "/api/v1/keys/{id}/rotate": withId({ post: op("Rotate", undefined, [200, ref("Key")]) }),
       "/api/v1/keys/{id}/versions": withId({
-        get: op("List versions", undefined, [200, obj({
-          items: {
-            type: "array",
-            items: obj({ version: int, state: str, created_at: str, source_version: int }),
-          },
-        })]),
+        get: op("List versions", undefined, [
+          200,
+          obj({
+            items: {
+              type: "array",
+              items: obj({ version: int, state: str, created_at: str, source_version: int }),
+            },
+          }),
+        ]),
       }),
       "/api/v1/keys/{id}/rollback": withId({
         post: op("Roll back to a version", obj({ version: int }, ["version"]), [200, ref("Key")]),
@@ -198,11 +208,15 @@ export function openapiDocument(): Record<string, unknown> {
           obj({ items: { type: "array", items: ref("Approval") } }),
         ], [q("state", str)]),
       },
-      "/api/v1/approvals/{id}": withId({ get: op("Get an approval", undefined, [200, ref("Approval")]) }),
+      "/api/v1/approvals/{id}": withId({
+        get: op("Get an approval", undefined, [200, ref("Approval")]),
+      }),
       "/api/v1/approvals/{id}/approve": withId({
         post: op("Approve", undefined, [200, ref("Approval")]),
       }),
-      "/api/v1/approvals/{id}/deny": withId({ post: op("Deny", undefined, [200, ref("Approval")]) }),
+      "/api/v1/approvals/{id}/deny": withId({
+        post: op("Deny", undefined, [200, ref("Approval")]),
+      }),
       "/api/v1/audit": {
         get: op("Audit entries", undefined, [
           200,
@@ -221,8 +235,12 @@ export function openapiDocument(): Record<string, unknown> {
           },
         }]),
       },
-      "/healthz": { get: { security: [], summary: "Health", responses: { "200": { description: "OK" } } } },
-      "/readyz": { get: { security: [], summary: "Readiness", responses: { "200": { description: "Ready" } } } },
+      "/healthz": {
+        get: { security: [], summary: "Health", responses: { "200": { description: "OK" } } },
+      },
+      "/readyz": {
+        get: { security: [], summary: "Readiness", responses: { "200": { description: "Ready" } } },
+      },
     },
   };
 }

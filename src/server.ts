@@ -30,7 +30,9 @@ import { RootKeys } from "./core/master_key.ts";
 import { Sealer } from "./core/sealing.ts";
 import { runSelfTests, type SelfTestReport } from "./core/self_test.ts";
 import { wipe } from "./core/zeroize.ts";
+import type { Hono } from "hono";
 import { createApp } from "./http/app.ts";
+import type { AppEnv } from "./http/context.ts";
 import { CryptoService } from "./keys/crypto_service.ts";
 import { Guard } from "./keys/guard.ts";
 import { KeyLoader } from "./keys/key_loader.ts";
@@ -247,12 +249,14 @@ export async function buildServices(config: Config, log: Logger): Promise<Servic
   }
 }
 
-/** Starts the server; prints `listening on ...` once ready. */
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const started = Date.now();
-  const services = await buildServices(config, log);
-  let ready = false;
-  const app = createApp({
+/** Builds the HTTP application over `services`; `ready` reports readiness. */
+export function buildApp(
+  services: Services,
+  config: Config,
+  ready: () => boolean,
+  started = Date.now(),
+): Hono<AppEnv> {
+  return createApp({
     authenticator: services.verifier,
     api: [
       ["/keys", keysRoutes(services.keys, services.crypto)],
@@ -262,21 +266,33 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     ],
     open: [
       healthRoutes({
-        ready: () => ready,
-        report: async () => ({
-          status: services.selfTest.ok ? "ok" : "degraded",
-          uptime_s: Math.floor((Date.now() - started) / 1000),
-          self_test: services.selfTest.ok ? "passed" : "failed",
-          audit_head_seq: services.auditLog.head().seq,
-          key_cache: services.loader.stats(),
-          list_cache: services.listCache.stats(),
-          keyset: services.keyring.status(),
-          stores: { key: config.keyStore, audit: config.auditStore, approval: config.approvalStore },
-        }),
+        ready,
+        report: () =>
+          Promise.resolve({
+            status: services.selfTest.ok ? "ok" : "degraded",
+            uptime_s: Math.floor((Date.now() - started) / 1000),
+            self_test: services.selfTest.ok ? "passed" : "failed",
+            audit_head_seq: services.auditLog.head().seq,
+            key_cache: services.loader.stats(),
+            list_cache: services.listCache.stats(),
+            keyset: services.keyring.status(),
+            stores: {
+              key: config.keyStore,
+              audit: config.auditStore,
+              approval: config.approvalStore,
+            },
+          }),
       }),
       openapiRoutes(),
     ],
   });
+}
+
+/** Starts the server; prints `listening on ...` once ready. */
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  const services = await buildServices(config, log);
+  let ready = false;
+  const app = buildApp(services, config, () => ready);
 
   let tls: { cert: string; key: string } | undefined;
   if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
