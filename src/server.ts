@@ -150,8 +150,17 @@ async function checkRootKeys(config: Config, keys: RootKeys): Promise<void> {
   }
 }
 
+/** Adapters a caller may supply instead of the configured ones (tests, benchmarks). */
+export interface ServiceOverrides {
+  readonly auditStore?: AuditStore;
+}
+
 /** Builds every service from `config` (no listener). Caller must `close()`. */
-export async function buildServices(config: Config, log: Logger): Promise<Services> {
+export async function buildServices(
+  config: Config,
+  log: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const secrets = await loadRootSecrets(config, log);
   const selfTest = await runSelfTests();
@@ -182,9 +191,10 @@ export async function buildServices(config: Config, log: Logger): Promise<Servic
     closers.unshift(() => keyStore.close());
     const paths = auditPaths(config.dataDir, config.sqlitePath);
     await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
-    const auditStore: AuditStore = config.auditStore === "file"
-      ? await FileAuditStore.open(paths.logFile)
-      : new SqliteAuditStore(await db());
+    const auditStore: AuditStore = overrides.auditStore ??
+      (config.auditStore === "file"
+        ? await FileAuditStore.open(paths.logFile)
+        : new SqliteAuditStore(await db()));
     closers.unshift(() => auditStore.close());
     const anchor = new FileAnchorStore(
       config.auditStore === "file" ? paths.fileAnchor : paths.sqliteAnchor,

@@ -1,0 +1,68 @@
+/**
+ * In-process app for route tests that need to reach inside (a failing audit store):
+ * the real services and Hono app from the composition root, driven with `app.request`.
+ */
+
+import type { Hono } from "hono";
+import { parseServeConfig } from "../../src/config/config.ts";
+import type { AppEnv } from "../../src/http/context.ts";
+import { buildApp, buildServices, type ServiceOverrides, type Services } from "../../src/server.ts";
+import type { Logger } from "../../src/util/logger.ts";
+import { type Installation, makeInstallation } from "../_fixtures.ts";
+
+const quiet: Logger = { log() {} };
+
+/** A running in-process app over a fresh installation. */
+export interface TestApp {
+  readonly app: Hono<AppEnv>;
+  readonly services: Services;
+  readonly inst: Installation;
+  /** JSON request helper. */
+  call(
+    token: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+/** Builds the app in-process with the given extra flags and adapter overrides. */
+export async function makeTestApp(
+  extraFlags: string[] = [],
+  overrides: ServiceOverrides = {},
+): Promise<TestApp> {
+  const inst = await makeInstallation();
+  const config = parseServeConfig(inst.flags(extraFlags), () => undefined);
+  const services = await buildServices(config, quiet, overrides);
+  const app = buildApp(services, config, () => true);
+  return {
+    app,
+    services,
+    inst,
+    async call(token, method, path, body) {
+      const res = await app.request(path, {
+        method,
+        headers: {
+          ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        },
+        ...(body === undefined
+          ? {}
+          : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async close() {
+      await services.close();
+      await inst.cleanup();
+    },
+  };
+}
