@@ -135,7 +135,10 @@ export class ApprovalService {
           throw new HsmError("invalid_state", `Cannot decide approval ${id}: it has expired`);
         }
         if (record.state !== "pending") {
-          throw new HsmError("invalid_state", `Cannot decide approval ${id}: it is ${record.state}`);
+          throw new HsmError(
+            "invalid_state",
+            `Cannot decide approval ${id}: it is ${record.state}`,
+          );
         }
         return await fn(record, op);
       });

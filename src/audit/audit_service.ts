@@ -25,10 +25,16 @@ export class AuditService {
 
   /** Entries after `afterSeq`, ascending, at most `limit`. */
   list(actor: Actor, afterSeq: number, limit: number): Promise<AuditEntry[]> {
-    return this.#guard.run(actor, "audit.read", null, { after_seq: afterSeq, limit }, async (op) => {
-      op.authorize("audit:read");
-      return await this.#store.list(afterSeq, limit);
-    });
+    return this.#guard.run(
+      actor,
+      "audit.read",
+      null,
+      { after_seq: afterSeq, limit },
+      async (op) => {
+        op.authorize("audit:read");
+        return await this.#store.list(afterSeq, limit);
+      },
+    );
   }
 
   /** Verifies the whole chain against the anchor. */

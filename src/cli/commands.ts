@@ -80,14 +80,17 @@ async function tokenMint(args: string[]): Promise<number> {
   const audience = values.audience ?? Deno.env.get("FERROHSM_JWT_AUDIENCE");
   try {
     printLine(
-      await mintToken(keyset, {
-        sub: values.sub,
-        roles: values.roles.split(",").map((r) => r.trim()).filter((r) => r !== ""),
-        ttl,
-        ...(values.kid === undefined ? {} : { kid: values.kid }),
-        ...(issuer === undefined ? {} : { issuer }),
-        ...(audience === undefined ? {} : { audience }),
-      } as Parameters<typeof mintToken>[1]),
+      await mintToken(
+        keyset,
+        {
+          sub: values.sub,
+          roles: values.roles.split(",").map((r) => r.trim()).filter((r) => r !== ""),
+          ttl,
+          ...(values.kid === undefined ? {} : { kid: values.kid }),
+          ...(issuer === undefined ? {} : { issuer }),
+          ...(audience === undefined ? {} : { audience }),
+        } as Parameters<typeof mintToken>[1],
+      ),
     );
     return EXIT.ok;
   } catch (err) {

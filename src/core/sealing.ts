@@ -147,7 +147,11 @@ export class Sealer {
     try {
       return new Uint8Array(
         await crypto.subtle.decrypt(
-          { name: "AES-GCM", iv: sealed.nonce as BufferSource, additionalData: aad(sealed) as BufferSource },
+          {
+            name: "AES-GCM",
+            iv: sealed.nonce as BufferSource,
+            additionalData: aad(sealed) as BufferSource,
+          },
           this.#keys.sealKey,
           sealed.ciphertext as BufferSource,
         ),
@@ -175,7 +179,9 @@ export class Sealer {
     const expected = await this.macRecord(record);
     const a = utf8(expected.mac), b = utf8(record.mac);
     let diff = a.length ^ b.length;
-    for (let i = 0; i < Math.min(a.length, b.length); i++) diff |= (a[i] as number) ^ (b[i] as number);
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      diff |= (a[i] as number) ^ (b[i] as number);
+    }
     if (diff !== 0) {
       throw new HsmError("integrity_error", "Key metadata failed its integrity check");
     }

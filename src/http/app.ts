@@ -30,7 +30,10 @@ export function createApp(routers: AppRouters): Hono<AppEnv> {
 
   app.use("*", async function securityHeaders(c, next) {
     const id = c.req.header("X-Request-Id");
-    c.set("requestId", id !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(id) ? id : crypto.randomUUID());
+    c.set(
+      "requestId",
+      id !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(id) ? id : crypto.randomUUID(),
+    );
     await next();
     c.header("X-Request-Id", c.get("requestId"));
     c.header("X-Content-Type-Options", "nosniff");

@@ -52,10 +52,19 @@ export class CryptoService {
   /** Encrypts with the current version (AES-GCM: self-describing string; RSA: OAEP bytes). */
   encrypt(actor: Actor, id: string, plaintext: Uint8Array, aad?: Uint8Array) {
     const payload = { plaintext_bytes: plaintext.length, aad_bytes: aad?.length ?? 0 };
-    return this.#use(actor, "key.encrypt", id, payload, "encrypt", true, undefined, async (k, r, v) => {
-      const out = await need(k.encrypt, r, "encrypt").call(k, plaintext, aad);
-      return r.algorithm === "AES-256-GCM" ? `fhsm:v${v}:${toBase64(out)}` : toBase64(out);
-    });
+    return this.#use(
+      actor,
+      "key.encrypt",
+      id,
+      payload,
+      "encrypt",
+      true,
+      undefined,
+      async (k, r, v) => {
+        const out = await need(k.encrypt, r, "encrypt").call(k, plaintext, aad);
+        return r.algorithm === "AES-256-GCM" ? `fhsm:v${v}:${toBase64(out)}` : toBase64(out);
+      },
+    );
   }
 
   /** Decrypts; AES-GCM takes its version from the ciphertext, RSA from `version` or current. */
@@ -72,7 +81,10 @@ export class CryptoService {
     }
     return this.#use(actor, "key.decrypt", id, payload, "decrypt", false, chosen, async (k, r) => {
       if (r.algorithm === "AES-256-GCM" && m === null) {
-        throw new HsmError("invalid_request", "Invalid ciphertext: expected fhsm:v<version>:<base64>");
+        throw new HsmError(
+          "invalid_request",
+          "Invalid ciphertext: expected fhsm:v<version>:<base64>",
+        );
       }
       if (bytes === undefined) throw new HsmError("invalid_request", "Invalid ciphertext encoding");
       return await need(k.decrypt, r, "decrypt").call(k, bytes, aad);
@@ -91,7 +103,12 @@ export class CryptoService {
   verify(actor: Actor, id: string, params: SignParams, signature: Uint8Array, version?: number) {
     const payload = { ...signPayload(params), signature_bytes: signature.length, version };
     return this.#use(actor, "key.verify", id, payload, "verify", false, version, async (k, r) => {
-      return await need(k.verify, r, "verify").call(k, params.data, signature, signOptions(r, params));
+      return await need(k.verify, r, "verify").call(
+        k,
+        params.data,
+        signature,
+        signOptions(r, params),
+      );
     });
   }
 
@@ -113,9 +130,18 @@ export class CryptoService {
 
   /** Encapsulates a fresh shared secret to the current version. */
   encapsulate(actor: Actor, id: string) {
-    return this.#use(actor, "key.encapsulate", id, {}, "encapsulate", true, undefined, async (k, r) => {
-      return await need(k.encapsulate, r, "encapsulate").call(k);
-    });
+    return this.#use(
+      actor,
+      "key.encapsulate",
+      id,
+      {},
+      "encapsulate",
+      true,
+      undefined,
+      async (k, r) => {
+        return await need(k.encapsulate, r, "encapsulate").call(k);
+      },
+    );
   }
 
   /** Decapsulates with `version` (default current). */
@@ -165,7 +191,10 @@ export class CryptoService {
         throw new HsmError("invalid_state", `Cannot use key ${id}: it is staged awaiting approval`);
       }
       if (record.state === "destroyed" || (producing && record.state === "revoked")) {
-        throw new HsmError("invalid_state", `Cannot ${usage} with key ${id}: it is ${record.state}`);
+        throw new HsmError(
+          "invalid_state",
+          `Cannot ${usage} with key ${id}: it is ${record.state}`,
+        );
       }
       if (!record.usage.includes(usage)) {
         throw new HsmError(
@@ -211,7 +240,10 @@ function signOptions(record: KeyRecord, p: SignParams): SignOptions {
     throw new HsmError("invalid_request", `Cannot use padding with a ${record.algorithm} key`);
   }
   if (family !== "ec" && p.format !== undefined) {
-    throw new HsmError("invalid_request", `Cannot use signature_format with a ${record.algorithm} key`);
+    throw new HsmError(
+      "invalid_request",
+      `Cannot use signature_format with a ${record.algorithm} key`,
+    );
   }
   return {
     prehashed: p.prehashed,

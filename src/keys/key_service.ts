@@ -9,7 +9,7 @@
  * version's material; only `active` keys rotate or roll back; `destroyed` is final.
  */
 
-import { algorithmInfo, type Algorithm, type Usage } from "../core/algorithms.ts";
+import { type Algorithm, algorithmInfo, type Usage } from "../core/algorithms.ts";
 import { HsmError } from "../core/errors.ts";
 import { providerFor } from "../core/providers/index.ts";
 import type { Sealer } from "../core/sealing.ts";
@@ -117,7 +117,9 @@ export class KeyService {
       if (bad !== undefined) {
         throw new HsmError(
           "invalid_request",
-          `Cannot create a ${info.name} key with usage ${bad}: allowed are ${info.usages.join(", ")}`,
+          `Cannot create a ${info.name} key with usage ${bad}: allowed are ${
+            info.usages.join(", ")
+          }`,
         );
       }
       const id = this.#newId();

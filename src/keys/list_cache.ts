@@ -35,8 +35,16 @@ export class ListCache {
     load: () => Promise<KeyListPage>,
   ): Promise<KeyListPage> {
     const generation = this.#generation;
-    const key = JSON.stringify([generation, actor, query.algorithm ?? null, query.state ?? null,
-      query.tag?.key ?? null, query.tag?.value ?? null, query.offset, query.limit]);
+    const key = JSON.stringify([
+      generation,
+      actor,
+      query.algorithm ?? null,
+      query.state ?? null,
+      query.tag?.key ?? null,
+      query.tag?.value ?? null,
+      query.offset,
+      query.limit,
+    ]);
     const hit = this.#cache.get(key);
     if (hit !== undefined) return hit;
     const page = await load();
