@@ -298,7 +298,7 @@ export function buildApp(
   });
 }
 
-/** Starts the server; prints `listening on ...` once ready. */
+/** Starts the server; the caller announces `listening on <url>` once it handles signals. */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const services = await buildServices(config, log);
   let ready = false;
@@ -326,7 +326,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     },
   }, app.fetch);
   ready = true;
-  printLine(`listening on ${url}`);
   log.log("info", "server started", { url, key_store: config.keyStore });
   let stopping: Promise<void> | undefined;
   return {

@@ -46,6 +46,7 @@ async function serve(args: string[], log: Logger): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  printLine(`listening on ${server.url}`);
   await server.finished;
   await server.shutdown();
   return EXIT.ok;
