@@ -7,7 +7,7 @@ import type { AuditEntry, AuditStore } from "../storage/ports.ts";
 import type { Actor, Guard } from "../keys/guard.ts";
 import type { AnchorStore } from "./anchor.ts";
 import type { AuditMacKey } from "./chain.ts";
-import { verifyChain, type VerifyResult } from "./verify.ts";
+import { verifyStore, type VerifyResult } from "./verify.ts";
 
 /** Lists and verifies the audit log. */
 export class AuditService {
@@ -41,8 +41,7 @@ export class AuditService {
   verify(actor: Actor): Promise<VerifyResult> {
     return this.#guard.run(actor, "audit.verify", null, {}, async (op) => {
       op.authorize("audit:read");
-      const anchor = await this.#anchor?.read();
-      return await verifyChain(this.#store.scan(), this.#macKey, anchor);
+      return await verifyStore(this.#store, this.#macKey, this.#anchor);
     });
   }
 }

@@ -14,8 +14,8 @@ const quiet: Logger = { log() {} };
 
 /** A running in-process app over a fresh installation. */
 export interface TestApp {
-  readonly app: Hono<AppEnv>;
-  readonly services: Services;
+  app: Hono<AppEnv>;
+  services: Services;
   readonly inst: Installation;
   /** JSON request helper. */
   call(
@@ -24,6 +24,8 @@ export interface TestApp {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: any; headers: Headers }>;
+  /** Closes the services and builds them again over the same data dir (a restart). */
+  reopen(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,13 +37,12 @@ export async function makeTestApp(
   const inst = await makeInstallation();
   const config = parseServeConfig(inst.flags(extraFlags), () => undefined);
   const services = await buildServices(config, quiet, overrides);
-  const app = buildApp(services, config, () => true);
-  return {
-    app,
+  const t: TestApp = {
+    app: buildApp(services, config, () => true),
     services,
     inst,
     async call(token, method, path, body) {
-      const res = await app.request(path, {
+      const res = await t.app.request(path, {
         method,
         headers: {
           ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
@@ -60,9 +61,15 @@ export async function makeTestApp(
       }
       return { status: res.status, body: parsed, headers: res.headers };
     },
+    async reopen() {
+      await t.services.close();
+      t.services = await buildServices(config, quiet, overrides);
+      t.app = buildApp(t.services, config, () => true);
+    },
     async close() {
-      await services.close();
+      await t.services.close();
       await inst.cleanup();
     },
   };
+  return t;
 }

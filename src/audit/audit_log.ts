@@ -1,0 +1,316 @@
+/**
+ * The audit log service: builds hash-chained, MAC'd entries and writes them with group
+ * commit. Appends arriving while a batch is being written queue up and become the next
+ * batch (one store write, so one fsync or transaction, per batch). Entries get seq,
+ * prev_hash and mac in call order and one timestamp per batch; `append` resolves only
+ * once its entry is durable. Callers are fail-closed: no entry, no operation.
+ *
+ * When a store write fails, every entry of that batch rejects with
+ * HsmError("audit_unavailable"), the head stays at the last durable entry (the failed
+ * seqs are reused) and the next append retries the store.
+ *
+ * `open` checks the head before chaining onto it: the last entry's MAC must verify, and
+ * with an anchor store the log must reach the anchor with the anchored hash; otherwise
+ * it refuses with HsmError("integrity_error") rather than extend, and so hide, a
+ * tampered or truncated log. Entries before the head are checked only by `verify()`.
+ * After each durable batch the anchor is rewritten in the background (latest head
+ * wins); a failed anchor write is counted, not fatal, since a lagging anchor is harmless.
+ */
+
+import { HsmError } from "../core/errors.ts";
+import type { AuditEntry, AuditStore } from "../storage/ports.ts";
+import { type AnchorRecord, type AnchorStore, signAnchor, verifyAnchor } from "./anchor.ts";
+import {
+  type AuditFields,
+  type AuditMacKey,
+  computeMac,
+  entryHash,
+  GENESIS_HASH,
+  parseAuditEntry,
+  payloadHash,
+  toEntry,
+  verifyMac,
+} from "./chain.ts";
+import { type VerifyResult, verifyStore } from "./verify.ts";
+
+/** What a caller records; the log adds seq, ts, payload_hash, prev_hash and mac. */
+export interface AuditAppend {
+  readonly actor: string;
+  readonly action: string;
+  readonly keyId?: string | null | undefined;
+  readonly result: string;
+  /** Request parameters; only their hash is stored. Never pass key material anyway. */
+  readonly payload?: unknown;
+}
+
+/** Options of `AuditLog.open`. */
+export interface AuditLogOptions {
+  /** Source of entry timestamps (default: the system clock). */
+  readonly clock?: (() => Date) | undefined;
+  /** Most entries per store write (default 512). */
+  readonly maxBatch?: number | undefined;
+  /** Where the truncation anchor is kept (none: truncation goes undetected). */
+  readonly anchor?: AnchorStore | undefined;
+}
+
+/** The last durable entry: its seq (0 when empty) and hash (GENESIS_HASH when empty). */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** Counters since open, for metrics. */
+export interface AuditLogStats {
+  /** Entries made durable. */
+  readonly appended: number;
+  /** Successful store writes. */
+  readonly batches: number;
+  readonly lastBatchSize: number;
+  /** Time from the oldest append of the last successful batch to its durability. */
+  readonly lastAppendLatencyMs: number;
+  /** Failed store writes (batches). */
+  readonly failures: number;
+  /** Entries rejected with audit_unavailable because their batch failed. */
+  readonly failedEntries: number;
+  readonly anchorFailures: number;
+  /** Appends waiting for the next batch. */
+  readonly pending: number;
+}
+
+/** Longest accepted string field, in UTF-16 code units. */
+export const MAX_FIELD_LENGTH = 16384;
+
+interface Pending {
+  readonly fields: Omit<AuditFields, "seq" | "ts">;
+  readonly at: number;
+  readonly resolve: (entry: AuditEntry) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** The tamper-evident audit log over an AuditStore. */
+export class AuditLog {
+  readonly #store: AuditStore;
+  readonly #macKey: AuditMacKey;
+  readonly #clock: () => Date;
+  readonly #maxBatch: number;
+  readonly #anchor: AnchorStore | undefined;
+  #head: AuditHead;
+  #queue: Pending[] = [];
+  #draining: Promise<void> | undefined;
+  #anchorWanted: AuditHead | undefined;
+  #anchorWriting: Promise<void> | undefined;
+  #closed = false;
+  #stats = {
+    appended: 0,
+    batches: 0,
+    lastBatchSize: 0,
+    lastAppendLatencyMs: 0,
+    failures: 0,
+    failedEntries: 0,
+    anchorFailures: 0,
+  };
+
+  private constructor(
+    store: AuditStore,
+    macKey: AuditMacKey,
+    head: AuditHead,
+    options: AuditLogOptions,
+  ) {
+    this.#store = store;
+    this.#macKey = macKey;
+    this.#head = head;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#maxBatch = options.maxBatch ?? 512;
+    this.#anchor = options.anchor;
+  }
+
+  /**
+   * Reads and checks the head (last entry's MAC; anchor reached with its hash).
+   * @throws HsmError("integrity_error") when the head or anchor does not check out
+   */
+  static async open(
+    store: AuditStore,
+    macKey: AuditMacKey,
+    options: AuditLogOptions = {},
+  ): Promise<AuditLog> {
+    const maxBatch = options.maxBatch ?? 512;
+    if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError("Invalid maxBatch");
+    let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
+    const stored = await store.last();
+    if (stored !== undefined) {
+      const last = parseAuditEntry(stored);
+      if (last === undefined || !(await verifyMac(macKey, last))) {
+        throw new HsmError("integrity_error", "Audit log's last entry fails verification");
+      }
+      head = { seq: last.seq, hash: entryHash(last) };
+    }
+    const anchor = await options.anchor?.read();
+    if (anchor !== undefined) await checkAnchor(store, macKey, anchor, head);
+    return new AuditLog(store, macKey, head, options);
+  }
+
+  /**
+   * Appends an entry; resolves with it once durable.
+   * @throws HsmError("audit_unavailable") when the store write fails or the log is closed
+   * @throws HsmError("invalid_request") when a field is longer than MAX_FIELD_LENGTH
+   */
+  append(input: AuditAppend): Promise<AuditEntry> {
+    let fields: Pending["fields"];
+    try {
+      if (this.#closed) throw new HsmError("audit_unavailable", "Audit log unavailable");
+      fields = {
+        actor: field(input.actor, "actor"),
+        action: field(input.action, "action"),
+        key_id: input.keyId === undefined || input.keyId === null
+          ? null
+          : field(input.keyId, "keyId"),
+        result: field(input.result, "result"),
+        payload_hash: payloadHash(input.payload),
+      };
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ fields, at: performance.now(), resolve, reject });
+      this.#draining ??= this.#drain();
+    });
+  }
+
+  /** The last durable entry's seq and hash. */
+  head(): AuditHead {
+    return this.#head;
+  }
+
+  /** Counters since open. */
+  stats(): AuditLogStats {
+    return { ...this.#stats, pending: this.#queue.length };
+  }
+
+  /** Entries with seq > afterSeq, ascending, at most `limit` (1..1000). */
+  async list(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) throw new RangeError("Invalid after_seq");
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
+      throw new RangeError("Invalid limit");
+    }
+    return await this.#store.list(afterSeq, limit);
+  }
+
+  /** Verifies the whole stored chain against the anchor (reads the anchor first). */
+  async verify(): Promise<VerifyResult> {
+    return await verifyStore(this.#store, this.#macKey, this.#anchor);
+  }
+
+  /** Waits until every queued append and anchor write has finished. */
+  async flush(): Promise<void> {
+    while (this.#draining !== undefined || this.#anchorWriting !== undefined) {
+      await (this.#draining ?? this.#anchorWriting);
+    }
+  }
+
+  /** Refuses new appends, then flushes. Does not close the store (its owner does). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+  }
+
+  async #drain(): Promise<void> {
+    // Let appends issued in the same tick join the first batch.
+    await Promise.resolve();
+    try {
+      while (this.#queue.length > 0) {
+        await this.#commit(this.#queue.splice(0, this.#maxBatch));
+      }
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    const entries: AuditEntry[] = [];
+    let { seq, hash } = this.#head;
+    try {
+      const ts = this.#clock().toISOString();
+      for (const p of batch) {
+        const fields: AuditFields = { seq: ++seq, ts, ...p.fields };
+        const mac = await computeMac(this.#macKey, fields, hash);
+        const entry = toEntry({ ...fields, prev_hash: hash, mac });
+        entries.push(entry);
+        hash = entryHash(entry);
+      }
+      await this.#store.append(entries);
+    } catch (err) {
+      this.#stats.failures++;
+      this.#stats.failedEntries += batch.length;
+      const error = new HsmError("audit_unavailable", "Audit log unavailable", { cause: err });
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    this.#head = { seq, hash };
+    const s = this.#stats;
+    s.appended += batch.length;
+    s.batches++;
+    s.lastBatchSize = batch.length;
+    s.lastAppendLatencyMs = performance.now() - (batch[0] as Pending).at;
+    batch.forEach((p, i) => p.resolve(entries[i] as AuditEntry));
+    this.#scheduleAnchor();
+  }
+
+  #scheduleAnchor(): void {
+    const store = this.#anchor;
+    if (store === undefined) return;
+    this.#anchorWanted = this.#head;
+    this.#anchorWriting ??= (async () => {
+      try {
+        for (let h = this.#anchorWanted; h !== undefined; h = this.#anchorWanted) {
+          this.#anchorWanted = undefined;
+          try {
+            await store.write(await signAnchor(this.#macKey, h.seq, h.hash));
+          } catch {
+            this.#stats.anchorFailures++;
+          }
+        }
+      } finally {
+        this.#anchorWriting = undefined;
+      }
+    })();
+  }
+}
+
+async function checkAnchor(
+  store: AuditStore,
+  macKey: AuditMacKey,
+  anchor: AnchorRecord,
+  head: AuditHead,
+): Promise<void> {
+  if (!(await verifyAnchor(macKey, anchor))) {
+    throw new HsmError("integrity_error", "Audit anchor fails verification");
+  }
+  if (anchor.seq > head.seq) {
+    throw new HsmError(
+      "integrity_error",
+      `Audit log ends at seq ${head.seq} but its anchor is at seq ${anchor.seq}: the log was truncated`,
+    );
+  }
+  let hash = GENESIS_HASH;
+  if (anchor.seq === head.seq) {
+    hash = head.hash;
+  } else if (anchor.seq > 0) {
+    const [stored] = await store.list(anchor.seq - 1, 1);
+    const at = parseAuditEntry(stored);
+    hash = at !== undefined && at.seq === anchor.seq ? entryHash(at) : "";
+  }
+  if (hash !== anchor.hash) {
+    throw new HsmError(
+      "integrity_error",
+      `Audit log entry ${anchor.seq} does not match its anchor: the log was rewritten`,
+    );
+  }
+}
+
+function field(value: unknown, name: string): string {
+  if (typeof value !== "string") throw new TypeError(`Audit ${name} must be a string`);
+  if (value.length > MAX_FIELD_LENGTH) {
+    throw new HsmError("invalid_request", `Audit ${name} is too long`);
+  }
+  return value.toWellFormed();
+}

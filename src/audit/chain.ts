@@ -1,0 +1,235 @@
+/**
+ * The audit hash chain's primitives: the canonical byte encoding of an entry, the
+ * entry hash that links entries (`prev_hash`), the per-entry HMAC, the payload hash,
+ * and the derivation of the audit MAC key from the operator's HMAC key.
+ *
+ * Canonical encoding (version 1), used for both the MAC input and the entry hash:
+ *   lp(domain) ‖ u64be(seq) ‖ lp(ts) ‖ lp(actor) ‖ lp(action) ‖ keyId ‖ lp(result)
+ *   ‖ lp(payload_hash) ‖ lp(prev_hash) [‖ lp(mac)]
+ * where lp(s) = u32be(byte length) ‖ UTF-8 bytes, keyId = 0x00 for null or
+ * 0x01 ‖ lp(key_id), and domain is "ferrohsm audit mac v1" for the MAC input and
+ * "ferrohsm audit entry v1" for the entry hash (which appends lp(mac)). Length
+ * prefixes make the encoding injective; the domains keep a MAC input from ever
+ * being an entry-hash input. Hex fields are lowercase, strings well-formed Unicode
+ * (lone surrogates would make two strings share one UTF-8 encoding).
+ *
+ * Security caveats: the MAC key is a non-extractable CryptoKey; the chain proves
+ * that entries were written by a holder of the HMAC key and detects edits,
+ * deletions and reordering, but not truncation of the tail (see anchor.ts).
+ */
+
+import { sha256 } from "@noble/hashes/sha2.js";
+import type { AuditEntry } from "../storage/ports.ts";
+import { fromHex, toBase64, toHex, utf8 } from "../core/encoding.ts";
+import { wipe } from "../core/zeroize.ts";
+
+/** prev_hash of the first entry: 64 zeros. */
+export const GENESIS_HASH = "0".repeat(64);
+
+/** HMAC-SHA-384 CryptoKey (sign + verify, non-extractable) that MACs audit entries. */
+export type AuditMacKey = CryptoKey;
+
+/** An entry's MAC'd fields other than `prev_hash` and `mac`. */
+export type AuditFields = Omit<AuditEntry, "prev_hash" | "mac">;
+
+const MAC_DOMAIN = "ferrohsm audit mac v1";
+const ENTRY_DOMAIN = "ferrohsm audit entry v1";
+const KDF_INFO = "ferrohsm audit mac v1";
+const HASH_RE = /^[0-9a-f]{64}$/;
+const MAC_RE = /^[0-9a-f]{96}$/;
+const ENTRY_KEYS = [
+  "seq",
+  "ts",
+  "actor",
+  "action",
+  "key_id",
+  "result",
+  "payload_hash",
+  "prev_hash",
+  "mac",
+] as const;
+
+/**
+ * Derives the audit MAC key from the operator's raw 32-byte HMAC key:
+ * HKDF-SHA-384 (empty salt, info "ferrohsm audit mac v1", 48 bytes) imported as a
+ * non-extractable HMAC-SHA-384 key. The server and offline verification share it.
+ */
+export async function deriveAuditMacKey(rawHmacKey: Uint8Array): Promise<AuditMacKey> {
+  if (rawHmacKey.length !== 32) throw new RangeError("The HMAC key must be 32 bytes");
+  const raw = new Uint8Array(rawHmacKey);
+  let ikm: CryptoKey;
+  try {
+    ikm = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveBits"]);
+  } finally {
+    wipe(raw);
+  }
+  const bits = new Uint8Array(
+    await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-384", salt: new Uint8Array(0), info: utf8(KDF_INFO) },
+      ikm,
+      384,
+    ),
+  );
+  try {
+    return await crypto.subtle.importKey(
+      "raw",
+      bits,
+      { name: "HMAC", hash: "SHA-384" },
+      false,
+      ["sign", "verify"],
+    );
+  } finally {
+    wipe(bits);
+  }
+}
+
+/** Hex HMAC-SHA-384 over the canonical encoding of `fields` and `prevHash`. */
+export async function computeMac(
+  macKey: AuditMacKey,
+  fields: AuditFields,
+  prevHash: string,
+): Promise<string> {
+  const sig = await crypto.subtle.sign("HMAC", macKey, encode(MAC_DOMAIN, fields, prevHash));
+  return toHex(new Uint8Array(sig));
+}
+
+/** True when `entry.mac` is the MAC of its other fields (constant-time compare). */
+export async function verifyMac(macKey: AuditMacKey, entry: AuditEntry): Promise<boolean> {
+  const mac = MAC_RE.test(entry.mac) ? fromHex(entry.mac) : undefined;
+  if (mac === undefined) return false;
+  return await crypto.subtle.verify(
+    "HMAC",
+    macKey,
+    new Uint8Array(mac),
+    encode(MAC_DOMAIN, entry, entry.prev_hash),
+  );
+}
+
+/** Hex SHA-256 over the canonical entry including its mac: the next entry's prev_hash. */
+export function entryHash(entry: AuditEntry): string {
+  return toHex(sha256(encode(ENTRY_DOMAIN, entry, entry.prev_hash, entry.mac)));
+}
+
+/**
+ * Hex SHA-256 of the canonical JSON (sorted keys, RFC 8785 style) of a request
+ * payload. `undefined` hashes as `null`; byte arrays as their base64 text.
+ * @throws TypeError for values JSON cannot represent (functions, bigint, cycles, NaN)
+ */
+export function payloadHash(value: unknown): string {
+  return toHex(sha256(utf8(canonicalJson(value))));
+}
+
+/** Canonical JSON: object keys sorted by UTF-16 code units, no whitespace. */
+export function canonicalJson(value: unknown): string {
+  return canon(value === undefined ? null : value, new Set());
+}
+
+/**
+ * Validates an untrusted value (a parsed log line or row) as an AuditEntry: exactly the
+ * contract's keys, seq a positive safe integer, lowercase hex hashes, well-formed
+ * strings. Returns undefined when it is not one.
+ */
+export function parseAuditEntry(value: unknown): AuditEntry | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  const keys = Object.keys(v);
+  if (keys.length !== ENTRY_KEYS.length || !ENTRY_KEYS.every((k) => Object.hasOwn(v, k))) {
+    return undefined;
+  }
+  const { seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac } = v;
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1) return undefined;
+  for (const s of [ts, actor, action, result]) {
+    if (typeof s !== "string" || !s.isWellFormed()) return undefined;
+  }
+  if (key_id !== null && (typeof key_id !== "string" || !key_id.isWellFormed())) return undefined;
+  if (typeof payload_hash !== "string" || !HASH_RE.test(payload_hash)) return undefined;
+  if (typeof prev_hash !== "string" || !HASH_RE.test(prev_hash)) return undefined;
+  if (typeof mac !== "string" || !MAC_RE.test(mac)) return undefined;
+  return toEntry(v as unknown as AuditEntry);
+}
+
+/** One JSON line (no newline) with the contract's fixed key order. */
+export function serializeEntry(entry: AuditEntry): string {
+  return JSON.stringify(toEntry(entry));
+}
+
+/** A copy of the entry with exactly the contract's keys, in the contract's order. */
+export function toEntry(e: AuditEntry): AuditEntry {
+  return {
+    seq: e.seq,
+    ts: e.ts,
+    actor: e.actor,
+    action: e.action,
+    key_id: e.key_id,
+    result: e.result,
+    payload_hash: e.payload_hash,
+    prev_hash: e.prev_hash,
+    mac: e.mac,
+  };
+}
+
+function encode(
+  domain: string,
+  f: AuditFields,
+  prevHash: string,
+  mac?: string,
+): Uint8Array<ArrayBuffer> {
+  if (!Number.isSafeInteger(f.seq) || f.seq < 0) throw new RangeError("Invalid audit seq");
+  const seq = new Uint8Array(8);
+  new DataView(seq.buffer).setBigUint64(0, BigInt(f.seq));
+  const parts = [lp(domain), seq, lp(f.ts), lp(f.actor), lp(f.action)];
+  parts.push(new Uint8Array([f.key_id === null ? 0 : 1]));
+  if (f.key_id !== null) parts.push(lp(f.key_id));
+  parts.push(lp(f.result), lp(f.payload_hash), lp(prevHash));
+  if (mac !== undefined) parts.push(lp(mac));
+  return join(parts);
+}
+
+function join(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function lp(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = utf8(text);
+  const out = new Uint8Array(4 + bytes.length);
+  new DataView(out.buffer).setUint32(0, bytes.length);
+  out.set(bytes, 4);
+  return out;
+}
+
+function canon(value: unknown, seen: Set<object>): string {
+  if (value === null || typeof value === "boolean" || typeof value === "string") {
+    return JSON.stringify(value);
+  }
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError("Cannot hash a non-finite number");
+    return JSON.stringify(value);
+  }
+  if (typeof value !== "object") throw new TypeError(`Cannot hash a value of type ${typeof value}`);
+  if (value instanceof Uint8Array) return JSON.stringify(toBase64(value));
+  if (seen.has(value)) throw new TypeError("Cannot hash a cyclic value");
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") return canon(toJSON.call(value), seen);
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) {
+      return `[${value.map((v) => (v === undefined ? "null" : canon(v, seen))).join(",")}]`;
+    }
+    const obj = value as Record<string, unknown>;
+    const members: string[] = [];
+    for (const key of Object.keys(obj).sort()) {
+      const v = obj[key];
+      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+      members.push(`${JSON.stringify(key)}:${canon(v, seen)}`);
+    }
+    return `{${members.join(",")}}`;
+  } finally {
+    seen.delete(value);
+  }
+}

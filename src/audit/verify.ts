@@ -1,0 +1,204 @@
+/**
+ * Audit chain verification, online (`verifyChain` over any store's `scan()`) and offline
+ * (`verifyAuditStore`, behind `ferrohsm audit verify`). Detects edited entries (MAC
+ * mismatch), deleted or reordered entries (seq gap / out of order), authentic entries
+ * spliced from another chain (prev_hash mismatch) and, given the anchor, truncation.
+ *
+ * Security caveats: verification needs the HMAC key, so it proves integrity to whoever
+ * holds that key, not to third parties. Without an anchor a truncated tail is
+ * undetectable; with one, an older anchor replayed together with a truncated log is
+ * still undetectable (see anchor.ts).
+ */
+
+import { HsmError, isHsmError } from "../core/errors.ts";
+import type { AuditEntry, AuditStore } from "../storage/ports.ts";
+import { FileAuditStore } from "../storage/file/audit_store.ts";
+import { openDatabase } from "../storage/sqlite/database.ts";
+import { SqliteAuditStore } from "../storage/sqlite/audit_store.ts";
+import { type AnchorRecord, type AnchorStore, FileAnchorStore, verifyAnchor } from "./anchor.ts";
+import {
+  type AuditMacKey,
+  deriveAuditMacKey,
+  entryHash,
+  GENESIS_HASH,
+  parseAuditEntry,
+  verifyMac,
+} from "./chain.ts";
+
+export { deriveAuditMacKey } from "./chain.ts";
+
+/** Why verification failed. */
+export type VerifyFailureReason =
+  | "malformed_entry"
+  | "sequence_gap"
+  | "out_of_order"
+  | "mac_mismatch"
+  | "chain_broken"
+  | "truncated"
+  | "anchor_mismatch"
+  | "anchor_invalid";
+
+/** The contract's verification result (`GET /api/v1/audit/verify`). */
+export type VerifyResult =
+  | { readonly valid: true; readonly entries: number; readonly head: string }
+  | { readonly valid: false; readonly first_bad_seq: number; readonly reason: VerifyFailureReason };
+
+/** Where the audit files of a data directory live. */
+export interface AuditPaths {
+  /** `<dataDir>/audit` */
+  readonly dir: string;
+  /** File store log: `<dataDir>/audit/audit.log` */
+  readonly logFile: string;
+  /** File store anchor: `<dataDir>/audit/anchor.json` */
+  readonly fileAnchor: string;
+  /** SQLite database: `sqlitePath ?? <dataDir>/ferrohsm.db` */
+  readonly sqliteFile: string;
+  /** SQLite store anchor: `<dataDir>/audit/anchor-sqlite.json` */
+  readonly sqliteAnchor: string;
+}
+
+/** Options of `verifyAuditStore`. */
+export interface VerifyAuditStoreOptions {
+  readonly dataDir: string;
+  /** The operator's raw 32-byte HMAC key. */
+  readonly hmacKey: Uint8Array;
+  readonly store: "file" | "sqlite";
+  readonly sqlitePath?: string | undefined;
+}
+
+/** The audit file locations for a data directory (and optional SQLite path). */
+export function auditPaths(dataDir: string, sqlitePath?: string): AuditPaths {
+  const base = dataDir.length > 1 ? dataDir.replace(/\/+$/, "") : dataDir;
+  const dir = `${base}/audit`;
+  return {
+    dir,
+    logFile: `${dir}/audit.log`,
+    fileAnchor: `${dir}/anchor.json`,
+    sqliteFile: sqlitePath ?? `${base}/ferrohsm.db`,
+    sqliteAnchor: `${dir}/anchor-sqlite.json`,
+  };
+}
+
+/**
+ * Verifies a chain read in stored order: seqs consecutive from 1, each MAC valid, each
+ * prev_hash the previous entry's hash, and (given an anchor) the log reaching the
+ * anchor with the anchored hash. A store that throws HsmError("integrity_error")
+ * while iterating (an unparseable line) yields "malformed_entry"; other errors
+ * propagate.
+ */
+export async function verifyChain(
+  entries: AsyncIterable<AuditEntry> | Iterable<AuditEntry>,
+  macKey: AuditMacKey,
+  anchor?: AnchorRecord,
+): Promise<VerifyResult> {
+  // A forged anchor is reported only once the chain itself checks out.
+  const trusted = anchor !== undefined && (await verifyAnchor(macKey, anchor)) ? anchor : undefined;
+  let lastSeq = 0;
+  let head = GENESIS_HASH;
+  try {
+    for await (const raw of entries) {
+      const expected = lastSeq + 1;
+      const entry = parseAuditEntry(raw);
+      if (entry === undefined) return fail(expected, "malformed_entry");
+      if (entry.seq > expected) return fail(expected, "sequence_gap");
+      if (entry.seq < expected) return fail(expected, "out_of_order");
+      if (!(await verifyMac(macKey, entry))) return fail(entry.seq, "mac_mismatch");
+      if (entry.prev_hash !== head) return fail(entry.seq, "chain_broken");
+      head = entryHash(entry);
+      lastSeq = entry.seq;
+      if (trusted !== undefined && entry.seq === trusted.seq && head !== trusted.hash) {
+        return fail(entry.seq, "anchor_mismatch");
+      }
+    }
+  } catch (err) {
+    if (isHsmError(err, "integrity_error")) return fail(lastSeq + 1, "malformed_entry");
+    throw err;
+  }
+  if (anchor !== undefined && trusted === undefined) return fail(0, "anchor_invalid");
+  if (trusted !== undefined) {
+    if (lastSeq < trusted.seq) return fail(lastSeq + 1, "truncated");
+    if (trusted.seq === 0 && trusted.hash !== GENESIS_HASH) return fail(0, "anchor_mismatch");
+  }
+  return { valid: true, entries: lastSeq, head };
+}
+
+/**
+ * Verifies a store against the anchor kept in `anchors` (read before the scan starts,
+ * so a live log is never shorter than it). An unreadable anchor is reported as
+ * "anchor_invalid" (first_bad_seq 0) only when the chain itself is intact.
+ */
+export async function verifyStore(
+  store: AuditStore,
+  macKey: AuditMacKey,
+  anchors?: AnchorStore,
+): Promise<VerifyResult> {
+  let anchor: AnchorRecord | undefined;
+  let unreadable = false;
+  try {
+    anchor = await anchors?.read();
+  } catch (err) {
+    if (!isHsmError(err, "integrity_error")) throw err;
+    unreadable = true;
+  }
+  const result = await verifyChain(store.scan(), macKey, anchor);
+  return unreadable && result.valid ? fail(0, "anchor_invalid") : result;
+}
+
+/**
+ * Offline verification of a data directory's audit log with the operator's HMAC key
+ * (derived exactly as the server does). The file store is opened read-only without
+ * the writer's lock, so it also works while the server runs.
+ * @throws HsmError("not_found") when there is neither a log nor an anchor
+ */
+export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<VerifyResult> {
+  const paths = auditPaths(opts.dataDir, opts.sqlitePath);
+  const macKey = await deriveAuditMacKey(opts.hmacKey);
+  const anchors = new FileAnchorStore(
+    opts.store === "file" ? paths.fileAnchor : paths.sqliteAnchor,
+  );
+  const logPath = opts.store === "file" ? paths.logFile : paths.sqliteFile;
+  if (!(await exists(logPath))) {
+    if (!(await exists(anchors.path))) {
+      throw new HsmError("not_found", `No audit log at ${logPath}`);
+    }
+    return await verifyStore(emptyStore(), macKey, anchors);
+  }
+  if (opts.store === "file") {
+    const store = await FileAuditStore.open(logPath, { readOnly: true });
+    try {
+      return await verifyStore(store, macKey, anchors);
+    } finally {
+      await store.close();
+    }
+  }
+  const database = await openDatabase(logPath);
+  try {
+    return await verifyStore(new SqliteAuditStore(database), macKey, anchors);
+  } finally {
+    database.close();
+  }
+}
+
+function emptyStore(): AuditStore {
+  return {
+    append: () => Promise.reject(new TypeError("Read-only")),
+    last: () => Promise.resolve(undefined),
+    list: () => Promise.resolve([]),
+    scan: async function* () {},
+    close: () => Promise.resolve(),
+  };
+}
+
+function fail(first_bad_seq: number, reason: VerifyFailureReason): VerifyResult {
+  return { valid: false, first_bad_seq, reason };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}

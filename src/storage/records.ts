@@ -1,0 +1,212 @@
+/**
+ * Helpers shared by the store adapters: id and version checks, shape checks for stored
+ * records (so a corrupted file or row surfaces as `integrity_error` instead of a value
+ * of the wrong type), deep copies, and the one list ordering every adapter uses.
+ *
+ * Shape checks are not integrity checks: the record and version MACs, verified by the
+ * service layer, are what detect deliberate edits at rest.
+ */
+
+import { isAlgorithm, type Usage, USAGE_NAMES } from "../core/algorithms.ts";
+import type {
+  ApprovalRecord,
+  ApprovalState,
+  KeyListPage,
+  KeyListQuery,
+  KeyRecord,
+  KeyState,
+  SealedVersion,
+} from "./ports.ts";
+
+const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const KEY_STATES: readonly string[] = ["staged", "active", "revoked", "destroyed"];
+const APPROVAL_STATES: readonly string[] = ["pending", "approved", "denied", "executed", "expired"];
+const USAGES: readonly string[] = USAGE_NAMES;
+
+/** Largest version number a store accepts (file names carry 8 digits). */
+export const MAX_VERSION = 99_999_999;
+
+/** True when `id` is a safe record id (`[A-Za-z0-9_-]{1,64}`), usable as a path segment. */
+export function isSafeId(id: unknown): id is string {
+  return typeof id === "string" && SAFE_ID.test(id);
+}
+
+/** True when `version` is an integer in 1..MAX_VERSION. */
+export function isValidVersion(version: unknown): version is number {
+  return Number.isSafeInteger(version) && (version as number) >= 1 &&
+    (version as number) <= MAX_VERSION;
+}
+
+/** Throws TypeError unless `id` is a safe record id. */
+export function assertSafeId(id: unknown): asserts id is string {
+  if (!isSafeId(id)) throw new TypeError("Record id must match [A-Za-z0-9_-]{1,64}");
+}
+
+/** Describes why `value` is not a well-formed KeyRecord, or undefined when it is. */
+export function keyRecordProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return "record is not an object";
+  const r = value as Record<string, unknown>;
+  if (!isSafeId(r.id)) return "id is not a safe id";
+  if (typeof r.name !== "string") return "name is not a string";
+  if (typeof r.algorithm !== "string" || !isAlgorithm(r.algorithm)) return "unknown algorithm";
+  if (!isUsageList(r.usage)) return "usage is not a list of usages";
+  if (!isStringMap(r.tags)) return "tags is not a string map";
+  if (typeof r.state !== "string" || !KEY_STATES.includes(r.state)) return "unknown state";
+  if (!isValidVersion(r.currentVersion)) return "currentVersion is out of range";
+  if (typeof r.dualControl !== "boolean") return "dualControl is not a boolean";
+  if (typeof r.createdAt !== "string" || typeof r.updatedAt !== "string") {
+    return "timestamps are not strings";
+  }
+  if (!isPositiveInt(r.revision)) return "revision is not a positive integer";
+  if (typeof r.mac !== "string") return "mac is not a string";
+  return undefined;
+}
+
+/** Describes why `value` is not a well-formed SealedVersion, or undefined when it is. */
+export function sealedVersionProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return "version is not an object";
+  const v = value as Record<string, unknown>;
+  if (!isSafeId(v.keyId)) return "keyId is not a safe id";
+  if (!isValidVersion(v.version)) return "version is out of range";
+  if (typeof v.algorithm !== "string" || !isAlgorithm(v.algorithm)) return "unknown algorithm";
+  if (!isUsageList(v.usage)) return "usage is not a list of usages";
+  if (typeof v.createdAt !== "string") return "createdAt is not a string";
+  if (v.sourceVersion !== undefined && !isValidVersion(v.sourceVersion)) {
+    return "sourceVersion is out of range";
+  }
+  for (const f of ["nonce", "ciphertext", "mac"] as const) {
+    if (!(v[f] instanceof Uint8Array)) return `${f} is not bytes`;
+  }
+  return undefined;
+}
+
+/** Describes why `value` is not a well-formed ApprovalRecord, or undefined when it is. */
+export function approvalRecordProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return "approval is not an object";
+  const a = value as Record<string, unknown>;
+  if (!isSafeId(a.id)) return "id is not a safe id";
+  if (typeof a.action !== "string") return "action is not a string";
+  if (a.keyId !== null && typeof a.keyId !== "string") return "keyId is not a string or null";
+  if (typeof a.requestedBy !== "string") return "requestedBy is not a string";
+  if (
+    !Array.isArray(a.approvals) ||
+    !a.approvals.every((x) =>
+      isObject(x) && typeof x.actor === "string" && typeof x.at === "string"
+    )
+  ) return "approvals is not a list of {actor, at}";
+  if (!isPositiveInt(a.quorum)) return "quorum is not a positive integer";
+  if (typeof a.state !== "string" || !APPROVAL_STATES.includes(a.state)) return "unknown state";
+  if (typeof a.createdAt !== "string" || typeof a.expiresAt !== "string") {
+    return "timestamps are not strings";
+  }
+  if (!isObject(a.params)) return "params is not an object";
+  if (!isPositiveInt(a.revision)) return "revision is not a positive integer";
+  return undefined;
+}
+
+/** Throws TypeError when a record handed to a store is malformed (a programmer error). */
+export function assertKeyRecord(record: KeyRecord): void {
+  const problem = keyRecordProblem(record);
+  if (problem !== undefined) throw new TypeError(`Invalid key record: ${problem}`);
+}
+
+/** Throws TypeError when a version handed to a store is malformed or names another key. */
+export function assertSealedVersion(version: SealedVersion, keyId: string): void {
+  const problem = sealedVersionProblem(version);
+  if (problem !== undefined) throw new TypeError(`Invalid sealed version: ${problem}`);
+  if (version.keyId !== keyId) throw new TypeError("Sealed version belongs to another key");
+}
+
+/** Throws TypeError when an approval handed to a store is malformed. */
+export function assertApprovalRecord(record: ApprovalRecord): void {
+  const problem = approvalRecordProblem(record);
+  if (problem !== undefined) throw new TypeError(`Invalid approval record: ${problem}`);
+}
+
+/** Throws RangeError unless offset and limit are non-negative integers. */
+export function assertListQuery(query: KeyListQuery): void {
+  if (!Number.isSafeInteger(query.offset) || query.offset < 0) {
+    throw new RangeError("List offset must be a non-negative integer");
+  }
+  if (!Number.isSafeInteger(query.limit) || query.limit < 0) {
+    throw new RangeError("List limit must be a non-negative integer");
+  }
+}
+
+/** A deep copy of a key record that shares nothing with the input. */
+export function copyKeyRecord(record: KeyRecord): KeyRecord {
+  return { ...record, usage: [...record.usage], tags: { ...record.tags } };
+}
+
+/** A deep copy of a sealed version; byte fields are fresh plain Uint8Arrays. */
+export function copySealedVersion(version: SealedVersion): SealedVersion {
+  return {
+    ...version,
+    usage: [...version.usage],
+    nonce: new Uint8Array(version.nonce),
+    ciphertext: new Uint8Array(version.ciphertext),
+    mac: new Uint8Array(version.mac),
+  };
+}
+
+/** A deep copy of an approval; `params` goes through JSON, as the SQLite store stores it. */
+export function copyApprovalRecord(record: ApprovalRecord): ApprovalRecord {
+  return {
+    ...record,
+    approvals: record.approvals.map((a) => ({ actor: a.actor, at: a.at })),
+    params: JSON.parse(JSON.stringify(record.params)),
+  };
+}
+
+/** Orders records by creation time, then id (plain code-unit order, not locale). */
+export function compareByCreation(
+  a: { readonly createdAt: string; readonly id: string },
+  b: { readonly createdAt: string; readonly id: string },
+): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Filters, orders and pages in-memory records for `KeyStore.list`; returns copies. */
+export function pageKeyRecords(records: Iterable<KeyRecord>, query: KeyListQuery): KeyListPage {
+  const matching: KeyRecord[] = [];
+  for (const r of records) {
+    if (query.algorithm !== undefined && r.algorithm !== query.algorithm) continue;
+    if (query.state !== undefined && r.state !== query.state) continue;
+    if (query.tag !== undefined && !hasTag(r, query.tag.key, query.tag.value)) continue;
+    matching.push(r);
+  }
+  matching.sort(compareByCreation);
+  const items = matching.slice(query.offset, query.offset + query.limit).map(copyKeyRecord);
+  return { items, total: matching.length };
+}
+
+/** True for a key state name. */
+export function isKeyState(value: string): value is KeyState {
+  return KEY_STATES.includes(value);
+}
+
+/** True for an approval state name. */
+export function isApprovalState(value: string): value is ApprovalState {
+  return APPROVAL_STATES.includes(value);
+}
+
+function hasTag(record: KeyRecord, key: string, value: string): boolean {
+  return Object.hasOwn(record.tags, key) && record.tags[key] === value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isPositiveInt(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
+}
+
+function isUsageList(value: unknown): value is Usage[] {
+  return Array.isArray(value) && value.every((u) => typeof u === "string" && USAGES.includes(u));
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return isObject(value) && Object.values(value).every((v) => typeof v === "string");
+}

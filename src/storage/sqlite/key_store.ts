@@ -1,0 +1,348 @@
+/**
+ * KeyStore on libSQL through drizzle. Every write is one `batch()` (one implicit
+ * transaction, one fsync under `synchronous=FULL`); the client has a single connection,
+ * so no interactive transaction is ever held open.
+ *
+ * Optimistic concurrency inside one batch: every statement is guarded by "the key is
+ * still at the base revision" (`revision = new - 1`), the version insert and tag rewrite
+ * first, the `UPDATE keys ... WHERE revision = base` last. All guards see the same state,
+ * so a lost race writes nothing, and `rowsAffected` of the final UPDATE tells the writer
+ * it lost. `key_tags` mirrors the record's tags for indexed `tag=k:v` filters.
+ *
+ * Security caveat: destroyed versions are deleted with `DELETE`; SQLite may keep the
+ * bytes in free pages or the WAL until they are reused or checkpointed (enable
+ * `secure_delete` on the connection to have SQLite zero freed content).
+ */
+
+import { Buffer } from "node:buffer";
+import { and, asc, count, eq, exists, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { HsmError } from "../../core/errors.ts";
+import type { KeyListPage, KeyListQuery, KeyRecord, KeyStore, SealedVersion } from "../ports.ts";
+import {
+  assertKeyRecord,
+  assertListQuery,
+  assertSafeId,
+  assertSealedVersion,
+  isSafeId,
+  isValidVersion,
+  keyRecordProblem,
+  sealedVersionProblem,
+} from "../records.ts";
+import { isDuplicateKeyError } from "./constraint.ts";
+import type { Database } from "./database.ts";
+import { keys, keyTags, keyVersions } from "./schema.ts";
+
+type Statement = BatchItem<"sqlite">;
+type Batch = [Statement, ...Statement[]];
+
+/** Options for `SqliteKeyStore`. */
+export interface SqliteKeyStoreOptions {
+  /** When true, `close()` also closes the database. Default false (the caller owns it). */
+  readonly ownsDatabase?: boolean;
+}
+
+/** A KeyStore over the `keys`, `key_versions` and `key_tags` tables. */
+export class SqliteKeyStore implements KeyStore {
+  readonly #database: Database;
+  readonly #ownsDatabase: boolean;
+  #closed = false;
+
+  /** Wraps an open database; it is closed by `close()` only when `ownsDatabase` is set. */
+  constructor(database: Database, options: SqliteKeyStoreOptions = {}) {
+    this.#database = database;
+    this.#ownsDatabase = options.ownsDatabase ?? false;
+  }
+
+  /** Creates a key with its first version. @throws HsmError("conflict") when the id exists. */
+  async create(record: KeyRecord, first: SealedVersion): Promise<void> {
+    assertSafeId(record.id);
+    assertKeyRecord(record);
+    assertSealedVersion(first, record.id);
+    const db = this.#db();
+    const statements: Batch = [db.insert(keys).values({ id: record.id, ...keyColumns(record) })];
+    const tags = Object.entries(record.tags);
+    if (tags.length > 0) {
+      statements.push(
+        db.insert(keyTags).values(
+          tags.map(([tagKey, tagValue]) => ({ keyId: record.id, tagKey, tagValue })),
+        ),
+      );
+    }
+    statements.push(db.insert(keyVersions).values(versionColumns(first)));
+    try {
+      await db.batch(statements);
+    } catch (err) {
+      if (isDuplicateKeyError(err)) {
+        throw new HsmError("conflict", "Cannot create key: the id already exists", { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** The key record, or undefined. @throws HsmError("integrity_error") for a malformed row */
+  async get(id: string): Promise<KeyRecord | undefined> {
+    const db = this.#db();
+    if (!isSafeId(id)) return undefined;
+    const rows = await db.select().from(keys).where(eq(keys.id, id)).limit(1);
+    return rows[0] && decodeKeyRow(rows[0]);
+  }
+
+  /** Lists keys matching the filters by creation time then id, with the matching total. */
+  async list(query: KeyListQuery): Promise<KeyListPage> {
+    assertListQuery(query);
+    const db = this.#db();
+    const tag = query.tag;
+    const filter = and(
+      query.algorithm === undefined ? undefined : eq(keys.algorithm, query.algorithm),
+      query.state === undefined ? undefined : eq(keys.state, query.state),
+      tag === undefined ? undefined : exists(
+        db.select({ one: sql`1` }).from(keyTags).where(and(
+          eq(keyTags.keyId, keys.id),
+          eq(keyTags.tagKey, tag.key),
+          eq(keyTags.tagValue, tag.value),
+        )),
+      ),
+    );
+    // One batch is one read transaction: the page and the total see the same snapshot.
+    const [rows, totals] = await db.batch([
+      db.select().from(keys).where(filter).orderBy(asc(keys.createdAt), asc(keys.id))
+        .limit(query.limit).offset(query.offset),
+      db.select({ total: count() }).from(keys).where(filter),
+    ]);
+    return { items: rows.map(decodeKeyRow), total: totals[0]?.total ?? 0 };
+  }
+
+  /**
+   * Replaces the record and optionally adds a version, atomically.
+   * @throws HsmError("conflict") on a stale revision or an existing version
+   * @throws HsmError("not_found") when the key does not exist
+   */
+  async update(record: KeyRecord, newVersion?: SealedVersion): Promise<void> {
+    assertKeyRecord(record);
+    if (newVersion !== undefined) assertSealedVersion(newVersion, record.id);
+    const db = this.#db();
+    const atBase = this.#atBaseRevision(record);
+    const statements: Statement[] = [];
+    if (newVersion !== undefined) {
+      statements.push(
+        db.insert(keyVersions).select(
+          db.select(versionSelection(newVersion)).from(keys).where(atBase),
+        ),
+      );
+    }
+    await this.#replace(record, statements, "update", (err) => {
+      if (newVersion !== undefined && isDuplicateKeyError(err)) {
+        return new HsmError("conflict", `Cannot add version ${newVersion.version}: it exists`, {
+          cause: err,
+        });
+      }
+      return err;
+    });
+  }
+
+  /** One sealed version, or undefined. @throws HsmError("integrity_error") for a malformed row */
+  async getVersion(id: string, version: number): Promise<SealedVersion | undefined> {
+    const db = this.#db();
+    if (!isSafeId(id) || !isValidVersion(version)) return undefined;
+    const rows = await db.select().from(keyVersions)
+      .where(and(eq(keyVersions.keyId, id), eq(keyVersions.version, version))).limit(1);
+    return rows[0] && decodeVersionRow(rows[0]);
+  }
+
+  /** Every sealed version of a key, ascending. */
+  async listVersions(id: string): Promise<SealedVersion[]> {
+    const db = this.#db();
+    if (!isSafeId(id)) return [];
+    const rows = await db.select().from(keyVersions).where(eq(keyVersions.keyId, id))
+      .orderBy(asc(keyVersions.version));
+    return rows.map(decodeVersionRow);
+  }
+
+  /**
+   * Stores the destroyed record (state must be `destroyed`) and deletes every version in
+   * one batch. @throws HsmError("conflict" | "not_found") as `update`
+   */
+  async destroy(record: KeyRecord): Promise<void> {
+    assertKeyRecord(record);
+    if (record.state !== "destroyed") {
+      throw new TypeError("Destroy needs a record in state destroyed");
+    }
+    const db = this.#db();
+    const atBase = this.#atBaseRevision(record);
+    await this.#replace(record, [
+      db.delete(keyVersions).where(and(
+        eq(keyVersions.keyId, record.id),
+        exists(db.select({ one: sql`1` }).from(keys).where(atBase)),
+      )),
+    ], "destroy");
+  }
+
+  /** Stops the store; closes the database when it owns it. Idempotent. */
+  close(): Promise<void> {
+    if (!this.#closed && this.#ownsDatabase) this.#database.close();
+    this.#closed = true;
+    return Promise.resolve();
+  }
+
+  /**
+   * Rewrites the tags, runs `first`, then moves the record from the base revision, all
+   * guarded by the base revision, in one batch; then maps a lost race to an error.
+   */
+  async #replace(
+    record: KeyRecord,
+    first: Statement[],
+    verb: string,
+    mapError: (err: unknown) => unknown = (err) => err,
+  ): Promise<void> {
+    const db = this.#db();
+    const atBase = this.#atBaseRevision(record);
+    const statements: Batch = [
+      db.delete(keyTags).where(and(
+        eq(keyTags.keyId, record.id),
+        exists(db.select({ one: sql`1` }).from(keys).where(atBase)),
+      )),
+      ...first,
+    ];
+    for (const [tagKey, tagValue] of Object.entries(record.tags)) {
+      statements.push(
+        db.insert(keyTags).select(
+          db.select({
+            keyId: param(record.id, "key_id"),
+            tagKey: param(tagKey, "tag_key"),
+            tagValue: param(tagValue, "tag_value"),
+          }).from(keys).where(atBase),
+        ),
+      );
+    }
+    statements.push(db.update(keys).set(keyColumns(record)).where(atBase));
+    let results: unknown[];
+    try {
+      results = await db.batch(statements);
+    } catch (err) {
+      throw mapError(err);
+    }
+    const last = results[results.length - 1] as { rowsAffected?: number } | undefined;
+    if (last?.rowsAffected === 1) return;
+    const stored = await db.select({ revision: keys.revision }).from(keys)
+      .where(eq(keys.id, record.id)).limit(1);
+    if (stored[0] === undefined) {
+      throw new HsmError("not_found", `Cannot ${verb} key: it does not exist`);
+    }
+    throw new HsmError(
+      "conflict",
+      `Cannot ${verb} key: revision ${record.revision} does not follow stored revision ${
+        stored[0].revision
+      }`,
+    );
+  }
+
+  #atBaseRevision(record: KeyRecord): SQL | undefined {
+    return and(eq(keys.id, record.id), eq(keys.revision, record.revision - 1));
+  }
+
+  #db(): Database["db"] {
+    if (this.#closed) throw new HsmError("unavailable", "Key store is closed");
+    return this.#database.db;
+  }
+}
+
+/** A bound parameter selected as a named column (for INSERT ... SELECT). */
+function param(value: unknown, alias: string): SQL.Aliased {
+  return sql`${value}`.as(alias);
+}
+
+function keyColumns(record: KeyRecord) {
+  return {
+    name: record.name,
+    algorithm: record.algorithm,
+    usage: JSON.stringify(record.usage),
+    tags: JSON.stringify(record.tags),
+    state: record.state,
+    currentVersion: record.currentVersion,
+    dualControl: record.dualControl,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    revision: record.revision,
+    mac: record.mac,
+  };
+}
+
+function versionColumns(v: SealedVersion) {
+  return {
+    keyId: v.keyId,
+    version: v.version,
+    algorithm: v.algorithm,
+    usage: JSON.stringify(v.usage),
+    createdAt: v.createdAt,
+    sourceVersion: v.sourceVersion ?? null,
+    nonce: Buffer.from(v.nonce),
+    ciphertext: Buffer.from(v.ciphertext),
+    mac: Buffer.from(v.mac),
+  };
+}
+
+/** The version's columns as bound parameters, in table order (INSERT ... SELECT needs it). */
+function versionSelection(v: SealedVersion) {
+  const c = versionColumns(v);
+  return {
+    keyId: param(c.keyId, "key_id"),
+    version: param(c.version, "version"),
+    algorithm: param(c.algorithm, "algorithm"),
+    usage: param(c.usage, "usage"),
+    createdAt: param(c.createdAt, "created_at"),
+    sourceVersion: param(c.sourceVersion, "source_version"),
+    nonce: param(c.nonce, "nonce"),
+    ciphertext: param(c.ciphertext, "ciphertext"),
+    mac: param(c.mac, "mac"),
+  };
+}
+
+function decodeKeyRow(row: typeof keys.$inferSelect): KeyRecord {
+  const candidate = {
+    ...row,
+    usage: parseJson(row.usage),
+    tags: parseJson(row.tags),
+  };
+  const problem = keyRecordProblem(candidate);
+  if (problem !== undefined) {
+    throw new HsmError("integrity_error", `Cannot read key ${row.id}: ${problem}`);
+  }
+  return candidate as KeyRecord;
+}
+
+function decodeVersionRow(row: typeof keyVersions.$inferSelect): SealedVersion {
+  const candidate = {
+    keyId: row.keyId,
+    version: row.version,
+    algorithm: row.algorithm,
+    usage: parseJson(row.usage),
+    createdAt: row.createdAt,
+    ...(row.sourceVersion === null ? {} : { sourceVersion: row.sourceVersion }),
+    nonce: toBytes(row.nonce),
+    ciphertext: toBytes(row.ciphertext),
+    mac: toBytes(row.mac),
+  };
+  const problem = sealedVersionProblem(candidate);
+  if (problem !== undefined) {
+    throw new HsmError(
+      "integrity_error",
+      `Cannot read version ${row.version} of key ${row.keyId}: ${problem}`,
+    );
+  }
+  return candidate as SealedVersion;
+}
+
+/** Parses a JSON column; malformed text becomes undefined, which the shape check rejects. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A plain Uint8Array copy of a blob (drizzle hands back a Buffer). */
+function toBytes(value: unknown): Uint8Array | undefined {
+  return value instanceof Uint8Array ? new Uint8Array(value) : undefined;
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256, sha384 } from "@noble/hashes/sha2.js";
+import {
+  canonicalJson,
+  computeMac,
+  deriveAuditMacKey,
+  entryHash,
+  GENESIS_HASH,
+  parseAuditEntry,
+  payloadHash,
+  serializeEntry,
+  verifyMac,
+} from "../../src/audit/chain.ts";
+import { toHex, utf8 } from "../../src/core/encoding.ts";
+import { chainOf, RAW_HMAC_KEY, testMacKey } from "./_helpers.ts";
+
+/** Independent re-implementation of the documented canonical encoding. */
+function documentedEncoding(
+  domain: string,
+  e: Record<string, unknown>,
+  withMac: boolean,
+): Uint8Array {
+  const parts: number[] = [];
+  const lp = (s: string) => {
+    const b = utf8(s);
+    parts.push(
+      (b.length >>> 24) & 255,
+      (b.length >>> 16) & 255,
+      (b.length >>> 8) & 255,
+      b.length & 255,
+    );
+    parts.push(...b);
+  };
+  lp(domain);
+  const seq = BigInt(e.seq as number);
+  for (let i = 7; i >= 0; i--) parts.push(Number((seq >> BigInt(i * 8)) & 255n));
+  lp(e.ts as string);
+  lp(e.actor as string);
+  lp(e.action as string);
+  if (e.key_id === null) parts.push(0);
+  else {
+    parts.push(1);
+    lp(e.key_id as string);
+  }
+  lp(e.result as string);
+  lp(e.payload_hash as string);
+  lp(e.prev_hash as string);
+  if (withMac) lp(e.mac as string);
+  return new Uint8Array(parts);
+}
+
+Deno.test("GENESIS_HASH is 64 zeros", () => {
+  assert.equal(GENESIS_HASH, "0".repeat(64));
+});
+
+Deno.test("the audit MAC key is HKDF-SHA-384 of the HMAC key with the documented info", async () => {
+  const key = await deriveAuditMacKey(RAW_HMAC_KEY);
+  assert.equal(key.extractable, false);
+  assert.deepEqual([...key.usages].sort(), ["sign", "verify"]);
+  assert.deepEqual(key.algorithm, { name: "HMAC", hash: { name: "SHA-384" }, length: 384 });
+  const [entry] = await chainOf(key, 1);
+  assert.ok(entry);
+  const okm = hkdf(sha384, RAW_HMAC_KEY, new Uint8Array(0), utf8("ferrohsm audit mac v1"), 48);
+  const expected = hmac(
+    sha384,
+    okm,
+    documentedEncoding("ferrohsm audit mac v1", { ...entry }, false),
+  );
+  assert.equal(entry.mac, toHex(expected));
+});
+
+Deno.test("entryHash is SHA-256 of the documented encoding including the mac", async () => {
+  const [entry] = await chainOf(await testMacKey(), 1);
+  assert.ok(entry);
+  const expected = sha256(documentedEncoding("ferrohsm audit entry v1", { ...entry }, true));
+  assert.equal(entryHash(entry), toHex(expected));
+  assert.notEqual(entryHash({ ...entry, mac: "0".repeat(96) }), entryHash(entry));
+});
+
+Deno.test("deriving the MAC key from a key that is not 32 bytes is a RangeError", async () => {
+  await assert.rejects(deriveAuditMacKey(new Uint8Array(31)), RangeError);
+});
+
+Deno.test("different HMAC keys give different MACs", async () => {
+  const fields = {
+    seq: 1,
+    ts: "t",
+    actor: "a",
+    action: "x",
+    key_id: null,
+    result: "ok",
+    payload_hash: GENESIS_HASH,
+  };
+  const a = await computeMac(await testMacKey(), fields, GENESIS_HASH);
+  const b = await computeMac(await testMacKey(new Uint8Array(32)), fields, GENESIS_HASH);
+  assert.notEqual(a, b);
+  assert.match(a, /^[0-9a-f]{96}$/);
+});
+
+Deno.test("a null key_id and an empty key_id have different MACs", async () => {
+  const key = await testMacKey();
+  const fields = {
+    seq: 1,
+    ts: "t",
+    actor: "a",
+    action: "x",
+    key_id: null,
+    result: "ok",
+    payload_hash: GENESIS_HASH,
+  };
+  const a = await computeMac(key, fields, GENESIS_HASH);
+  const b = await computeMac(key, { ...fields, key_id: "" }, GENESIS_HASH);
+  assert.notEqual(a, b);
+});
+
+Deno.test("verifyMac accepts an authentic entry and rejects any edited field", async () => {
+  const key = await testMacKey();
+  const [entry] = await chainOf(key, 1);
+  assert.ok(entry);
+  assert.equal(await verifyMac(key, entry), true);
+  for (
+    const edit of [{ seq: 2 }, { actor: "mallory" }, { key_id: "other" }, { result: "denied" }]
+  ) {
+    assert.equal(await verifyMac(key, { ...entry, ...edit }), false);
+  }
+  assert.equal(await verifyMac(key, { ...entry, prev_hash: "1".repeat(64) }), false);
+  assert.equal(await verifyMac(key, { ...entry, mac: "zz" }), false);
+});
+
+Deno.test("payloadHash is SHA-256 of canonical JSON with sorted keys", () => {
+  const expected = toHex(sha256(utf8('{"a":[true,null,"x"],"b":1}')));
+  assert.equal(payloadHash({ b: 1, a: [true, null, "x"] }), expected);
+  assert.equal(payloadHash({ a: [true, null, "x"], b: 1, c: undefined }), expected);
+  assert.equal(payloadHash(undefined), payloadHash(null));
+  assert.equal(
+    canonicalJson({ z: { y: 2, x: 1 }, d: new Date(0) }),
+    '{"d":"1970-01-01T00:00:00.000Z","z":{"x":1,"y":2}}',
+  );
+  assert.equal(canonicalJson(new Uint8Array([1, 2, 3])), '"AQID"');
+});
+
+Deno.test("payloadHash rejects values JSON cannot represent", () => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.throws(() => payloadHash(cyclic), TypeError);
+  assert.throws(() => payloadHash({ n: NaN }), TypeError);
+  assert.throws(() => payloadHash(1n), TypeError);
+});
+
+Deno.test("parseAuditEntry accepts a serialized entry and rejects malformed ones", async () => {
+  const [entry] = await chainOf(await testMacKey(), 1);
+  assert.ok(entry);
+  assert.deepEqual(parseAuditEntry(JSON.parse(serializeEntry(entry))), entry);
+  assert.equal(
+    Object.keys(JSON.parse(serializeEntry(entry))).join(),
+    "seq,ts,actor,action,key_id,result,payload_hash,prev_hash,mac",
+  );
+  for (
+    const bad of [
+      { ...entry, extra: 1 },
+      { ...entry, seq: 0 },
+      { ...entry, seq: 1.5 },
+      { ...entry, mac: entry.mac.toUpperCase() },
+      { ...entry, prev_hash: "abc" },
+      { ...entry, actor: "\ud800" },
+      { ...entry, key_id: 5 },
+      null,
+      [],
+    ]
+  ) {
+    assert.equal(parseAuditEntry(bad), undefined);
+  }
+});

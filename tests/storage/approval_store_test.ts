@@ -1,0 +1,225 @@
+/**
+ * The ApprovalStore contract, run against the memory and SQLite adapters, plus SQLite
+ * durability across a reopen and integrity errors for malformed rows.
+ */
+
+import { strict as assert } from "node:assert";
+import { MemoryApprovalStore } from "../../src/storage/memory/approval_store.ts";
+import type { ApprovalRecord, ApprovalStore } from "../../src/storage/ports.ts";
+import { type Database, openDatabase } from "../../src/storage/sqlite/database.ts";
+import { SqliteApprovalStore } from "../../src/storage/sqlite/approval_store.ts";
+import { assertHsmError, rejectsWith } from "./key_store_contract.ts";
+import { nextTimestamp } from "./key_store_fixtures.ts";
+
+interface ApprovalFixture {
+  readonly store: ApprovalStore;
+  /** Closes and reopens over the same data (durable adapters only). */
+  readonly reopen?: () => Promise<void>;
+  /** Direct database access for damaging rows (SQLite only). */
+  readonly database?: () => Database;
+  cleanup(): Promise<void>;
+}
+
+function openMemory(): Promise<ApprovalFixture> {
+  const store = new MemoryApprovalStore();
+  return Promise.resolve({ store, cleanup: () => store.close() });
+}
+
+async function openSqlite(): Promise<ApprovalFixture> {
+  const dir = await Deno.makeTempDir({ prefix: "ferrohsm_approvals_" });
+  const path = `${dir}/ferrohsm.db`;
+  let database = await openDatabase(path);
+  let store = new SqliteApprovalStore(database, { ownsDatabase: true });
+  return {
+    get store() {
+      return store;
+    },
+    async reopen() {
+      await store.close();
+      database = await openDatabase(path);
+      store = new SqliteApprovalStore(database, { ownsDatabase: true });
+    },
+    database: () => database,
+    async cleanup() {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+function fakeApproval(changes: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  const at = changes.createdAt ?? nextTimestamp();
+  return {
+    id: `apr_${crypto.randomUUID().replaceAll("-", "")}`,
+    action: "key.destroy",
+    keyId: "key_1",
+    requestedBy: "alice",
+    approvals: [],
+    quorum: 1,
+    state: "pending",
+    createdAt: at,
+    expiresAt: "2099-01-01T00:00:00.000Z",
+    params: { reason: "retired", nested: { list: [1, "two", null] } },
+    revision: 1,
+    ...changes,
+  };
+}
+
+function next(record: ApprovalRecord, changes: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return { ...record, revision: record.revision + 1, ...changes };
+}
+
+function approvalContract(
+  name: string,
+  open: () => Promise<ApprovalFixture>,
+  durable: boolean,
+): void {
+  function test(title: string, body: (fx: ApprovalFixture) => Promise<void>, ignore = false) {
+    Deno.test({
+      name: `${name}: ${title}`,
+      ignore,
+      async fn() {
+        const fx = await open();
+        try {
+          await body(fx);
+        } finally {
+          await fx.cleanup();
+        }
+      },
+    });
+  }
+
+  test("create then get round-trips the approval", async ({ store }) => {
+    const record = fakeApproval({ keyId: null, approvals: [{ actor: "bob", at: "t1" }] });
+    await store.create(record);
+    assert.deepStrictEqual(await store.get(record.id), record);
+    assert.equal(await store.get("apr_missing"), undefined);
+    assert.equal(await store.get("../escape"), undefined);
+  });
+
+  test("create with an existing id is a conflict", async ({ store }) => {
+    const record = fakeApproval();
+    await store.create(record);
+    await rejectsWith(store.create({ ...record, action: "other" }), "conflict");
+    assert.deepStrictEqual(await store.get(record.id), record);
+    await assert.rejects(store.create(fakeApproval({ id: "a/b" })), TypeError);
+  });
+
+  test("update replaces the approval when the revision follows", async ({ store }) => {
+    const record = fakeApproval({ quorum: 2 });
+    await store.create(record);
+    const approved = next(record, {
+      approvals: [{ actor: "bob", at: "t1" }, { actor: "carol", at: "t2" }],
+      state: "approved",
+    });
+    await store.update(approved);
+    assert.deepStrictEqual(await store.get(record.id), approved);
+  });
+
+  test("a stale revision is a conflict and changes nothing", async ({ store }) => {
+    const record = fakeApproval();
+    await store.create(record);
+    const denied = next(record, { state: "denied" });
+    await store.update(denied);
+    for (const revision of [2, 1, 5]) {
+      await rejectsWith(store.update({ ...record, state: "executed", revision }), "conflict");
+    }
+    assert.deepStrictEqual(await store.get(record.id), denied);
+  });
+
+  test("update of an unknown approval is not_found", async ({ store }) => {
+    await rejectsWith(store.update(next(fakeApproval())), "not_found");
+  });
+
+  test("of 20 parallel updates from one revision exactly one wins", async ({ store }) => {
+    const record = fakeApproval();
+    await store.create(record);
+    const results = await Promise.allSettled(
+      Array.from(
+        { length: 20 },
+        (_, i) => store.update(next(record, { approvals: [{ actor: `approver ${i}`, at: "t" }] })),
+      ),
+    );
+    const winners = results.flatMap((r, i) => r.status === "fulfilled" ? [i] : []);
+    assert.equal(winners.length, 1);
+    for (const r of results) if (r.status === "rejected") assertHsmError(r.reason, "conflict");
+    const stored = await store.get(record.id);
+    assert.equal(stored?.revision, 2);
+    assert.equal(stored?.approvals[0]?.actor, `approver ${winners[0]}`);
+  });
+
+  test("list filters by state and orders by creation time then id", async ({ store }) => {
+    const shared = nextTimestamp();
+    const records = [
+      fakeApproval({ id: "apr_b", createdAt: shared }),
+      fakeApproval({ id: "apr_a", createdAt: shared, state: "approved" }),
+      fakeApproval({ state: "pending" }),
+      fakeApproval({ state: "expired" }),
+    ];
+    for (const r of [...records].reverse()) await store.create(r);
+    const ids = (rs: ApprovalRecord[]) => rs.map((r) => r.id);
+    assert.deepStrictEqual(ids(await store.list()), [
+      "apr_a",
+      "apr_b",
+      records[2]?.id,
+      records[3]?.id,
+    ]);
+    assert.deepStrictEqual(ids(await store.list("pending")), ["apr_b", records[2]?.id]);
+    assert.deepStrictEqual(ids(await store.list("expired")), [records[3]?.id]);
+    assert.deepStrictEqual(await store.list("executed"), []);
+  });
+
+  test("stored approvals cannot be changed through objects passed in or out", async ({ store }) => {
+    const record = fakeApproval({ approvals: [{ actor: "bob", at: "t1" }] });
+    const snapshot = structuredClone(record);
+    await store.create(record);
+    (record.approvals as { actor: string; at: string }[]).push({ actor: "mallory", at: "t" });
+    (record.params as Record<string, unknown>).reason = "changed";
+    const got = await store.get(record.id);
+    assert.ok(got);
+    (got.approvals as { actor: string; at: string }[]).pop();
+    assert.deepStrictEqual(await store.get(record.id), snapshot);
+  });
+
+  test("params are kept as JSON", async ({ store }) => {
+    const record = fakeApproval({ params: { version: 3, dropped: undefined } });
+    await store.create(record);
+    assert.deepStrictEqual((await store.get(record.id))?.params, { version: 3 });
+  });
+
+  test("operations after close are refused as unavailable", async ({ store }) => {
+    await store.close();
+    await rejectsWith(store.list(), "unavailable");
+    await rejectsWith(store.create(fakeApproval()), "unavailable");
+  });
+
+  test("approvals survive close and reopen", async (fx) => {
+    const record = fakeApproval();
+    await fx.store.create(record);
+    const approved = next(record, { state: "approved", approvals: [{ actor: "bob", at: "t" }] });
+    await fx.store.update(approved);
+    await fx.reopen?.();
+    assert.deepStrictEqual(await fx.store.get(record.id), approved);
+    assert.deepStrictEqual(await fx.store.list("approved"), [approved]);
+    await fx.store.update(next(approved, { state: "executed" }));
+  }, !durable);
+}
+
+approvalContract("MemoryApprovalStore", openMemory, false);
+approvalContract("SqliteApprovalStore", openSqlite, true);
+
+Deno.test("SqliteApprovalStore: a malformed row is an integrity_error", async () => {
+  const fx = await openSqlite();
+  try {
+    const record = fakeApproval();
+    await fx.store.create(record);
+    await fx.database?.().client.execute({
+      sql: "UPDATE approvals SET params = '{not json' WHERE id = ?",
+      args: [record.id],
+    });
+    await rejectsWith(fx.store.get(record.id), "integrity_error");
+    await rejectsWith(fx.store.list(), "integrity_error");
+  } finally {
+    await fx.cleanup();
+  }
+});

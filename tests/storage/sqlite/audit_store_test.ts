@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import type { AuditEntry } from "../../../src/storage/ports.ts";
+import { openDatabase } from "../../../src/storage/sqlite/database.ts";
+import { SqliteAuditStore } from "../../../src/storage/sqlite/audit_store.ts";
+import { chainOf, tempDir, testMacKey } from "../../audit/_helpers.ts";
+import { auditStoreContract } from "../audit_store_contract.ts";
+
+auditStoreContract("SqliteAuditStore (in memory)", async () => {
+  const database = await openDatabase(":memory:");
+  return {
+    store: new SqliteAuditStore(database),
+    cleanup: () => Promise.resolve(database.close()),
+  };
+});
+
+auditStoreContract("SqliteAuditStore (file)", async () => {
+  const dir = await tempDir();
+  const database = await openDatabase(`${dir}/ferrohsm.db`);
+  return {
+    store: new SqliteAuditStore(database),
+    cleanup: async () => {
+      database.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+});
+
+Deno.test("SqliteAuditStore writes a batch atomically: a failing batch stores nothing", async () => {
+  const database = await openDatabase(":memory:");
+  try {
+    const store = new SqliteAuditStore(database);
+    const entries = await chainOf(await testMacKey(), 250);
+    await store.append(entries.slice(0, 2));
+    // Rows 3..250 then a duplicate of seq 1: the last INSERT of the batch fails.
+    await assert.rejects(store.append([...entries.slice(2), entries[0] as AuditEntry]));
+    assert.equal((await store.last())?.seq, 2);
+    await store.append(entries.slice(2));
+    assert.equal((await store.last())?.seq, 250);
+  } finally {
+    database.close();
+  }
+});
+
+Deno.test("SqliteAuditStore.close leaves the shared database open", async () => {
+  const database = await openDatabase(":memory:");
+  try {
+    const store = new SqliteAuditStore(database);
+    await store.close();
+    assert.equal(await store.last(), undefined);
+  } finally {
+    database.close();
+  }
+});

@@ -1,0 +1,92 @@
+/**
+ * SqliteKeyStore specifics beyond the shared contract: the `key_tags` index follows
+ * every write, a lost race leaves no row behind, and database ownership on close.
+ */
+
+import { strict as assert } from "node:assert";
+import { type Database, openDatabase } from "../../../src/storage/sqlite/database.ts";
+import { SqliteKeyStore } from "../../../src/storage/sqlite/key_store.ts";
+import { rejectsWith } from "../key_store_contract.ts";
+import { fakeRecord, fakeVersion, nextRecord } from "../key_store_fixtures.ts";
+
+async function withDatabase(body: (database: Database) => Promise<void>): Promise<void> {
+  const database = await openDatabase(":memory:");
+  try {
+    await body(database);
+  } finally {
+    database.close();
+  }
+}
+
+async function tagRows(database: Database, keyId: string): Promise<string[]> {
+  const rs = await database.client.execute({
+    sql: "SELECT tag_key, tag_value FROM key_tags WHERE key_id = ? ORDER BY tag_key",
+    args: [keyId],
+  });
+  return rs.rows.map((r) => `${r.tag_key}=${r.tag_value}`);
+}
+
+async function countRows(database: Database, table: string, keyId: string): Promise<number> {
+  const rs = await database.client.execute({
+    sql: `SELECT COUNT(*) AS n FROM ${table} WHERE key_id = ?`,
+    args: [keyId],
+  });
+  return Number(rs.rows[0]?.n);
+}
+
+Deno.test("key_tags follows the record's tags through create, update and destroy", async () => {
+  await withDatabase(async (database) => {
+    const store = new SqliteKeyStore(database);
+    const record = fakeRecord({ tags: { env: "prod", team: "core" } });
+    await store.create(record, fakeVersion(record, 1));
+    assert.deepStrictEqual(await tagRows(database, record.id), ["env=prod", "team=core"]);
+    const retagged = nextRecord(record, { tags: { env: "dev" } });
+    await store.update(retagged);
+    assert.deepStrictEqual(await tagRows(database, record.id), ["env=dev"]);
+    await rejectsWith(store.update(nextRecord(record, { tags: { lost: "race" } })), "conflict");
+    assert.deepStrictEqual(await tagRows(database, record.id), ["env=dev"]);
+    await store.destroy(nextRecord(retagged, { state: "destroyed", tags: {} }));
+    assert.deepStrictEqual(await tagRows(database, record.id), []);
+  });
+});
+
+Deno.test("a lost race leaves no version row behind", async () => {
+  await withDatabase(async (database) => {
+    const store = new SqliteKeyStore(database);
+    const record = fakeRecord();
+    await store.create(record, fakeVersion(record, 1));
+    await store.update(nextRecord(record, { currentVersion: 2 }), fakeVersion(record, 2));
+    const stale = nextRecord(record, { currentVersion: 3 });
+    await rejectsWith(store.update(stale, fakeVersion(record, 3)), "conflict");
+    assert.equal(await countRows(database, "key_versions", record.id), 2);
+  });
+});
+
+Deno.test("destroy deletes the version rows of that key only", async () => {
+  await withDatabase(async (database) => {
+    const store = new SqliteKeyStore(database);
+    const doomed = fakeRecord();
+    const kept = fakeRecord();
+    await store.create(doomed, fakeVersion(doomed, 1));
+    await store.create(kept, fakeVersion(kept, 1));
+    await store.destroy(nextRecord(doomed, { state: "destroyed" }));
+    assert.equal(await countRows(database, "key_versions", doomed.id), 0);
+    assert.equal(await countRows(database, "key_versions", kept.id), 1);
+  });
+});
+
+Deno.test("closing a store leaves a shared database open", async () => {
+  await withDatabase(async (database) => {
+    const store = new SqliteKeyStore(database);
+    await store.close();
+    const rs = await database.client.execute("SELECT COUNT(*) AS n FROM keys");
+    assert.equal(Number(rs.rows[0]?.n), 0);
+  });
+});
+
+Deno.test("closing a store that owns its database closes it", async () => {
+  const database = await openDatabase(":memory:");
+  const store = new SqliteKeyStore(database, { ownsDatabase: true });
+  await store.close();
+  assert.equal(database.client.closed, true);
+});
