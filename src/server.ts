@@ -115,6 +115,7 @@ async function resolveKeyset(config: Config): Promise<{ path: string; devToken?:
   }
   const path = devPaths(config.dataDir).keyset;
   if (!(await exists(path))) {
+    await Deno.mkdir(devPaths(config.dataDir).dir, { recursive: true, mode: 0o700 });
     const { jwks } = generateDevKeyset();
     const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
     try {
