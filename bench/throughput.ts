@@ -4,6 +4,7 @@
  * raw Web Crypto rate of the same primitive measured in the same run.
  *
  *   deno task bench:throughput [--seconds 3] [--concurrency 32] [--audit-store sqlite|file]
+ *     [--key-store sqlite|filesystem|memory]
  *
  * Prints a Markdown table (ops/s, and the ratio to the raw primitive).
  */
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     seconds: { type: "string" },
     concurrency: { type: "string" },
     "audit-store": { type: "string" },
+    "key-store": { type: "string" },
   },
 });
 const SECONDS = Number(values.seconds ?? 3);
@@ -57,6 +59,8 @@ const config = parseServeConfig([
   keyset,
   "--audit-store",
   values["audit-store"] ?? "sqlite",
+  "--key-store",
+  values["key-store"] ?? "sqlite",
   "--data-dir",
   join(dir, "data"),
   "--master-key-file",
