@@ -45,7 +45,7 @@ export interface Encapsulation {
  */
 export interface LoadedKey {
   readonly algorithm: Algorithm;
-  /** AES-GCM: returns nonce(12)‖ciphertext‖tag(16). RSA: OAEP-SHA256 ciphertext. */
+  /** AES-GCM: returns nonce(12)‖ciphertext‖tag(16), `aad` authenticated. RSA: OAEP-SHA256 ciphertext, a non-empty `aad` is the OAEP label. */
   encrypt?(plaintext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;
   /** Inverse of `encrypt`. */
   decrypt?(ciphertext: Uint8Array, aad?: Uint8Array): Promise<Uint8Array>;

@@ -1,0 +1,70 @@
+/**
+ * Helpers shared by the classical providers: Web Crypto buffer typing, hash lookup,
+ * sign-option checks and the errors every provider raises. Private to
+ * `src/core/providers/`; nothing here touches secret bytes.
+ */
+
+import type { Algorithm, Family, HashName } from "../algorithms.ts";
+import { algorithmInfo } from "../algorithms.ts";
+import { HsmError } from "../errors.ts";
+import type { SignOptions } from "../provider.ts";
+
+/** Digest size in bytes of each hash that sign/verify accept. */
+export const HASH_LENGTHS: Readonly<Record<HashName, number>> = Object.freeze(
+  Object.assign(Object.create(null), { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 }),
+);
+
+/** Every hash that sign/verify accept, in registry order. */
+export const HASH_NAMES: readonly HashName[] = Object.freeze(["SHA-256", "SHA-384", "SHA-512"]);
+
+/** Views `bytes` as a Web Crypto `BufferSource` (copies only when backed by shared memory). */
+export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer
+    ? bytes as Uint8Array<ArrayBuffer>
+    : new Uint8Array(bytes);
+}
+
+/** The error for material that does not parse as a key of the expected algorithm. */
+export function unreadableMaterial(): HsmError {
+  return new HsmError("integrity_error", "Sealed key material is unreadable");
+}
+
+/** The error for any failed decryption (one vague message for every cause). */
+export function decryptionFailed(): HsmError {
+  return new HsmError("invalid_request", "Decryption failed");
+}
+
+/** The programmer error for using a key after `dispose()`. */
+export function disposedKey(): TypeError {
+  return new TypeError("Key has been disposed");
+}
+
+/** Throws a RangeError unless `algorithm` belongs to `family` (a programmer error). */
+export function assertFamily(algorithm: Algorithm, family: Family): void {
+  if (algorithmInfo(algorithm)?.family !== family) {
+    throw new RangeError(`Algorithm ${String(algorithm)} is not handled by the ${family} provider`);
+  }
+}
+
+/**
+ * Resolves the hash of a sign/verify call (option or registry default).
+ * @throws HsmError("invalid_request") for an unknown hash name
+ */
+export function resolveHash(algorithm: Algorithm, options: SignOptions | undefined): HashName {
+  const hash = options?.hash ?? algorithmInfo(algorithm)?.defaultHash ?? "SHA-256";
+  if (!Object.hasOwn(HASH_LENGTHS, hash)) {
+    throw new HsmError("invalid_request", "Hash must be one of SHA-256, SHA-384, SHA-512");
+  }
+  return hash;
+}
+
+/**
+ * Checks that a caller-supplied digest has the length of `hash`.
+ * @throws HsmError("invalid_request") when it does not
+ */
+export function assertDigestLength(digest: Uint8Array, hash: HashName): void {
+  const expected = HASH_LENGTHS[hash];
+  if (digest.length !== expected) {
+    throw new HsmError("invalid_request", `Digest must be ${expected} bytes for ${hash}`);
+  }
+}
