@@ -8,7 +8,7 @@ import type { ApprovalRecord, KeyRecord } from "../src/storage/ports.ts";
 import type { VersionInfo } from "../src/keys/key_service.ts";
 
 /** The contract's key object. */
-export function keyJson(r: KeyRecord) {
+export function keyJson(r: KeyRecord): Record<string, unknown> {
   return {
     id: r.id,
     name: r.name,
@@ -24,7 +24,7 @@ export function keyJson(r: KeyRecord) {
 }
 
 /** The contract's approval object. */
-export function approvalJson(a: ApprovalRecord) {
+export function approvalJson(a: ApprovalRecord): Record<string, unknown> {
   return {
     id: a.id,
     action: a.action,
@@ -39,7 +39,7 @@ export function approvalJson(a: ApprovalRecord) {
 }
 
 /** One entry of a key's version list. */
-export function versionJson(v: VersionInfo) {
+export function versionJson(v: VersionInfo): Record<string, unknown> {
   return {
     version: v.version,
     state: v.state,

@@ -26,7 +26,10 @@ export interface CommandResult {
 }
 
 /** Runs `deno <args>` from the project root and collects its output. */
-export async function runDeno(args: string[], env: Record<string, string> = {}) {
+export async function runDeno(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<CommandResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args,
     cwd: ROOT,
@@ -123,14 +126,30 @@ export async function startServerProcess(
   };
 }
 
+/** The answer of one API call (`body` is parsed JSON, typed loosely for assertions). */
+export interface ApiResponse {
+  readonly status: number;
+  // deno-lint-ignore no-explicit-any -- test assertions walk arbitrary JSON
+  readonly body: any;
+  readonly headers: Headers;
+}
+
+/** A JSON API call. */
+export type ApiCall = (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<ApiResponse>;
+
 /** A minimal JSON API client bound to a server URL and token. */
-export function client(url: string, token?: string) {
+export function client(url: string, token?: string): ApiCall {
   return async function call(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: any; headers: Headers }> {
+  ): Promise<ApiResponse> {
     const res = await fetch(`${url}${path}`, {
       method,
       headers: {

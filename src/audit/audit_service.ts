@@ -7,7 +7,7 @@ import type { AuditEntry, AuditStore } from "../storage/ports.ts";
 import type { Actor, Guard } from "../keys/guard.ts";
 import type { AnchorStore } from "./anchor.ts";
 import type { AuditMacKey } from "./chain.ts";
-import { verifyStore, type VerifyResult } from "./verify.ts";
+import { type VerifyResult, verifyStore } from "./verify.ts";
 
 /** Lists and verifies the audit log. */
 export class AuditService {

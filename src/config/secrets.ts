@@ -51,7 +51,9 @@ export async function writeSecretFile(path: string, contents: Uint8Array): Promi
 }
 
 /** Dev-mode secret paths under `<data-dir>/dev/`. */
-export function devPaths(dataDir: string) {
+export function devPaths(
+  dataDir: string,
+): { dir: string; masterKey: string; hmacKey: string; keyset: string } {
   const dir = join(dataDir, "dev");
   return {
     dir,

@@ -133,7 +133,10 @@ export class Sealer {
    * Checks and decrypts a sealed version; the caller owns (and must wipe) the result.
    * @throws HsmError("integrity_error") when anything was changed or the blob belongs elsewhere
    */
-  async unseal(sealed: SealedVersion, expected: { keyId: string; version: number }) {
+  async unseal(
+    sealed: SealedVersion,
+    expected: { keyId: string; version: number },
+  ): Promise<Uint8Array> {
     if (sealed.keyId !== expected.keyId || sealed.version !== expected.version) {
       throw tamperError();
     }

@@ -28,7 +28,10 @@ export function statusFor(code: HsmErrorCode): number {
 }
 
 /** The contract's error body. */
-export function errorBody(code: HsmErrorCode, message: string) {
+export function errorBody(
+  code: HsmErrorCode,
+  message: string,
+): { error: { code: HsmErrorCode; message: string } } {
   return { error: { code, message } };
 }
 

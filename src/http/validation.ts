@@ -11,6 +11,7 @@ import { HsmError } from "../core/errors.ts";
 import { fromBase64 } from "../core/encoding.ts";
 
 /** Validates a request part with `schema`; invalid input throws `invalid_request`. */
+// deno-lint-ignore explicit-module-boundary-types -- the validator's type carries the schema's inferred types
 export function validate<T extends keyof ValidationTargets, S extends z.ZodType>(
   target: T,
   schema: S,
@@ -25,6 +26,7 @@ export function validate<T extends keyof ValidationTargets, S extends z.ZodType>
 }
 
 /** A standard-base64 string field decoded to bytes (at most `max` decoded bytes). */
+// deno-lint-ignore explicit-module-boundary-types -- a zod pipeline type
 export function base64Bytes(max = 1024 * 1024) {
   return z.string().max(Math.ceil(max / 3) * 4 + 4).transform((text, ctx) => {
     const bytes = fromBase64(text);

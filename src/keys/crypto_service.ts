@@ -12,7 +12,7 @@
 import { algorithmInfo, type HashName, type Usage } from "../core/algorithms.ts";
 import { HsmError } from "../core/errors.ts";
 import { fromBase64, toBase64 } from "../core/encoding.ts";
-import type { LoadedKey, SignOptions } from "../core/provider.ts";
+import type { Encapsulation, LoadedKey, SignOptions } from "../core/provider.ts";
 import { toPem } from "../core/pem.ts";
 import type { KeyRecord } from "../storage/ports.ts";
 import type { Actor, Guard } from "./guard.ts";
@@ -27,6 +27,13 @@ export interface SignParams {
   readonly hash?: HashName;
   readonly padding?: "pkcs1" | "pss";
   readonly format?: "der" | "raw";
+}
+
+/** The public half of a key version as the API returns it. */
+export interface PublicKeyView {
+  readonly version: number;
+  readonly pem: string;
+  readonly jwk: Record<string, unknown>;
 }
 
 /** A result tagged with the key version that produced it. */
@@ -50,7 +57,12 @@ export class CryptoService {
   }
 
   /** Encrypts with the current version (AES-GCM: self-describing string; RSA: OAEP bytes). */
-  encrypt(actor: Actor, id: string, plaintext: Uint8Array, aad?: Uint8Array) {
+  encrypt(
+    actor: Actor,
+    id: string,
+    plaintext: Uint8Array,
+    aad?: Uint8Array,
+  ): Promise<Versioned<string>> {
     const payload = { plaintext_bytes: plaintext.length, aad_bytes: aad?.length ?? 0 };
     return this.#use(
       actor,
@@ -68,7 +80,13 @@ export class CryptoService {
   }
 
   /** Decrypts; AES-GCM takes its version from the ciphertext, RSA from `version` or current. */
-  decrypt(actor: Actor, id: string, ciphertext: string, aad?: Uint8Array, version?: number) {
+  decrypt(
+    actor: Actor,
+    id: string,
+    ciphertext: string,
+    aad?: Uint8Array,
+    version?: number,
+  ): Promise<Versioned<Uint8Array>> {
     const payload = { ciphertext_chars: ciphertext.length, aad_bytes: aad?.length ?? 0, version };
     let bytes: Uint8Array | undefined;
     let chosen = version;
@@ -92,7 +110,7 @@ export class CryptoService {
   }
 
   /** Signs a message or digest with the current version. */
-  sign(actor: Actor, id: string, params: SignParams) {
+  sign(actor: Actor, id: string, params: SignParams): Promise<Versioned<Uint8Array>> {
     const payload = signPayload(params);
     return this.#use(actor, "key.sign", id, payload, "sign", true, undefined, async (k, r) => {
       return await need(k.sign, r, "sign").call(k, params.data, signOptions(r, params));
@@ -100,7 +118,13 @@ export class CryptoService {
   }
 
   /** Verifies a signature with `version` (default current); false for a wrong signature. */
-  verify(actor: Actor, id: string, params: SignParams, signature: Uint8Array, version?: number) {
+  verify(
+    actor: Actor,
+    id: string,
+    params: SignParams,
+    signature: Uint8Array,
+    version?: number,
+  ): Promise<Versioned<boolean>> {
     const payload = { ...signPayload(params), signature_bytes: signature.length, version };
     return this.#use(actor, "key.verify", id, payload, "verify", false, version, async (k, r) => {
       return await need(k.verify, r, "verify").call(
@@ -113,7 +137,7 @@ export class CryptoService {
   }
 
   /** Computes an HMAC with the current version. */
-  mac(actor: Actor, id: string, message: Uint8Array) {
+  mac(actor: Actor, id: string, message: Uint8Array): Promise<Versioned<Uint8Array>> {
     const payload = { message_bytes: message.length };
     return this.#use(actor, "key.mac", id, payload, "mac", true, undefined, async (k, r) => {
       return await need(k.mac, r, "mac").call(k, message);
@@ -121,7 +145,13 @@ export class CryptoService {
   }
 
   /** Verifies an HMAC with `version` (default current). */
-  macVerify(actor: Actor, id: string, message: Uint8Array, tag: Uint8Array, version?: number) {
+  macVerify(
+    actor: Actor,
+    id: string,
+    message: Uint8Array,
+    tag: Uint8Array,
+    version?: number,
+  ): Promise<Versioned<boolean>> {
     const payload = { message_bytes: message.length, mac_bytes: tag.length, version };
     return this.#use(actor, "key.mac_verify", id, payload, "mac", false, version, async (k, r) => {
       return await need(k.macVerify, r, "verify a MAC with").call(k, message, tag);
@@ -129,7 +159,7 @@ export class CryptoService {
   }
 
   /** Encapsulates a fresh shared secret to the current version. */
-  encapsulate(actor: Actor, id: string) {
+  encapsulate(actor: Actor, id: string): Promise<Versioned<Encapsulation>> {
     return this.#use(
       actor,
       "key.encapsulate",
@@ -145,7 +175,12 @@ export class CryptoService {
   }
 
   /** Decapsulates with `version` (default current). */
-  decapsulate(actor: Actor, id: string, ciphertext: Uint8Array, version?: number) {
+  decapsulate(
+    actor: Actor,
+    id: string,
+    ciphertext: Uint8Array,
+    version?: number,
+  ): Promise<Versioned<Uint8Array>> {
     const payload = { ciphertext_bytes: ciphertext.length, version };
     return this.#use(actor, "key.decapsulate", id, payload, "decapsulate", false, version, async (
       k,
@@ -156,7 +191,7 @@ export class CryptoService {
   }
 
   /** The public half of an asymmetric key version as SPKI PEM and JWK. */
-  publicKey(actor: Actor, id: string, version?: number) {
+  publicKey(actor: Actor, id: string, version?: number): Promise<PublicKeyView> {
     return this.#guard.run(actor, "key.public", id, { version }, async (op) => {
       op.authorize("key:read");
       const record = await this.#keys.record(id);

@@ -106,7 +106,9 @@ Deno.test({
         const key = await api("POST", "/api/v1/keys", { name: "ed", algorithm: "Ed25519" });
         const pub = await api("GET", `/api/v1/keys/${key.body.id}/public`);
         await Deno.writeTextFile(join(work, "ed.pem"), pub.body.pem);
-        const sig = await api("POST", `/api/v1/keys/${key.body.id}/sign`, { message: toB64(message) });
+        const sig = await api("POST", `/api/v1/keys/${key.body.id}/sign`, {
+          message: toB64(message),
+        });
         await Deno.writeFile(join(work, "ed.sig"), fromB64(sig.body.signature));
         const res = await openssl([
           "pkeyutl",

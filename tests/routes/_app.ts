@@ -9,6 +9,7 @@ import type { AppEnv } from "../../src/http/context.ts";
 import { buildApp, buildServices, type ServiceOverrides, type Services } from "../../src/server.ts";
 import type { Logger } from "../../src/util/logger.ts";
 import { type Installation, makeInstallation } from "../_fixtures.ts";
+import type { ApiResponse } from "../_server.ts";
 
 const quiet: Logger = { log() {} };
 
@@ -23,7 +24,7 @@ export interface TestApp {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+  ): Promise<ApiResponse>;
   /** Closes the services and builds them again over the same data dir (a restart). */
   reopen(): Promise<void>;
   close(): Promise<void>;
