@@ -146,3 +146,62 @@ Deno.test("file-backed stores work end to end and offline audit verify finds an 
     await inst.cleanup();
   }
 });
+
+Deno.test("token mint prints a token the server accepts; bad roles are a usage error", async () => {
+  const inst = await makeInstallation();
+  const server = await startServerProcess(inst.flags());
+  try {
+    const minted = await runCli([
+      "token",
+      "mint",
+      "--keyset",
+      inst.keysetFile,
+      "--sub",
+      "carol",
+      "--roles",
+      "Auditor",
+      "--ttl",
+      "120",
+      "--kid",
+      "es",
+    ]);
+    assert.equal(minted.code, 0, minted.stderr);
+    const token = minted.stdout.trim();
+    assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const header = JSON.parse(atob(token.split(".")[0] as string));
+    assert.equal(header.alg, "ES256");
+    const api = client(server.url, token);
+    assert.equal((await api("GET", "/api/v1/audit?limit=1")).status, 200);
+    assert.equal(
+      (await api("POST", "/api/v1/keys", { name: "x", algorithm: "Ed25519" })).status,
+      403,
+    );
+    const bad = await runCli([
+      "token",
+      "mint",
+      "--keyset",
+      inst.keysetFile,
+      "--sub",
+      "x",
+      "--roles",
+      "Root",
+    ]);
+    assert.equal(bad.code, 2);
+    const long = await runCli([
+      "token",
+      "mint",
+      "--keyset",
+      inst.keysetFile,
+      "--sub",
+      "x",
+      "--roles",
+      "Auditor",
+      "--ttl",
+      "3600",
+    ]);
+    assert.equal(long.code, 2);
+  } finally {
+    await server.stop();
+    await inst.cleanup();
+  }
+});
