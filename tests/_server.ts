@@ -150,24 +150,38 @@ export function client(url: string, token?: string): ApiCall {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<ApiResponse> {
-    const res = await fetch(`${url}${path}`, {
-      method,
-      headers: {
-        ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...headers,
-      },
-      ...(body === undefined
-        ? {}
-        : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
+    return await readResponse(
+      await fetch(`${url}${path}`, jsonRequest(method, token, body, headers)),
+    );
   };
+}
+
+/** Builds a JSON request with an optional bearer token (a string body is sent as is). */
+export function jsonRequest(
+  method: string,
+  token: string | undefined,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): RequestInit {
+  return {
+    method,
+    headers: {
+      ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      ...headers,
+    },
+    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+  };
+}
+
+/** Reads a response, parsing the body as JSON when it is JSON. */
+export async function readResponse(res: Response): Promise<ApiResponse> {
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
 }

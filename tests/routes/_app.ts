@@ -9,7 +9,7 @@ import type { AppEnv } from "../../src/http/context.ts";
 import { buildApp, buildServices, type ServiceOverrides, type Services } from "../../src/server.ts";
 import type { Logger } from "../../src/util/logger.ts";
 import { type Installation, makeInstallation } from "../_fixtures.ts";
-import type { ApiResponse } from "../_server.ts";
+import { type ApiResponse, jsonRequest, readResponse } from "../_server.ts";
 
 const quiet: Logger = { log() {} };
 
@@ -43,24 +43,7 @@ export async function makeTestApp(
     services,
     inst,
     async call(token, method, path, body) {
-      const res = await t.app.request(path, {
-        method,
-        headers: {
-          ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        },
-        ...(body === undefined
-          ? {}
-          : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // not JSON
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
+      return await readResponse(await t.app.request(path, jsonRequest(method, token, body)));
     },
     async reopen() {
       await t.services.close();
