@@ -88,7 +88,10 @@ export function keysRoutes(keys: KeyService, cryptoOps: CryptoService): Hono<App
   );
 
   app.post("/:id/rotate", validate("param", keyIdParam), async (c) => {
-    return c.json(keyJson(await keys.rotate(c.get("actor"), c.req.valid("param").id)));
+    const change = await keys.rotate(c.get("actor"), c.req.valid("param").id);
+    return change.approval === undefined
+      ? c.json(keyJson(change.key))
+      : c.json(approvalJson(change.approval), 202);
   });
 
   app.get("/:id/versions", validate("param", keyIdParam), async (c) => {
@@ -102,7 +105,10 @@ export function keysRoutes(keys: KeyService, cryptoOps: CryptoService): Hono<App
     validate("json", rollbackBody),
     async (c) => {
       const { version } = c.req.valid("json");
-      return c.json(keyJson(await keys.rollback(c.get("actor"), c.req.valid("param").id, version)));
+      const change = await keys.rollback(c.get("actor"), c.req.valid("param").id, version);
+      return change.approval === undefined
+        ? c.json(keyJson(change.key))
+        : c.json(approvalJson(change.approval), 202);
     },
   );
 

@@ -6,6 +6,7 @@
  */
 
 import { join } from "node:path";
+import { loadApprovalPolicy } from "./approvals/approval_policy.ts";
 import { ApprovalService } from "./approvals/approval_service.ts";
 import { AuditLog } from "./audit/audit_log.ts";
 import { FileAnchorStore } from "./audit/anchor.ts";
@@ -224,9 +225,20 @@ export async function buildServices(
     closers.unshift(() => loader.clear());
     const listCache = new ListCache();
     const keys = new KeyService({ store: keyStore, sealer, loader, guard, listCache });
-    const approvals = new ApprovalService({ store: approvalStore, guard });
+    let approvalPolicy;
+    try {
+      approvalPolicy = await loadApprovalPolicy(config.approvalPolicy);
+    } catch (err) {
+      throw new StartupError(EXIT.usage, err instanceof Error ? err.message : String(err));
+    }
+    const approvals = new ApprovalService({ store: approvalStore, guard, policy: approvalPolicy });
     approvals.register("key.destroy", (a) => keys.executeDestroy(a.keyId as string));
     approvals.register("key.activate", (a) => keys.activate(a.keyId as string));
+    approvals.register("key.rotate", (a) => keys.executeRotate(a.keyId as string));
+    approvals.register(
+      "key.rollback",
+      (a) => keys.executeRollback(a.keyId as string, Number(a.params.version)),
+    );
     keys.useApprovals(approvals);
     const cryptoService = new CryptoService(keys, loader, guard);
     const audit = new AuditService(auditStore, guard, auditMacKey, anchor);

@@ -9,6 +9,7 @@
 import { HsmError } from "../core/errors.ts";
 import type { ApprovalRecord, ApprovalState, ApprovalStore } from "../storage/ports.ts";
 import type { Actor, Guard, GuardedOp } from "../keys/guard.ts";
+import { type ApprovableAction, ApprovalPolicy } from "./approval_policy.ts";
 import { KeyLocks } from "../keys/key_locks.ts";
 
 /** Runs an approved action; returns nothing (its effect is in the stores). */
@@ -18,10 +19,8 @@ export type ApprovalExecutor = (approval: ApprovalRecord) => Promise<unknown>;
 export interface ApprovalServiceOptions {
   readonly store: ApprovalStore;
   readonly guard: Guard;
-  /** Approvers needed besides the requester, per action; default 1. */
-  readonly quorum?: (action: string) => number;
-  /** Time a request stays pending; default 24 h. */
-  readonly ttlMs?: number;
+  /** Which actions need approval, their quorum and the pending lifetime (default 24 h, quorum 1). */
+  readonly policy?: ApprovalPolicy;
   readonly clock?: () => Date;
   readonly newId?: () => string;
 }
@@ -30,8 +29,7 @@ export interface ApprovalServiceOptions {
 export class ApprovalService {
   #store: ApprovalStore;
   #guard: Guard;
-  #quorum: (action: string) => number;
-  #ttlMs: number;
+  #policy: ApprovalPolicy;
   #clock: () => Date;
   #newId: () => string;
   #executors = new Map<string, ApprovalExecutor>();
@@ -40,8 +38,7 @@ export class ApprovalService {
   constructor(options: ApprovalServiceOptions) {
     this.#store = options.store;
     this.#guard = options.guard;
-    this.#quorum = options.quorum ?? (() => 1);
-    this.#ttlMs = options.ttlMs ?? 24 * 3600 * 1000;
+    this.#policy = options.policy ?? new ApprovalPolicy();
     this.#clock = options.clock ?? (() => new Date());
     this.#newId = options.newId ?? (() => crypto.randomUUID());
   }
@@ -51,8 +48,18 @@ export class ApprovalService {
     this.#executors.set(action, executor);
   }
 
+  /** True when `action` must wait for approvers under the configured policy. */
+  requires(action: ApprovableAction): boolean {
+    return this.#policy.requires(action);
+  }
+
   /** Opens a pending request (the caller has authorized and audited the request). */
-  async request(requester: Actor, action: string, keyId: string | null): Promise<ApprovalRecord> {
+  async request(
+    requester: Actor,
+    action: string,
+    keyId: string | null,
+    params: Record<string, unknown> = {},
+  ): Promise<ApprovalRecord> {
     if (!this.#executors.has(action)) throw new TypeError(`no executor for ${action}`);
     const now = this.#clock();
     const record: ApprovalRecord = {
@@ -61,11 +68,11 @@ export class ApprovalService {
       keyId,
       requestedBy: requester.id,
       approvals: [],
-      quorum: Math.max(1, this.#quorum(action)),
+      quorum: Math.max(1, this.#policy.quorum(action)),
       state: "pending",
       createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + this.#ttlMs).toISOString(),
-      params: {},
+      expiresAt: new Date(now.getTime() + this.#policy.ttlMs).toISOString(),
+      params,
       revision: 1,
     };
     await this.#store.create(record);

@@ -56,6 +56,7 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
       config.tlsKey,
       config.tlsClientCa,
       config.rbacConfig,
+      config.approvalPolicy,
     ]
   ) {
     if (file !== undefined) read.add(file);

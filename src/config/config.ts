@@ -36,6 +36,8 @@ export interface Config {
   readonly rateLimit: number;
   /** RBAC matrix file; the built-in default matrix when absent. */
   readonly rbacConfig?: string;
+  /** Dual-control policy file (which actions need approval, quorum, expiry). */
+  readonly approvalPolicy?: string;
   /** Sealed-key cache capacity (loaded keys held in memory). */
   readonly keyCacheSize: number;
 }
@@ -59,6 +61,7 @@ export const SERVE_FLAGS = {
   "tls-client-ca": { type: "string" },
   "rate-limit": { type: "string" },
   "rbac-config": { type: "string" },
+  "approval-policy": { type: "string" },
   "key-cache-size": { type: "string" },
 } as const;
 
@@ -149,6 +152,7 @@ export function parseServeConfig(
     ...optional("tlsKey", tlsKey),
     ...optional("tlsClientCa", tlsClientCa),
     ...optional("rbacConfig", path(str("rbac-config"))),
+    ...optional("approvalPolicy", path(str("approval-policy"))),
   };
   return Object.freeze(config);
 }

@@ -23,6 +23,7 @@ import type {
   KeyStore,
   SealedVersion,
 } from "../storage/ports.ts";
+import type { ApprovableAction } from "../approvals/approval_policy.ts";
 import type { Actor, Guard, GuardedOp } from "./guard.ts";
 import type { KeyLoader } from "./key_loader.ts";
 import { KeyLocks } from "./key_locks.ts";
@@ -47,12 +48,20 @@ export interface VersionInfo {
 
 /** Dual-control requests the key service raises. */
 export interface ApprovalRequester {
+  /** True when `action` must wait for approvers. */
+  requires(action: ApprovableAction): boolean;
   request(
     requester: Actor,
-    action: "key.destroy" | "key.activate",
+    action: ApprovableAction,
     keyId: string,
+    params?: Record<string, unknown>,
   ): Promise<ApprovalRecord>;
 }
+
+/** The outcome of a change that may be held for approval (HTTP 200 or 202). */
+export type KeyChange =
+  | { readonly key: KeyRecord; readonly approval?: undefined }
+  | { readonly key?: undefined; readonly approval: ApprovalRecord };
 
 /** Dependencies of the key service. */
 export interface KeyServiceDeps {
@@ -178,23 +187,18 @@ export class KeyService {
     });
   }
 
-  /** Adds a new current version with fresh material. */
-  rotate(actor: Actor, id: string): Promise<KeyRecord> {
-    return this.#mutate(actor, "key.rotate", id, {}, "key:rotate", async (record, op) => {
+  /** Adds a new current version with fresh material (or opens an approval for it). */
+  rotate(actor: Actor, id: string): Promise<KeyChange> {
+    return this.#changeOrRequest(actor, "key.rotate", id, {}, "key:rotate", (record) => {
       requireState(record, ["active"], "rotate");
-      const version = record.currentVersion + 1;
-      const now = this.#clock().toISOString();
-      const sealed = await this.#generateSealed(id, version, record.algorithm, record.usage, now);
-      return await this.#commit(op, record, { currentVersion: version, updatedAt: now }, sealed);
+      return () => this.#rotate(record);
     });
   }
 
-  /** Records a new version holding the material of an earlier version. */
-  rollback(actor: Actor, id: string, target: number): Promise<KeyRecord> {
-    return this.#mutate(actor, "key.rollback", id, { version: target }, "key:rollback", async (
-      record,
-      op,
-    ) => {
+  /** Records a new version holding an earlier version's material (or opens an approval). */
+  rollback(actor: Actor, id: string, target: number): Promise<KeyChange> {
+    const params = { version: target };
+    return this.#changeOrRequest(actor, "key.rollback", id, params, "key:rollback", (record) => {
       requireState(record, ["active"], "roll back");
       if (!Number.isInteger(target) || target < 1 || target >= record.currentVersion) {
         throw new HsmError(
@@ -202,27 +206,31 @@ export class KeyService {
           `Cannot roll back to version ${target}: latest version is ${record.currentVersion}`,
         );
       }
-      const source = await this.#store.getVersion(id, target);
-      if (source === undefined) {
-        throw new HsmError("not_found", `Cannot roll back to version ${target}: not found`);
+      return () => this.#rollback(record, target);
+    });
+  }
+
+  /** Executes an approved rotation (called by the approval service, already audited). */
+  executeRotate(id: string): Promise<KeyRecord> {
+    return this.#locks.with(id, async () => {
+      const record = await this.record(id);
+      requireState(record, ["active"], "rotate");
+      return await this.#rotate(record);
+    });
+  }
+
+  /** Executes an approved rollback (called by the approval service, already audited). */
+  executeRollback(id: string, target: number): Promise<KeyRecord> {
+    return this.#locks.with(id, async () => {
+      const record = await this.record(id);
+      requireState(record, ["active"], "roll back");
+      if (target >= record.currentVersion) {
+        throw new HsmError(
+          "invalid_request",
+          `Cannot roll back to version ${target}: latest version is ${record.currentVersion}`,
+        );
       }
-      const material = await this.#sealer.unseal(source, { keyId: id, version: target });
-      const version = record.currentVersion + 1;
-      const now = this.#clock().toISOString();
-      let sealed: SealedVersion;
-      try {
-        sealed = await this.#sealer.seal({
-          keyId: id,
-          version,
-          algorithm: record.algorithm,
-          usage: record.usage,
-          createdAt: now,
-          sourceVersion: target,
-        }, material);
-      } finally {
-        wipe(material);
-      }
-      return await this.#commit(op, record, { currentVersion: version, updatedAt: now }, sealed);
+      return await this.#rollback(record, target);
     });
   }
 
@@ -287,6 +295,79 @@ export class KeyService {
     return await this.#sealer.verifyRecord(record);
   }
 
+  /**
+   * Runs a guarded change: `check` validates the current record and returns the commit
+   * step; under dual control the commit is deferred to an approval instead.
+   */
+  #changeOrRequest(
+    actor: Actor,
+    action: ApprovableAction,
+    id: string,
+    params: Record<string, unknown>,
+    rbacAction: string,
+    check: (record: KeyRecord) => () => Promise<KeyRecord>,
+  ): Promise<KeyChange> {
+    return this.#guard.run(actor, action, id, params, async (op) => {
+      op.authorize(rbacAction);
+      return await this.#locks.with(id, async () => {
+        const commit = check(await this.record(id));
+        await op.commitPoint();
+        const approvals = this.#requireApprovals();
+        if (approvals.requires(action)) {
+          return { approval: await approvals.request(actor, action, id, params) };
+        }
+        return { key: await commit() };
+      });
+    });
+  }
+
+  async #rotate(record: KeyRecord): Promise<KeyRecord> {
+    const version = record.currentVersion + 1;
+    const now = this.#clock().toISOString();
+    const sealed = await this.#generateSealed(
+      record.id,
+      version,
+      record.algorithm,
+      record.usage,
+      now,
+    );
+    return await this.#commit(
+      undefined,
+      record,
+      { currentVersion: version, updatedAt: now },
+      sealed,
+    );
+  }
+
+  async #rollback(record: KeyRecord, target: number): Promise<KeyRecord> {
+    const source = await this.#store.getVersion(record.id, target);
+    if (source === undefined) {
+      throw new HsmError("not_found", `Cannot roll back to version ${target}: not found`);
+    }
+    const material = await this.#sealer.unseal(source, { keyId: record.id, version: target });
+    const version = record.currentVersion + 1;
+    const now = this.#clock().toISOString();
+    let sealed: SealedVersion;
+    try {
+      sealed = await this.#sealer.seal({
+        keyId: record.id,
+        version,
+        algorithm: record.algorithm,
+        usage: record.usage,
+        createdAt: now,
+        sourceVersion: target,
+      }, material);
+    } finally {
+      wipe(material);
+    }
+    return await this.#commit(
+      undefined,
+      record,
+      { currentVersion: version, updatedAt: now },
+      sealed,
+    );
+  }
+
   #requireApprovals(): ApprovalRequester {
     if (this.#approvals === undefined) throw new TypeError("approval service not connected");
     return this.#approvals;
@@ -315,13 +396,13 @@ export class KeyService {
   }
 
   async #commit(
-    op: GuardedOp,
+    op: GuardedOp | undefined,
     record: KeyRecord,
     change: Partial<Pick<KeyRecord, "state" | "currentVersion" | "updatedAt">>,
     version?: SealedVersion,
   ): Promise<KeyRecord> {
     const next = await this.#next(record, change);
-    await op.commitPoint();
+    await op?.commitPoint();
     await this.#store.update(next, version);
     this.#listCache.invalidate();
     return next;
