@@ -27,6 +27,7 @@ import type { ApprovableAction } from "../approvals/approval_policy.ts";
 import type { Actor, Guard, GuardedOp } from "./guard.ts";
 import type { KeyLoader } from "./key_loader.ts";
 import { KeyLocks } from "./key_locks.ts";
+import { LruCache } from "../util/lru_cache.ts";
 import type { ListCache } from "./list_cache.ts";
 
 /** A new key request, already shape-validated by the transport. */
@@ -84,6 +85,13 @@ export class KeyService {
   #clock: () => Date;
   #newId: () => string;
   #locks = new KeyLocks();
+  /**
+   * Records verified since they were read or written by this process. The server owns
+   * its data dir, so only its own writes change records; an edit made on disk behind its
+   * back is detected when the record is next read from the store (after eviction or a
+   * restart).
+   */
+  #records = new LruCache<string, KeyRecord>({ maxEntries: 10_000 });
   #approvals: ApprovalRequester | undefined;
 
   constructor(deps: KeyServiceDeps) {
@@ -150,6 +158,7 @@ export class KeyService {
       });
       await op.commitPoint();
       await this.#store.create(record, sealed);
+      this.#records.set(id, record);
       this.#listCache.invalidate();
       if (!req.dualControl) return { key: record };
       const approval = await this.#requireApprovals().request(actor, "key.activate", id);
@@ -263,7 +272,7 @@ export class KeyService {
         state: "destroyed",
         updatedAt: this.#clock().toISOString(),
       });
-      await this.#store.destroy(next);
+      await this.#write(id, next, () => this.#store.destroy(next));
       this.#loader.invalidate(id);
       this.#listCache.invalidate();
       return next;
@@ -279,7 +288,7 @@ export class KeyService {
         state: "active",
         updatedAt: this.#clock().toISOString(),
       });
-      await this.#store.update(next);
+      await this.#write(id, next, () => this.#store.update(next));
       this.#listCache.invalidate();
       return next;
     });
@@ -290,9 +299,20 @@ export class KeyService {
    * @throws HsmError("not_found" | "integrity_error")
    */
   async record(id: string): Promise<KeyRecord> {
+    const cached = this.#records.get(id);
+    if (cached !== undefined) return cached;
     const record = await this.#store.get(id);
     if (record === undefined) throw new HsmError("not_found", `Key ${id} not found`);
-    return await this.#sealer.verifyRecord(record);
+    await this.#sealer.verifyRecord(record);
+    this.#records.set(id, record);
+    return record;
+  }
+
+  /** Writes through the store and keeps the verified-record cache in step with it. */
+  async #write(id: string, next: KeyRecord, write: () => Promise<void>): Promise<void> {
+    this.#records.delete(id);
+    await write();
+    this.#records.set(id, next);
   }
 
   /**
@@ -403,7 +423,7 @@ export class KeyService {
   ): Promise<KeyRecord> {
     const next = await this.#next(record, change);
     await op?.commitPoint();
-    await this.#store.update(next, version);
+    await this.#write(record.id, next, () => this.#store.update(next, version));
     this.#listCache.invalidate();
     return next;
   }
