@@ -15,7 +15,7 @@ import { deriveAuditMacKey } from "./audit/chain.ts";
 import { auditPaths } from "./audit/verify.ts";
 import { JwksKeyring } from "./auth/jwks.ts";
 import { JwtVerifier } from "./auth/jwt.ts";
-import { loadRbacPolicy } from "./auth/rbac.ts";
+import { loadRbacPolicy, type RbacPolicy, type Role } from "./auth/rbac.ts";
 import { generateDevKeyset, mintToken } from "./auth/token_mint.ts";
 import type { Config } from "./config/config.ts";
 import {
@@ -33,12 +33,15 @@ import { runSelfTests, type SelfTestReport } from "./core/self_test.ts";
 import { wipe } from "./core/zeroize.ts";
 import type { Hono } from "hono";
 import { createApp } from "./http/app.ts";
+import { httpMetrics, observeAuthFailures } from "./http/metrics_middleware.ts";
+import { type HttpLimits, loadHttpLimits } from "./http/limits_config.ts";
 import type { AppEnv } from "./http/context.ts";
 import { CryptoService } from "./keys/crypto_service.ts";
 import { Guard } from "./keys/guard.ts";
 import { KeyLoader } from "./keys/key_loader.ts";
 import { KeyService } from "./keys/key_service.ts";
 import { ListCache } from "./keys/list_cache.ts";
+import { FerroHsmMetrics } from "./metrics/ferrohsm_metrics.ts";
 import { EXIT, StartupError } from "./cli/startup_error.ts";
 import { FileAuditStore } from "./storage/file/audit_store.ts";
 import { FileKeyStore } from "./storage/file/key_store.ts";
@@ -55,6 +58,7 @@ import { auditRoutes } from "../routes/audit.ts";
 import { cryptoOpsRoutes } from "../routes/crypto_ops.ts";
 import { healthRoutes } from "../routes/health.ts";
 import { keysRoutes } from "../routes/keys.ts";
+import { metricsRoutes } from "../routes/metrics.ts";
 import { openapiRoutes } from "../routes/openapi.ts";
 
 /** A running server. */
@@ -79,6 +83,12 @@ export interface Services {
   readonly verifier: JwtVerifier;
   readonly keyring: JwksKeyring;
   readonly selfTest: SelfTestReport;
+  /** The metric set served at /metrics. */
+  readonly metrics: FerroHsmMetrics;
+  /** The RBAC policy (for checks outside a guarded operation, e.g. /metrics). */
+  readonly rbac: RbacPolicy;
+  /** Rate limiters and the concurrency bound (their stats appear in /healthz). */
+  readonly limits: HttpLimits;
   close(): Promise<void>;
 }
 
@@ -206,7 +216,11 @@ export async function buildServices(
       : new SqliteApprovalStore(await db());
     closers.unshift(() => approvalStore.close());
 
-    const auditLog = await AuditLog.open(auditStore, auditMacKey, { anchor });
+    const metrics = new FerroHsmMetrics();
+    const auditLog = await AuditLog.open(auditStore, auditMacKey, {
+      anchor,
+      onBatch: (size, latencyMs) => metrics.auditBatch(size, latencyMs / 1000),
+    });
     const keysetInfo = await resolveKeyset(config);
     const keyring = await JwksKeyring.open(keysetInfo.path);
     const verifier = new JwtVerifier(keyring, {
@@ -216,6 +230,12 @@ export async function buildServices(
     let rbac;
     try {
       rbac = await loadRbacPolicy(config.rbacConfig);
+    } catch (err) {
+      throw new StartupError(EXIT.usage, err instanceof Error ? err.message : String(err));
+    }
+    let limits;
+    try {
+      limits = await loadHttpLimits(config);
     } catch (err) {
       throw new StartupError(EXIT.usage, err instanceof Error ? err.message : String(err));
     }
@@ -240,8 +260,36 @@ export async function buildServices(
       (a) => keys.executeRollback(a.keyId as string, Number(a.params.version)),
     );
     keys.useApprovals(approvals);
-    const cryptoService = new CryptoService(keys, loader, guard);
+    const cryptoService = new CryptoService(keys, loader, guard, {
+      onOperation: (algorithm, operation, result) => metrics.cryptoOp(algorithm, operation, result),
+    });
     const audit = new AuditService(auditStore, guard, auditMacKey, anchor);
+    metrics.setSources({
+      caches: {
+        key: () => loader.stats(),
+        list: () => {
+          const s = listCache.stats();
+          return { ...s, capacity: s.maxEntries };
+        },
+        jwt: () => ({ ...verifier.cacheStats, size: verifier.cacheSize }),
+      },
+      audit: () => {
+        const s = auditLog.stats();
+        return {
+          headSeq: auditLog.head().seq,
+          failures: s.failures,
+          anchorFailures: s.anchorFailures,
+          pending: s.pending,
+        };
+      },
+      approvalsByState: () => approvals.countByState(),
+      selfTestPassed: () => selfTest.ok,
+      rateLimited: {
+        ip: () => limits.ip.stats().limited,
+        actor: () => limits.actor.stats().limited,
+      },
+      concurrency: () => limits.shed.stats(),
+    });
 
     if (keysetInfo.devToken !== undefined) {
       printLine("WARNING: --dev mode: generated secrets and keyset; do not use in production");
@@ -261,6 +309,9 @@ export async function buildServices(
       verifier,
       keyring,
       selfTest,
+      metrics,
+      rbac,
+      limits,
       async close() {
         await auditLog.close();
         for (const close of closers) await close();
@@ -279,8 +330,14 @@ export function buildApp(
   ready: () => boolean,
   started = Date.now(),
 ): Hono<AppEnv> {
+  const authenticator = observeAuthFailures(
+    services.verifier,
+    (reason) => services.metrics.jwtFailure(reason),
+  );
   return createApp({
-    authenticator: services.verifier,
+    authenticator,
+    metrics: httpMetrics(services.metrics),
+    limits: services.limits,
     api: [
       ["/keys", keysRoutes(services.keys, services.crypto)],
       ["/keys", cryptoOpsRoutes(services.crypto)],
@@ -297,6 +354,11 @@ export function buildApp(
             self_test: services.selfTest.ok ? "passed" : "failed",
             audit_head_seq: services.auditLog.head().seq,
             key_cache: services.loader.stats(),
+            rate_limiter: {
+              actor: services.limits.actor.stats(),
+              ip: services.limits.ip.stats(),
+            },
+            load_shed: services.limits.shed.stats(),
             list_cache: services.listCache.stats(),
             keyset: services.keyring.status(),
             stores: {
@@ -305,6 +367,15 @@ export function buildApp(
               approval: config.approvalStore,
             },
           }),
+      }),
+      metricsRoutes({
+        render: () => services.metrics.render(),
+        auth: config.metricsAuth
+          ? {
+            authenticator,
+            allows: (roles, action) => services.rbac.allows(roles as readonly Role[], action),
+          }
+          : undefined,
       }),
       openapiRoutes(),
     ],

@@ -88,6 +88,19 @@ export class ApprovalService {
     });
   }
 
+  /** Counts approvals by state (expired ones as `expired`); unaudited, for metrics. */
+  async countByState(): Promise<Record<ApprovalState, number>> {
+    const counts: Record<ApprovalState, number> = {
+      pending: 0,
+      approved: 0,
+      denied: 0,
+      executed: 0,
+      expired: 0,
+    };
+    for (const record of await this.#store.list()) counts[this.#withExpiry(record).state]++;
+    return counts;
+  }
+
   /** Reads one approval. */
   get(actor: Actor, id: string): Promise<ApprovalRecord> {
     return this.#guard.run(actor, "approval.read", null, { approval_id: id }, async (op) => {

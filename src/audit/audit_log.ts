@@ -51,6 +51,11 @@ export interface AuditLogOptions {
   readonly maxBatch?: number | undefined;
   /** Where the truncation anchor is kept (none: truncation goes undetected). */
   readonly anchor?: AnchorStore | undefined;
+  /**
+   * Called after each durable batch with its entry count and the time from its oldest
+   * append to durability (for metrics); exceptions it throws are ignored.
+   */
+  readonly onBatch?: ((size: number, latencyMs: number) => void) | undefined;
 }
 
 /** The last durable entry: its seq (0 when empty) and hash (GENESIS_HASH when empty). */
@@ -94,6 +99,7 @@ export class AuditLog {
   readonly #clock: () => Date;
   readonly #maxBatch: number;
   readonly #anchor: AnchorStore | undefined;
+  readonly #onBatch: ((size: number, latencyMs: number) => void) | undefined;
   #head: AuditHead;
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
@@ -122,6 +128,7 @@ export class AuditLog {
     this.#clock = options.clock ?? (() => new Date());
     this.#maxBatch = options.maxBatch ?? 512;
     this.#anchor = options.anchor;
+    this.#onBatch = options.onBatch;
   }
 
   /**
@@ -252,6 +259,11 @@ export class AuditLog {
     s.lastBatchSize = batch.length;
     s.lastAppendLatencyMs = performance.now() - (batch[0] as Pending).at;
     batch.forEach((p, i) => p.resolve(entries[i] as AuditEntry));
+    try {
+      this.#onBatch?.(batch.length, s.lastAppendLatencyMs);
+    } catch {
+      // An observer must never affect the log.
+    }
     this.#scheduleAnchor();
   }
 

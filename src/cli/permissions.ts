@@ -24,6 +24,14 @@ export function libsqlAddonPath(root = PROJECT_ROOT): string | undefined {
   const pkg = `${Deno.build.os === "darwin" ? "darwin" : "linux"}-${arch}${
     Deno.build.os === "linux" ? "-gnu" : ""
   }`;
+  // The release folder (scripts/release.ts) ships the addon package directly under
+  // node_modules/, where the bundle's require() finds it.
+  const hoisted = join(root, "node_modules", "@libsql", pkg);
+  try {
+    if (Deno.lstatSync(hoisted).isDirectory) return join(hoisted, "index.node");
+  } catch {
+    // not a release folder
+  }
   const base = join(root, "node_modules", ".deno");
   try {
     for (const entry of Deno.readDirSync(base)) {
@@ -56,6 +64,7 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
       config.tlsKey,
       config.tlsClientCa,
       config.rbacConfig,
+      config.rateLimitConfig,
       config.approvalPolicy,
     ]
   ) {
@@ -69,6 +78,10 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
     write.add(dirname(config.sqlitePath));
     env.push(...LIBSQL_ENV);
     const addon = libsqlAddonPath(root);
+    // A bundle resolves the addon with require(), which reads node_modules/ itself.
+    if (addon !== undefined && dirname(dirname(dirname(addon))) === join(root, "node_modules")) {
+      read.add(join(root, "node_modules"));
+    }
     flags.push(addon === undefined ? "--allow-ffi" : `--allow-ffi=${addon}`);
     flags.push(`--allow-sys=${LIBSQL_SYS.join(",")}`);
   }

@@ -40,6 +40,14 @@ export interface Config {
   readonly approvalPolicy?: string;
   /** Sealed-key cache capacity (loaded keys held in memory). */
   readonly keyCacheSize: number;
+  /** `/metrics` requires a bearer token granting `metrics:read` (default: open). */
+  readonly metricsAuth: boolean;
+  /** Per-role rate limits file; every role uses `rateLimit` when absent. */
+  readonly rateLimitConfig?: string;
+  /** API requests processed at the same time. */
+  readonly maxConcurrent: number;
+  /** API requests allowed to wait for a slot beyond `maxConcurrent` (0: none). */
+  readonly maxQueue: number;
 }
 
 /** The flags of `ferrohsm serve`, with their types (each also `FERROHSM_<UPPER_SNAKE>`). */
@@ -63,6 +71,10 @@ export const SERVE_FLAGS = {
   "rbac-config": { type: "string" },
   "approval-policy": { type: "string" },
   "key-cache-size": { type: "string" },
+  "metrics-auth": { type: "boolean" },
+  "rate-limit-config": { type: "string" },
+  "max-concurrent": { type: "string" },
+  "max-queue": { type: "string" },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -111,12 +123,13 @@ export function parseServeConfig(
     }
     return v as T;
   };
-  const positiveInt = (flag: FlagName, dflt: number): number => {
+  const positiveInt = (flag: FlagName, dflt: number, min = 1): number => {
     const v = str(flag);
     if (v === undefined) return dflt;
     const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) {
-      throw invalid(`Invalid --${flag} ${JSON.stringify(v)}: expected a positive integer`);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
+      const expected = min === 0 ? "a non-negative integer" : "a positive integer";
+      throw invalid(`Invalid --${flag} ${JSON.stringify(v)}: expected ${expected}`);
     }
     return n;
   };
@@ -143,6 +156,9 @@ export function parseServeConfig(
     approvalStore: oneOf("approval-store", ["memory", "sqlite"] as const, "sqlite"),
     rateLimit: positiveInt("rate-limit", 100),
     keyCacheSize: positiveInt("key-cache-size", 4096),
+    metricsAuth: bool("metrics-auth"),
+    maxConcurrent: positiveInt("max-concurrent", 256),
+    maxQueue: positiveInt("max-queue", 1024, 0),
     ...optional("masterKeyFile", path(str("master-key-file"))),
     ...optional("hmacKeyFile", path(str("hmac-key-file"))),
     ...optional("jwtKeyset", path(str("jwt-keyset"))),
@@ -152,6 +168,7 @@ export function parseServeConfig(
     ...optional("tlsKey", tlsKey),
     ...optional("tlsClientCa", tlsClientCa),
     ...optional("rbacConfig", path(str("rbac-config"))),
+    ...optional("rateLimitConfig", path(str("rate-limit-config"))),
     ...optional("approvalPolicy", path(str("approval-policy"))),
   };
   return Object.freeze(config);

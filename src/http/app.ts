@@ -1,16 +1,28 @@
 /**
- * Builds the Hono application: security headers, request ids, the 1 MiB body limit,
- * bearer authentication on `/api/v1`, the routers, and the single error renderer.
+ * Builds the Hono application: security headers, request ids, the header size limit,
+ * then on `/api`: the per-address rate limit, the concurrency bound, the 1 MiB body
+ * limit, bearer authentication and the per-actor rate limit; the routers, and the single
+ * error renderer.
  * Pure wiring: every decision lives in the services and middleware it mounts.
  */
 
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HsmError } from "../core/errors.ts";
 import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error_map.ts";
 import { type Authenticator, bearerAuth } from "./auth_middleware.ts";
+import {
+  actorRateLimit,
+  DEFAULT_HEADER_LIMITS,
+  headerLimit,
+  type HeaderLimits,
+  ipRateLimit,
+  loadShed,
+} from "./limits_middleware.ts";
+import type { ConcurrencyLimiter } from "./load_shed.ts";
+import type { RateLimiter } from "./rate_limiter.ts";
 
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -22,11 +34,21 @@ export interface AppRouters {
   readonly api: readonly (readonly [string, Hono<AppEnv>])[];
   /** Unauthenticated routers mounted at the root (health, metrics, openapi). */
   readonly open: readonly Hono<AppEnv>[];
+  /** Request metrics middleware, mounted before everything else so it sees every answer. */
+  readonly metrics?: MiddlewareHandler<AppEnv>;
+  /** Abuse and overload limits; header limits default to DEFAULT_HEADER_LIMITS. */
+  readonly limits?: {
+    readonly ip?: RateLimiter;
+    readonly actor?: RateLimiter;
+    readonly shed?: ConcurrencyLimiter;
+    readonly headers?: HeaderLimits;
+  };
 }
 
 /** Creates the HTTP application. */
 export function createApp(routers: AppRouters): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  if (routers.metrics !== undefined) app.use("*", routers.metrics);
 
   app.use("*", async function securityHeaders(c, next) {
     const id = c.req.header("X-Request-Id");
@@ -43,8 +65,14 @@ export function createApp(routers: AppRouters): Hono<AppEnv> {
     c.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   });
 
+  const limits = routers.limits ?? {};
+  app.use("*", headerLimit(limits.headers ?? DEFAULT_HEADER_LIMITS));
+
   for (const open of routers.open) app.route("/", open);
 
+  // A flood from one address is refused before it can take or wait for a slot.
+  if (limits.ip !== undefined) app.use("/api/*", ipRateLimit(limits.ip));
+  if (limits.shed !== undefined) app.use("/api/*", loadShed(limits.shed));
   app.use(
     "/api/*",
     bodyLimit({
@@ -54,6 +82,7 @@ export function createApp(routers: AppRouters): Hono<AppEnv> {
     }),
   );
   app.use("/api/v1/*", bearerAuth(routers.authenticator));
+  if (limits.actor !== undefined) app.use("/api/v1/*", actorRateLimit(limits.actor));
   for (const [path, router] of routers.api) app.route(`/api/v1${path}`, router);
 
   app.notFound((c) => errorResponse(c, new HsmError("not_found", "No such endpoint")));

@@ -42,6 +42,19 @@ export interface Versioned<T> {
   readonly version: number;
 }
 
+/** Observes each cryptographic operation: `result` is "ok" or the HsmError code. */
+export type CryptoOperationObserver = (
+  algorithm: string,
+  operation: string,
+  result: string,
+) => void;
+
+/** Options of CryptoService. */
+export interface CryptoServiceOptions {
+  /** Called once per operation (encrypt, sign, ...) after it finished, e.g. for metrics. */
+  readonly onOperation?: CryptoOperationObserver | undefined;
+}
+
 const CIPHERTEXT_RE = /^fhsm:v([1-9][0-9]{0,8}):([A-Za-z0-9+/=]+)$/;
 
 /** Runs cryptographic operations under policy and audit. */
@@ -49,11 +62,18 @@ export class CryptoService {
   #keys: KeyService;
   #loader: KeyLoader;
   #guard: Guard;
+  #onOperation: CryptoOperationObserver | undefined;
 
-  constructor(keys: KeyService, loader: KeyLoader, guard: Guard) {
+  constructor(
+    keys: KeyService,
+    loader: KeyLoader,
+    guard: Guard,
+    options: CryptoServiceOptions = {},
+  ) {
     this.#keys = keys;
     this.#loader = loader;
     this.#guard = guard;
+    this.#onOperation = options.onOperation;
   }
 
   /** Encrypts with the current version (AES-GCM: self-describing string; RSA: OAEP bytes). */
@@ -218,8 +238,10 @@ export class CryptoService {
     version: number | undefined,
     fn: (key: LoadedKey, record: KeyRecord, version: number) => Promise<T>,
   ): Promise<Versioned<T>> {
-    return this.#guard.run(actor, action, id, payload, async (op) => {
+    let algorithm = "unknown";
+    const done = this.#guard.run(actor, action, id, payload, async (op) => {
       const record = await this.#keys.record(id);
+      algorithm = record.algorithm;
       const info = algorithmInfo(record.algorithm);
       op.authorize(`key:use:${info?.family ?? "unknown"}`);
       if (record.state === "staged") {
@@ -241,6 +263,19 @@ export class CryptoService {
       const key = await this.#loader.load(id, v, record.algorithm);
       return { value: await fn(key, record, v), version: v };
     });
+    done.then(
+      () => this.#observe(algorithm, action, "ok"),
+      (err) => this.#observe(algorithm, action, err instanceof HsmError ? err.code : "internal"),
+    );
+    return done;
+  }
+
+  #observe(algorithm: string, action: string, result: string): void {
+    try {
+      this.#onOperation?.(algorithm, action.replace(/^key\./, ""), result);
+    } catch {
+      // An observer must never affect an operation.
+    }
   }
 }
 
