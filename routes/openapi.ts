@@ -238,6 +238,14 @@ export function openapiDocument(): Record<string, unknown> {
       "/healthz": {
         get: { security: [], summary: "Health", responses: { "200": { description: "OK" } } },
       },
+      "/metrics": {
+        get: {
+          security: [],
+          summary:
+            "Prometheus metrics (text format 0.0.4; bearer + metrics:read with --metrics-auth)",
+          responses: { "200": { description: "text/plain; version=0.0.4" } },
+        },
+      },
       "/readyz": {
         get: { security: [], summary: "Readiness", responses: { "200": { description: "Ready" } } },
       },
