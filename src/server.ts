@@ -89,7 +89,27 @@ export interface Services {
   readonly rbac: RbacPolicy;
   /** Rate limiters and the concurrency bound (their stats appear in /healthz). */
   readonly limits: HttpLimits;
+  /** Checks that each store answers a read; never throws. */
+  probeStores(): Promise<Record<string, StoreProbe>>;
   close(): Promise<void>;
+}
+
+/** Reachability of one store, as /healthz reports it. */
+export interface StoreProbe {
+  readonly kind: string;
+  readonly ok: boolean;
+  readonly latency_ms: number;
+}
+
+async function probe(kind: string, read: () => Promise<unknown>): Promise<StoreProbe> {
+  const start = performance.now();
+  let ok = true;
+  try {
+    await read();
+  } catch {
+    ok = false;
+  }
+  return { kind, ok, latency_ms: Math.round((performance.now() - start) * 100) / 100 };
 }
 
 async function loadRootSecrets(config: Config, log: Logger) {
@@ -312,6 +332,14 @@ export async function buildServices(
       metrics,
       rbac,
       limits,
+      async probeStores() {
+        const [key, audit, approval] = await Promise.all([
+          probe(config.keyStore, () => keyStore.get("health-probe")),
+          probe(config.auditStore, () => auditStore.last()),
+          probe(config.approvalStore, () => approvalStore.get("health-probe")),
+        ]);
+        return { key, audit, approval };
+      },
       async close() {
         await auditLog.close();
         for (const close of closers) await close();
@@ -321,6 +349,15 @@ export async function buildServices(
     for (const close of closers) await Promise.resolve(close()).catch(() => {});
     throw err;
   }
+}
+
+/** The answer to any request while the server is still starting. */
+function startingResponse(req: Request, started: number): Response {
+  const path = new URL(req.url).pathname;
+  const body = path === "/readyz" || path === "/healthz"
+    ? { status: "starting", uptime_s: Math.floor((Date.now() - started) / 1000) }
+    : { error: { code: "unavailable", message: "Server is starting" } };
+  return Response.json(body, { status: 503, headers: { "Retry-After": "1" } });
 }
 
 /** Builds the HTTP application over `services`; `ready` reports readiness. */
@@ -347,9 +384,11 @@ export function buildApp(
     open: [
       healthRoutes({
         ready,
-        report: () =>
-          Promise.resolve({
-            status: services.selfTest.ok ? "ok" : "degraded",
+        report: async () => {
+          const stores = await services.probeStores();
+          const healthy = services.selfTest.ok && Object.values(stores).every((p) => p.ok);
+          return {
+            status: healthy ? "ok" : "degraded",
             uptime_s: Math.floor((Date.now() - started) / 1000),
             self_test: services.selfTest.ok ? "passed" : "failed",
             audit_head_seq: services.auditLog.head().seq,
@@ -361,12 +400,9 @@ export function buildApp(
             load_shed: services.limits.shed.stats(),
             list_cache: services.listCache.stats(),
             keyset: services.keyring.status(),
-            stores: {
-              key: config.keyStore,
-              audit: config.auditStore,
-              approval: config.approvalStore,
-            },
-          }),
+            stores,
+          };
+        },
       }),
       metricsRoutes({
         render: () => services.metrics.render(),
@@ -382,12 +418,12 @@ export function buildApp(
   });
 }
 
-/** Starts the server; the caller announces `listening on <url>` once it handles signals. */
+/**
+ * Starts the server. It listens at once so `/readyz` can say `starting` (503) while the
+ * self-tests, key checks and stores come up; every other request answers 503 until
+ * then. The caller announces `listening on <url>` once this resolves (ready).
+ */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const services = await buildServices(config, log);
-  let ready = false;
-  const app = buildApp(services, config, () => ready);
-
   let tls: { cert: string; key: string } | undefined;
   if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
     if (config.tlsClientCa !== undefined) {
@@ -400,6 +436,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   }
   const scheme = tls === undefined ? "http" : "https";
   let url = "";
+  let ready = false;
+  let app: Hono<AppEnv> | undefined;
+  const started = Date.now();
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,
@@ -408,7 +447,15 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
       url = `${scheme}://${host}:${port}`;
     },
-  }, app.fetch);
+  }, (req, info) => app?.fetch(req, info) ?? startingResponse(req, started));
+  let services: Services;
+  try {
+    services = await buildServices(config, log);
+  } catch (err) {
+    await server.shutdown();
+    throw err;
+  }
+  app = buildApp(services, config, () => ready, started);
   ready = true;
   log.log("info", "server started", { url, key_store: config.keyStore });
   let stopping: Promise<void> | undefined;

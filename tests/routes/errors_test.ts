@@ -166,6 +166,13 @@ Deno.test("the OpenAPI document is public and describes the key endpoints", asyn
     assert.equal(h.status, 200);
     assert.equal(h.body.status, "ok");
     assert.equal(h.body.self_test, "passed");
+    for (const store of ["key", "audit", "approval"]) {
+      assert.equal(h.body.stores[store].ok, true, `${store} store reachable`);
+    }
+    assert.equal(typeof h.body.audit_head_seq, "number");
+    assert.equal(h.body.rate_limiter.actor.maxActors, 4096);
+    const ready = await t.call(undefined, "GET", "/readyz");
+    assert.deepEqual(ready.body, { status: "ready" });
   } finally {
     await t.close();
   }
