@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeInstallation } from "../_fixtures.ts";
+import { mintToken } from "../../src/auth/token_mint.ts";
 import { type ApiResponse, client, runDeno, startServerProcess } from "../_server.ts";
 
 Deno.test("an actor over its rate gets 429 with Retry-After, others are unaffected, and it recovers", async () => {
@@ -100,6 +101,32 @@ Deno.test("concurrent slow requests beyond --max-concurrent and --max-queue are 
     const health = await client(server.url)("GET", "/healthz");
     assert.equal(health.body.load_shed.shed, statuses.filter((s) => s === 503).length);
     assert.equal(health.body.load_shed.running, 0);
+  } finally {
+    await server.stop();
+    await inst.cleanup();
+  }
+});
+
+Deno.test("4100 distinct actors over HTTP keep the rate limiter at its 4096-actor bound", async () => {
+  const inst = await makeInstallation();
+  const server = await startServerProcess(inst.flags(["--rate-limit", "1000"]));
+  try {
+    const jwks = JSON.parse(await Deno.readTextFile(inst.keysetFile));
+    const actors = 4100;
+    let next = 0;
+    const worker = async () => {
+      while (next < actors) {
+        const i = next++;
+        const token = await mintToken(jwks, { sub: `actor-${i}`, roles: ["Auditor"], kid: "hs" });
+        const r = await client(server.url, token)("GET", "/api/v1/keys?per_page=1");
+        assert.equal(r.status, 200, `actor-${i}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    const health = await client(server.url)("GET", "/healthz");
+    const actor = health.body.rate_limiter.actor;
+    assert.ok(actor.actors <= 4096, `tracked ${actor.actors} actors`);
+    assert.ok(actor.evictions >= actors - 4096, `evicted ${actor.evictions}`);
   } finally {
     await server.stop();
     await inst.cleanup();
