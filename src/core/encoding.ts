@@ -9,35 +9,53 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 const STD_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const URL_RE = /^[A-Za-z0-9_-]*$/;
 
+/** The TC39 base64 methods on Uint8Array (native in Deno 2.9's V8, not yet in TS's lib). */
+interface Base64Options {
+  alphabet?: "base64" | "base64url";
+  omitPadding?: boolean;
+  lastChunkHandling?: "loose" | "strict" | "stop-before-partial";
+}
+const NativeUint8Array = Uint8Array as unknown as {
+  fromBase64(text: string, options?: Base64Options): Uint8Array<ArrayBuffer>;
+};
+function nativeToBase64(bytes: Uint8Array, options?: Base64Options): string {
+  return (bytes as unknown as { toBase64(o?: Base64Options): string }).toBase64(options);
+}
+
 /** Encodes bytes as standard padded base64 (RFC 4648 §4). */
 export function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(bin);
+  return nativeToBase64(bytes);
 }
 
 /** Decodes canonical standard base64; returns undefined for anything else. */
 export function fromBase64(text: string): Uint8Array<ArrayBuffer> | undefined {
+  // The pattern refuses whitespace and missing padding; "strict" refuses non-zero
+  // padding bits, so every accepted text is the one canonical encoding of its bytes.
   if (!STD_RE.test(text)) return undefined;
-  const bytes = binToBytes(atob(text));
-  // Canonical: re-encoding must give back the same text (unused bits zero).
-  return toBase64(bytes) === text ? bytes : undefined;
+  try {
+    return NativeUint8Array.fromBase64(text, { lastChunkHandling: "strict" });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Encodes bytes as unpadded base64url (RFC 4648 §5). */
 export function toBase64Url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return nativeToBase64(bytes, { alphabet: "base64url", omitPadding: true });
 }
 
 /** Decodes canonical unpadded base64url; returns undefined for anything else. */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
   if (!URL_RE.test(text) || text.length % 4 === 1) return undefined;
-  const std = text.replace(/-/g, "+").replace(/_/g, "/");
-  const padded = std + "=".repeat((4 - (std.length % 4)) % 4);
-  const bytes = fromBase64(padded);
-  return bytes !== undefined && toBase64Url(bytes) === text ? bytes : undefined;
+  const padded = text + "=".repeat((4 - (text.length % 4)) % 4);
+  try {
+    return NativeUint8Array.fromBase64(padded, {
+      alphabet: "base64url",
+      lastChunkHandling: "strict",
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Encodes bytes as lowercase hex. */
@@ -75,11 +93,5 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
     out.set(p, at);
     at += p.length;
   }
-  return out;
-}
-
-function binToBytes(bin: string): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }

@@ -45,6 +45,18 @@ export interface AppRouters {
   };
 }
 
+/** The headers every response carries. */
+function securityHeaderList(requestId: string): [string, string][] {
+  return [
+    ["X-Request-Id", requestId],
+    ["X-Content-Type-Options", "nosniff"],
+    ["Referrer-Policy", "no-referrer"],
+    ["Cache-Control", "no-store"],
+    ["X-Frame-Options", "DENY"],
+    ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"],
+  ];
+}
+
 /** Creates the HTTP application. */
 export function createApp(routers: AppRouters): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -52,17 +64,21 @@ export function createApp(routers: AppRouters): Hono<AppEnv> {
 
   app.use("*", async function securityHeaders(c, next) {
     const id = c.req.header("X-Request-Id");
-    c.set(
-      "requestId",
-      id !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(id) ? id : crypto.randomUUID(),
-    );
+    const requestId = id !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(id)
+      ? id
+      : crypto.randomUUID();
+    c.set("requestId", requestId);
+    // Set before the handler runs: Hono copies prepared headers into the response it
+    // builds, whereas setting them afterwards clones the finished response once per header.
+    for (const [name, value] of securityHeaderList(requestId)) c.header(name, value);
     await next();
-    c.header("X-Request-Id", c.get("requestId"));
-    c.header("X-Content-Type-Options", "nosniff");
-    c.header("Referrer-Policy", "no-referrer");
-    c.header("Cache-Control", "no-store");
-    c.header("X-Frame-Options", "DENY");
-    c.header("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    const headers = c.res.headers;
+    if (!headers.has("X-Request-Id")) {
+      // A response built outside Hono's helpers: add what is missing in one copy.
+      const missing = securityHeaderList(requestId).filter(([name]) => !headers.has(name));
+      c.res = new Response(c.res.body, c.res);
+      for (const [name, value] of missing) c.res.headers.set(name, value);
+    }
   });
 
   const limits = routers.limits ?? {};
