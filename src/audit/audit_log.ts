@@ -237,13 +237,19 @@ export class AuditLog {
     let { seq, hash } = this.#head;
     try {
       const ts = this.#clock().toISOString();
-      for (const p of batch) {
+      // Link the batch first (cheap, synchronous), then MAC every entry in parallel.
+      const linked = batch.map((p) => {
         const fields: AuditFields = { seq: ++seq, ts, ...p.fields };
-        const mac = await computeMac(this.#macKey, fields, hash);
-        const entry = toEntry({ ...fields, prev_hash: hash, mac });
-        entries.push(entry);
-        hash = entryHash(entry);
-      }
+        const prev_hash = hash;
+        hash = entryHash({ ...fields, prev_hash });
+        return { fields, prev_hash };
+      });
+      const macs = await Promise.all(
+        linked.map((l) => computeMac(this.#macKey, l.fields, l.prev_hash)),
+      );
+      linked.forEach((l, i) => {
+        entries.push(toEntry({ ...l.fields, prev_hash: l.prev_hash, mac: macs[i] as string }));
+      });
       await this.#store.append(entries);
     } catch (err) {
       this.#stats.failures++;

@@ -3,12 +3,14 @@
  * entry hash that links entries (`prev_hash`), the per-entry HMAC, the payload hash,
  * and the derivation of the audit MAC key from the operator's HMAC key.
  *
- * Canonical encoding (version 1), used for both the MAC input and the entry hash:
+ * Canonical encoding, used for both the MAC input and the entry hash:
  *   lp(domain) ‖ u64be(seq) ‖ lp(ts) ‖ lp(actor) ‖ lp(action) ‖ keyId ‖ lp(result)
- *   ‖ lp(payload_hash) ‖ lp(prev_hash) [‖ lp(mac)]
+ *   ‖ lp(payload_hash) ‖ lp(prev_hash)
  * where lp(s) = u32be(byte length) ‖ UTF-8 bytes, keyId = 0x00 for null or
  * 0x01 ‖ lp(key_id), and domain is "ferrohsm audit mac v1" for the MAC input and
- * "ferrohsm audit entry v1" for the entry hash (which appends lp(mac)). Length
+ * "ferrohsm audit entry v2" for the entry hash. The hash chain links the entries'
+ * contents and each MAC authenticates one entry and its link; the MAC is not itself
+ * hashed, so the MACs of a batch can be computed in parallel once the links are. Length
  * prefixes make the encoding injective; the domains keep a MAC input from ever
  * being an entry-hash input. Hex fields are lowercase, strings well-formed Unicode
  * (lone surrogates would make two strings share one UTF-8 encoding).
@@ -33,7 +35,7 @@ export type AuditMacKey = CryptoKey;
 export type AuditFields = Omit<AuditEntry, "prev_hash" | "mac">;
 
 const MAC_DOMAIN = "ferrohsm audit mac v1";
-const ENTRY_DOMAIN = "ferrohsm audit entry v1";
+const ENTRY_DOMAIN = "ferrohsm audit entry v2";
 const KDF_INFO = "ferrohsm audit mac v1";
 const HASH_RE = /^[0-9a-f]{64}$/;
 const MAC_RE = /^[0-9a-f]{96}$/;
@@ -105,9 +107,9 @@ export async function verifyMac(macKey: AuditMacKey, entry: AuditEntry): Promise
   );
 }
 
-/** Hex SHA-256 over the canonical entry including its mac: the next entry's prev_hash. */
-export function entryHash(entry: AuditEntry): string {
-  return toHex(sha256(encode(ENTRY_DOMAIN, entry, entry.prev_hash, entry.mac)));
+/** Hex SHA-256 over the canonical entry (fields and prev_hash): the next entry's prev_hash. */
+export function entryHash(entry: AuditFields & { readonly prev_hash: string }): string {
+  return toHex(sha256(encode(ENTRY_DOMAIN, entry, entry.prev_hash)));
 }
 
 /**
@@ -172,7 +174,6 @@ function encode(
   domain: string,
   f: AuditFields,
   prevHash: string,
-  mac?: string,
 ): Uint8Array<ArrayBuffer> {
   if (!Number.isSafeInteger(f.seq) || f.seq < 0) throw new RangeError("Invalid audit seq");
   const seq = new Uint8Array(8);
@@ -181,7 +182,6 @@ function encode(
   parts.push(new Uint8Array([f.key_id === null ? 0 : 1]));
   if (f.key_id !== null) parts.push(lp(f.key_id));
   parts.push(lp(f.result), lp(f.payload_hash), lp(prevHash));
-  if (mac !== undefined) parts.push(lp(mac));
   return join(parts);
 }
 

@@ -71,12 +71,13 @@ Deno.test("the audit MAC key is HKDF-SHA-384 of the HMAC key with the documented
   assert.equal(entry.mac, toHex(expected));
 });
 
-Deno.test("entryHash is SHA-256 of the documented encoding including the mac", async () => {
+Deno.test("entryHash is SHA-256 of the documented encoding of fields and prev_hash", async () => {
   const [entry] = await chainOf(await testMacKey(), 1);
   assert.ok(entry);
-  const expected = sha256(documentedEncoding("ferrohsm audit entry v1", { ...entry }, true));
+  const expected = sha256(documentedEncoding("ferrohsm audit entry v2", { ...entry }, false));
   assert.equal(entryHash(entry), toHex(expected));
-  assert.notEqual(entryHash({ ...entry, mac: "0".repeat(96) }), entryHash(entry));
+  assert.notEqual(entryHash({ ...entry, actor: "mallory" }), entryHash(entry));
+  assert.notEqual(entryHash({ ...entry, prev_hash: "1".repeat(64) }), entryHash(entry));
 });
 
 Deno.test("deriving the MAC key from a key that is not 32 bytes is a RangeError", async () => {
