@@ -70,21 +70,23 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
   ) {
     if (file !== undefined) read.add(file);
   }
-  const flags: string[] = [];
-  const env = ["FERROHSM_*"];
   if (usesSqlite(config)) {
     // WAL mode creates -wal and -shm files beside the database.
     read.add(dirname(config.sqlitePath));
     write.add(dirname(config.sqlitePath));
-    env.push(...LIBSQL_ENV);
-    const addon = libsqlAddonPath(root);
-    // A bundle resolves the addon with require(), which reads node_modules/ itself.
-    if (addon !== undefined && dirname(dirname(dirname(addon))) === join(root, "node_modules")) {
-      read.add(join(root, "node_modules"));
-    }
-    flags.push(addon === undefined ? "--allow-ffi" : `--allow-ffi=${addon}`);
-    flags.push(`--allow-sys=${LIBSQL_SYS.join(",")}`);
   }
+  // The libSQL client is imported (and its loader runs) at start-up whatever the stores,
+  // so its narrow grants are always needed: one env name, three host facts, one addon.
+  const env = ["FERROHSM_*", ...LIBSQL_ENV];
+  const addon = libsqlAddonPath(root);
+  // A bundle resolves the addon with require(), which reads node_modules/ itself.
+  if (addon !== undefined && dirname(dirname(dirname(addon))) === join(root, "node_modules")) {
+    read.add(join(root, "node_modules"));
+  }
+  const flags = [
+    addon === undefined ? "--allow-ffi" : `--allow-ffi=${addon}`,
+    `--allow-sys=${LIBSQL_SYS.join(",")}`,
+  ];
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   flags.unshift(
     "--no-prompt",

@@ -99,10 +99,17 @@ Deno.test("--dev generates secrets once, prints an admin token, and reuses them"
   }
 });
 
-Deno.test("file-backed stores work end to end and offline audit verify finds an edit", async () => {
+Deno.test("file-backed stores (no SQLite at all) work end to end and offline audit verify finds an edit", async () => {
   const inst = await makeInstallation();
   try {
-    const flags = inst.flags(["--key-store", "filesystem", "--audit-store", "file"]);
+    const flags = inst.flags([
+      "--key-store",
+      "filesystem",
+      "--audit-store",
+      "file",
+      "--approval-store",
+      "memory",
+    ]);
     const server = await startServerProcess(flags);
     let keyId = "";
     try {

@@ -22,8 +22,18 @@ export interface Database {
   close(): void;
 }
 
-/** Where the SQL migrations live (shipped beside the code). */
-export const MIGRATIONS_DIR = new URL("../../../migrations/", import.meta.url);
+/**
+ * Where the SQL migrations live: `migrations/` at the project root when this module runs
+ * from source (or from a `deno compile` binary, which keeps the source layout), and
+ * `migrations/` beside the bundle when it runs inside the release's single-file
+ * `deno bundle` output (where `import.meta.url` is the bundle's URL).
+ */
+export const MIGRATIONS_DIR = new URL(
+  import.meta.url.endsWith("/src/storage/sqlite/database.ts")
+    ? "../../../migrations/"
+    : "./migrations/",
+  import.meta.url,
+);
 
 /**
  * Opens (creating if needed) the database file at `path` and migrates it.
