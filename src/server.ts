@@ -437,7 +437,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const scheme = tls === undefined ? "http" : "https";
   let url = "";
   let ready = false;
-  let app: Hono<AppEnv> | undefined;
+  const serving: { app?: Hono<AppEnv> } = {};
   const started = Date.now();
   const server = Deno.serve({
     hostname: config.host,
@@ -447,7 +447,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
       url = `${scheme}://${host}:${port}`;
     },
-  }, (req, info) => app?.fetch(req, info) ?? startingResponse(req, started));
+  }, (req, info) => serving.app?.fetch(req, info) ?? startingResponse(req, started));
   let services: Services;
   try {
     services = await buildServices(config, log);
@@ -455,7 +455,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     await server.shutdown();
     throw err;
   }
-  app = buildApp(services, config, () => ready, started);
+  serving.app = buildApp(services, config, () => ready, started);
   ready = true;
   log.log("info", "server started", { url, key_store: config.keyStore });
   let stopping: Promise<void> | undefined;
