@@ -64,7 +64,18 @@ export interface VerifyAuditStoreOptions {
   readonly hmacKey: Uint8Array;
   readonly store: "file" | "sqlite";
   readonly sqlitePath?: string | undefined;
+  /** Called with the number of entries checked so far, every PROGRESS_INTERVAL entries. */
+  readonly onProgress?: ((entries: number) => void) | undefined;
 }
+
+/** Options of `verifyChain` and `verifyStore`. */
+export interface VerifyProgressOptions {
+  /** Called with the number of entries checked so far, every PROGRESS_INTERVAL entries. */
+  readonly onProgress?: ((entries: number) => void) | undefined;
+}
+
+/** How many entries pass between two `onProgress` calls. */
+export const PROGRESS_INTERVAL = 1000;
 
 /** The audit file locations for a data directory (and optional SQLite path). */
 export function auditPaths(dataDir: string, sqlitePath?: string): AuditPaths {
@@ -84,12 +95,13 @@ export function auditPaths(dataDir: string, sqlitePath?: string): AuditPaths {
  * prev_hash the previous entry's hash, and (given an anchor) the log reaching the
  * anchor with the anchored hash. A store that throws HsmError("integrity_error")
  * while iterating (an unparseable line) yields "malformed_entry"; other errors
- * propagate.
+ * propagate. `onProgress` is called every PROGRESS_INTERVAL verified entries.
  */
 export async function verifyChain(
   entries: AsyncIterable<AuditEntry> | Iterable<AuditEntry>,
   macKey: AuditMacKey,
   anchor?: AnchorRecord,
+  options: VerifyProgressOptions = {},
 ): Promise<VerifyResult> {
   // A forged anchor is reported only once the chain itself checks out.
   const trusted = anchor !== undefined && (await verifyAnchor(macKey, anchor)) ? anchor : undefined;
@@ -106,6 +118,7 @@ export async function verifyChain(
       if (entry.prev_hash !== head) return fail(entry.seq, "chain_broken");
       head = entryHash(entry);
       lastSeq = entry.seq;
+      if (lastSeq % PROGRESS_INTERVAL === 0) options.onProgress?.(lastSeq);
       if (trusted !== undefined && entry.seq === trusted.seq && head !== trusted.hash) {
         return fail(entry.seq, "anchor_mismatch");
       }
@@ -131,6 +144,7 @@ export async function verifyStore(
   store: AuditStore,
   macKey: AuditMacKey,
   anchors?: AnchorStore,
+  options: VerifyProgressOptions = {},
 ): Promise<VerifyResult> {
   let anchor: AnchorRecord | undefined;
   let unreadable = false;
@@ -140,7 +154,7 @@ export async function verifyStore(
     if (!isHsmError(err, "integrity_error")) throw err;
     unreadable = true;
   }
-  const result = await verifyChain(store.scan(), macKey, anchor);
+  const result = await verifyChain(store.scan(), macKey, anchor, options);
   return unreadable && result.valid ? fail(0, "anchor_invalid") : result;
 }
 
@@ -157,6 +171,7 @@ export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<V
     opts.store === "file" ? paths.fileAnchor : paths.sqliteAnchor,
   );
   const logPath = opts.store === "file" ? paths.logFile : paths.sqliteFile;
+  const progress = { onProgress: opts.onProgress };
   if (!(await exists(logPath))) {
     if (!(await exists(anchors.path))) {
       throw new HsmError("not_found", `No audit log at ${logPath}`);
@@ -166,14 +181,14 @@ export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<V
   if (opts.store === "file") {
     const store = await FileAuditStore.open(logPath, { readOnly: true });
     try {
-      return await verifyStore(store, macKey, anchors);
+      return await verifyStore(store, macKey, anchors, progress);
     } finally {
       await store.close();
     }
   }
   const database = await openDatabase(logPath);
   try {
-    return await verifyStore(new SqliteAuditStore(database), macKey, anchors);
+    return await verifyStore(new SqliteAuditStore(database), macKey, anchors, progress);
   } finally {
     database.close();
   }

@@ -1,172 +1,148 @@
 /**
- * The `ferrohsm` command dispatcher: `serve`, `token mint`, `audit verify`. Each command
- * returns its exit code; usage errors are 2, refusals and failures 1.
+ * The `ferrohsm` command tree (commander) and its exit codes. Each command lives in
+ * `commands/` and stays thin: parse → HTTP call (or local work) → render. Exit codes:
+ * 0 ok; 1 refused or failed (any HTTP error, an invalid signature or audit chain);
+ * 2 usage errors (unknown command or option, missing argument); `serve` also exits 3
+ * (master key does not match the data dir) and 4 (power-up self-test failed).
  */
 
-import { parseArgs } from "node:util";
-import { parseServeConfig } from "../config/config.ts";
-import { readRootSecret } from "../config/secrets.ts";
+import { Command, CommanderError, Option } from "commander";
 import { isHsmError } from "../core/errors.ts";
-import { verifyAuditStore } from "../audit/verify.ts";
-import { mintToken } from "../auth/token_mint.ts";
-import { startServer } from "../server.ts";
-import { type Logger, printLine, stderrLogger } from "../util/logger.ts";
+import { writeAll } from "../util/logger.ts";
+import { CliContext, DEFAULT_ADDR } from "./context.ts";
+import { ApiError, CommandFailure, UsageError } from "./errors.ts";
 import { EXIT, StartupError } from "./startup_error.ts";
+import { approvalApproveCommand } from "./commands/approval_approve.ts";
+import { approvalDenyCommand } from "./commands/approval_deny.ts";
+import { approvalListCommand } from "./commands/approval_list.ts";
+import { auditTailCommand } from "./commands/audit_tail.ts";
+import { auditVerifyCommand } from "./commands/audit_verify.ts";
+import { completionCommand } from "./commands/completion.ts";
+import { decryptCommand } from "./commands/decrypt.ts";
+import { encryptCommand } from "./commands/encrypt.ts";
+import { healthCommand } from "./commands/health.ts";
+import { initCommand } from "./commands/init.ts";
+import { keyCreateCommand } from "./commands/key_create.ts";
+import { keyDestroyCommand } from "./commands/key_destroy.ts";
+import { keyListCommand } from "./commands/key_list.ts";
+import { keyPublicCommand } from "./commands/key_public.ts";
+import { keyRevokeCommand } from "./commands/key_revoke.ts";
+import { keyRollbackCommand } from "./commands/key_rollback.ts";
+import { keyRotateCommand } from "./commands/key_rotate.ts";
+import { keyShowCommand } from "./commands/key_show.ts";
+import { keyVersionsCommand } from "./commands/key_versions.ts";
+import { metricsCommand } from "./commands/metrics.ts";
+import { serveCommand } from "./commands/serve.ts";
+import { signCommand } from "./commands/sign.ts";
+import { tokenMintCommand } from "./commands/token_mint.ts";
+import { verifyCommand } from "./commands/verify.ts";
 
-const USAGE = `Usage: ferrohsm <command> [flags]
+const EPILOG = `
+Environment: FERROHSM_ADDR, FERROHSM_TOKEN (and FERROHSM_* for serve and offline commands).
 
-Commands:
-  serve          Run the server (see --help of the contract flags in README)
-  token mint     Mint a JWT: --keyset F --sub S --roles R[,R...] [--ttl 300] [--kid K]
-                 [--issuer ISS] [--audience AUD]
-  audit verify   Verify an audit log offline: --data-dir DIR --hmac-key-file F
-                 [--audit-store file|sqlite] [--sqlite-path F]
+Exit codes:
+  0  ok
+  1  refused or failed: any HTTP error (printed as "code: message"), an invalid
+     signature or audit chain, an unhealthy server
+  2  usage error: unknown command or option, missing or invalid argument
+  3  serve: the master or HMAC key does not match the data dir's check values
+  4  serve: a power-up self-test failed
 `;
 
-function usageError(message: string): number {
-  printError(`${message}\n\n${USAGE}`);
-  return EXIT.usage;
-}
+/** Builds the `ferrohsm` program; actions record their exit code in `ctx`. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command("ferrohsm")
+    .description("FerroHSM: software HSM and key-management service (server and admin CLI)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.out.text(text),
+      writeErr: (text) => ctx.err.text(text),
+      outputError: (text, write) => write(`ferrohsm: ${text.replace(/^error: /, "")}`),
+      getOutHelpWidth: () => 100,
+      getErrHelpWidth: () => 100,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .showHelpAfterError("(run with --help for usage)")
+    .addOption(
+      new Option("--addr <url>", "server address").env("FERROHSM_ADDR").default(DEFAULT_ADDR),
+    )
+    .addOption(new Option("--token <jwt>", "bearer token").env("FERROHSM_TOKEN"))
+    .option("--json", "print the API's JSON instead of tables")
+    .option("--cert <file>", "client certificate (PEM) for mutual TLS, with --key")
+    .option("--key <file>", "client certificate's private key (PEM)")
+    .option("--ca <file>", "extra CA certificate (PEM) to trust")
+    .addHelpText("after", EPILOG);
 
-function printError(text: string): void {
-  Deno.stderr.writeSync(new TextEncoder().encode(`ferrohsm: ${text}\n`));
-}
+  initCommand(program, ctx);
+  serveCommand(program, ctx);
 
-async function serve(args: string[], log: Logger): Promise<number> {
-  let config;
-  try {
-    config = parseServeConfig(args);
-  } catch (err) {
-    return usageError(err instanceof Error ? err.message : String(err));
-  }
-  const server = await startServer(config, log);
-  const stop = () => {
-    log.log("info", "shutting down");
-    server.shutdown();
-  };
-  Deno.addSignalListener("SIGINT", stop);
-  Deno.addSignalListener("SIGTERM", stop);
-  printLine(`listening on ${server.url}`);
-  await server.finished;
-  await server.shutdown();
-  return EXIT.ok;
-}
+  const key = program.command("key").description("Manage keys");
+  keyCreateCommand(key, ctx);
+  keyListCommand(key, ctx);
+  keyShowCommand(key, ctx);
+  keyRotateCommand(key, ctx);
+  keyRollbackCommand(key, ctx);
+  keyVersionsCommand(key, ctx);
+  keyRevokeCommand(key, ctx);
+  keyDestroyCommand(key, ctx);
+  keyPublicCommand(key, ctx);
 
-async function tokenMint(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      options: {
-        keyset: { type: "string" },
-        sub: { type: "string" },
-        roles: { type: "string" },
-        ttl: { type: "string" },
-        kid: { type: "string" },
-        issuer: { type: "string" },
-        audience: { type: "string" },
-      },
-    }).values;
-  } catch (err) {
-    return usageError(err instanceof Error ? err.message : String(err));
-  }
-  const keyset = values.keyset ?? Deno.env.get("FERROHSM_JWT_KEYSET");
-  if (keyset === undefined || values.sub === undefined || values.roles === undefined) {
-    return usageError("token mint needs --keyset, --sub and --roles");
-  }
-  const ttl = values.ttl === undefined ? 300 : Number(values.ttl);
-  if (!Number.isInteger(ttl)) return usageError("--ttl must be a whole number of seconds");
-  const issuer = values.issuer ?? Deno.env.get("FERROHSM_JWT_ISSUER");
-  const audience = values.audience ?? Deno.env.get("FERROHSM_JWT_AUDIENCE");
-  try {
-    printLine(
-      await mintToken(
-        keyset,
-        {
-          sub: values.sub,
-          roles: values.roles.split(",").map((r) => r.trim()).filter((r) => r !== ""),
-          ttl,
-          ...(values.kid === undefined ? {} : { kid: values.kid }),
-          ...(issuer === undefined ? {} : { issuer }),
-          ...(audience === undefined ? {} : { audience }),
-        } as Parameters<typeof mintToken>[1],
-      ),
-    );
-    return EXIT.ok;
-  } catch (err) {
-    printError(err instanceof Error ? err.message : String(err));
-    return isHsmError(err, "invalid_request") ? EXIT.usage : EXIT.failure;
-  }
-}
+  encryptCommand(program, ctx);
+  decryptCommand(program, ctx);
+  signCommand(program, ctx);
+  verifyCommand(program, ctx);
 
-async function auditVerify(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      options: {
-        "data-dir": { type: "string" },
-        "hmac-key-file": { type: "string" },
-        "audit-store": { type: "string" },
-        "sqlite-path": { type: "string" },
-        json: { type: "boolean" },
-      },
-    }).values;
-  } catch (err) {
-    return usageError(err instanceof Error ? err.message : String(err));
-  }
-  const dataDir = values["data-dir"] ?? Deno.env.get("FERROHSM_DATA_DIR") ?? "./data";
-  const hmacFile = values["hmac-key-file"] ?? Deno.env.get("FERROHSM_HMAC_KEY_FILE");
-  const store = values["audit-store"] ?? Deno.env.get("FERROHSM_AUDIT_STORE") ?? "sqlite";
-  if (hmacFile === undefined) return usageError("audit verify needs --hmac-key-file");
-  if (store !== "file" && store !== "sqlite") {
-    return usageError(`Invalid --audit-store ${JSON.stringify(store)}: expected file, sqlite`);
-  }
-  try {
-    const hmacKey = await readRootSecret(hmacFile, "HMAC key");
-    const result = await verifyAuditStore({
-      dataDir,
-      hmacKey,
-      store,
-      sqlitePath: values["sqlite-path"] ?? Deno.env.get("FERROHSM_SQLITE_PATH"),
-    });
-    hmacKey.fill(0);
-    if (values.json) printLine(JSON.stringify(result));
-    else if (result.valid) {
-      printLine(`audit log intact: ${result.entries} entries, head ${result.head}`);
-    } else {
-      printLine(
-        `audit log INVALID: first bad entry seq ${result.first_bad_seq} (${result.reason})`,
-      );
-    }
-    return result.valid ? EXIT.ok : EXIT.failure;
-  } catch (err) {
-    printError(err instanceof Error ? err.message : String(err));
-    return EXIT.failure;
-  }
+  const approval = program.command("approval").description("Dual-control approvals");
+  approvalListCommand(approval, ctx);
+  approvalApproveCommand(approval, ctx);
+  approvalDenyCommand(approval, ctx);
+
+  const audit = program.command("audit").description("Read and verify the audit log");
+  auditTailCommand(audit, ctx);
+  auditVerifyCommand(audit, ctx);
+
+  const token = program.command("token").description("JWT tokens");
+  tokenMintCommand(token, ctx);
+
+  metricsCommand(program, ctx);
+  healthCommand(program, ctx);
+  completionCommand(program, ctx);
+  return program;
 }
 
 /** Runs `ferrohsm` with `args`; resolves to the process exit code. */
-export async function run(args: string[]): Promise<number> {
-  const log = stderrLogger();
-  const [command, sub, ...rest] = args;
+export async function run(args: string[], ctx: CliContext = new CliContext()): Promise<number> {
+  const program = buildProgram(ctx);
+  const fail = (text: string) =>
+    writeAll(Deno.stderr, new TextEncoder().encode(`ferrohsm: ${text}\n`));
   try {
-    if (command === "serve") return await serve(args.slice(1), log);
-    if (command === "token" && sub === "mint") return await tokenMint(rest);
-    if (command === "audit" && sub === "verify") return await auditVerify(rest);
-    if (command === undefined || command === "help" || command === "--help") {
-      printLine(USAGE);
-      return command === undefined ? EXIT.usage : EXIT.ok;
-    }
-    return usageError(`Unknown command: ${args.slice(0, 2).join(" ")}`);
+    await program.parseAsync(args, { from: "user" });
+    return ctx.exitCode;
   } catch (err) {
+    if (err instanceof CommanderError) {
+      // `help` / `--help` exit 0; a group run without a subcommand prints help with exit 1.
+      const help = err.code === "commander.helpDisplayed" || err.code === "commander.version" ||
+        (err.code === "commander.help" && err.exitCode === 0);
+      return help ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof UsageError) {
+      fail(`${err.message}\n(run with --help for usage)`);
+      return EXIT.usage;
+    }
+    if (err instanceof ApiError) {
+      fail(`${err.code}: ${err.message}`);
+      return EXIT.failure;
+    }
     if (err instanceof StartupError) {
-      printError(err.message);
+      fail(err.message);
       return err.exitCode;
     }
-    printError(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    if (err instanceof CommandFailure || isHsmError(err)) {
+      fail(err.message);
+      return EXIT.failure;
+    }
+    fail(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
     return EXIT.failure;
   }
 }

@@ -325,3 +325,31 @@ Deno.test("auditPaths names the documented locations", () => {
   });
   assert.equal(auditPaths("d", "/x/y.db").sqliteFile, "/x/y.db");
 });
+
+Deno.test("verification reports progress every 1000 entries, offline too", async () => {
+  const key = await testMacKey();
+  const entries = await chainOf(key, 2500);
+  const seen: number[] = [];
+  const result = await verifyChain(entries, key, undefined, { onProgress: (n) => seen.push(n) });
+  assert.equal(result.valid, true);
+  assert.deepEqual(seen, [1000, 2000]);
+
+  const dataDir = await tempDir();
+  try {
+    const paths = auditPaths(dataDir);
+    await Deno.mkdir(paths.dir, { recursive: true });
+    const lines = entries.slice(0, 1000).map((e) => JSON.stringify(e)).join("\n");
+    await Deno.writeTextFile(paths.logFile, `${lines}\n`);
+    const offline: number[] = [];
+    const r = await verifyAuditStore({
+      dataDir,
+      hmacKey: RAW_HMAC_KEY,
+      store: "file",
+      onProgress: (n) => offline.push(n),
+    });
+    assert.equal(r.valid, true);
+    assert.deepEqual(offline, [1000]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

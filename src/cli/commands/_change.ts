@@ -1,0 +1,20 @@
+/**
+ * Shared rendering for lifecycle changes whose answer is either the key (done) or an
+ * approval (202: waiting for a second administrator).
+ */
+
+import type { Command } from "commander";
+import type { CliContext } from "../context.ts";
+import { approvalDetails, keyDetails } from "../render.ts";
+import { isApproval, type KeyJson } from "../wire.ts";
+
+/** Prints a key or an approval answer (or the JSON with `--json`). */
+export function renderChange(ctx: CliContext, cmd: Command, body: unknown): void {
+  if (ctx.json(cmd)) return ctx.printJson(body);
+  if (isApproval(body)) {
+    ctx.out.line(`Approval required (${body.approvals.length}/${body.quorum} approvals):`);
+    ctx.out.line(approvalDetails(body, ctx.style));
+    return;
+  }
+  ctx.out.line(keyDetails(body as KeyJson, ctx.style));
+}

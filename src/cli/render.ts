@@ -1,0 +1,173 @@
+/**
+ * Rendering for people: aligned tables, key/value details and the domain views (keys,
+ * versions, approvals, audit entries). Colours only when the caller says the output is
+ * a terminal. Nothing here sees key material: the API never returns any.
+ */
+
+import type { ApprovalJson, AuditEntryJson, KeyJson, VersionJson } from "./wire.ts";
+
+/** ANSI styling, or identity functions when colours are off. */
+export interface Style {
+  bold(text: string): string;
+  dim(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  red(text: string): string;
+}
+
+/** A Style that colours only when `enabled`. */
+export function style(enabled: boolean): Style {
+  const sgr = (code: number) => (text: string) => enabled ? `\x1b[${code}m${text}\x1b[0m` : text;
+  return { bold: sgr(1), dim: sgr(2), green: sgr(32), yellow: sgr(33), red: sgr(31) };
+}
+
+// deno-lint-ignore no-control-regex -- strips the SGR sequences this module writes
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+function visibleLength(text: string): number {
+  return text.replace(ANSI, "").length;
+}
+
+function pad(text: string, width: number): string {
+  return text + " ".repeat(Math.max(0, width - visibleLength(text)));
+}
+
+/** An aligned table: bold headers, columns separated by two spaces. */
+export function table(headers: readonly string[], rows: readonly string[][], s: Style): string {
+  const widths = headers.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? "")))
+  );
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => pad(c, widths[i] ?? 0)).join("  ").trimEnd();
+  return [line(headers.map((h) => s.bold(h))), ...rows.map(line)]
+    .join("\n");
+}
+
+/** Aligned `label  value` lines. */
+export function details(pairs: readonly (readonly [string, string])[], s: Style): string {
+  const width = Math.max(0, ...pairs.map(([k]) => k.length));
+  return pairs.map(([k, v]) => `${pad(s.bold(k), width)}  ${v}`.trimEnd()).join("\n");
+}
+
+/** Colours a key or approval state. */
+export function stateText(state: string, s: Style): string {
+  switch (state) {
+    case "active":
+    case "executed":
+    case "approved":
+      return s.green(state);
+    case "staged":
+    case "pending":
+    case "revoked":
+      return s.yellow(state);
+    case "destroyed":
+    case "denied":
+    case "expired":
+      return s.red(state);
+    default:
+      return state;
+  }
+}
+
+function tagsText(tags: Readonly<Record<string, string>>): string {
+  return Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(",");
+}
+
+/** One key's metadata, one field a line. */
+export function keyDetails(key: KeyJson, s: Style): string {
+  return details([
+    ["id", key.id],
+    ["name", key.name],
+    ["algorithm", key.algorithm],
+    ["usage", key.usage.join(",")],
+    ["tags", tagsText(key.tags)],
+    ["state", stateText(key.state, s)],
+    ["version", String(key.current_version)],
+    ["dual control", key.dual_control === true ? "yes" : "no"],
+    ["created", key.created_at],
+    ["updated", key.updated_at],
+  ], s);
+}
+
+/** Keys as a table. */
+export function keyTable(keys: readonly KeyJson[], s: Style): string {
+  return table(
+    ["ID", "NAME", "ALGORITHM", "STATE", "VERSION", "TAGS", "CREATED"],
+    keys.map((k) => [
+      k.id,
+      k.name,
+      k.algorithm,
+      stateText(k.state, s),
+      String(k.current_version),
+      tagsText(k.tags),
+      k.created_at,
+    ]),
+    s,
+  );
+}
+
+/** Versions as a table. */
+export function versionTable(versions: readonly VersionJson[], s: Style): string {
+  return table(
+    ["VERSION", "STATE", "CREATED", "FROM"],
+    versions.map((v) => [
+      String(v.version),
+      stateText(v.state, s),
+      v.created_at,
+      v.source_version === undefined ? "" : `v${v.source_version}`,
+    ]),
+    s,
+  );
+}
+
+/** One approval, one field a line. */
+export function approvalDetails(a: ApprovalJson, s: Style): string {
+  return details([
+    ["id", a.id],
+    ["action", a.action],
+    ["key", a.key_id ?? ""],
+    ["requested by", a.requested_by],
+    [
+      "approvals",
+      [`${a.approvals.length}/${a.quorum}`, ...a.approvals.map((x) => x.actor)].join(" "),
+    ],
+    ["state", stateText(a.state, s)],
+    ["created", a.created_at],
+    ["expires", a.expires_at],
+  ], s);
+}
+
+/** Approvals as a table. */
+export function approvalTable(items: readonly ApprovalJson[], s: Style): string {
+  return table(
+    ["ID", "ACTION", "KEY", "REQUESTED BY", "VOTES", "STATE", "EXPIRES"],
+    items.map((a) => [
+      a.id,
+      a.action,
+      a.key_id ?? "",
+      a.requested_by,
+      `${a.approvals.length}/${a.quorum}`,
+      stateText(a.state, s),
+      a.expires_at,
+    ]),
+    s,
+  );
+}
+
+/** Audit entries as table rows (header included when `header`). */
+export function auditTable(entries: readonly AuditEntryJson[], s: Style, header = true): string {
+  if (entries.length === 0 && !header) return "";
+  const text = table(
+    ["SEQ", "TIME", "ACTOR", "ACTION", "KEY", "RESULT"],
+    entries.map((e) => [
+      String(e.seq),
+      e.ts,
+      e.actor,
+      e.action,
+      e.key_id ?? "",
+      e.result === "ok" ? e.result : s.yellow(e.result),
+    ]),
+    s,
+  );
+  return header ? text : text.slice(text.indexOf("\n") + 1);
+}
