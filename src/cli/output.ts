@@ -4,7 +4,9 @@
  * terminal, so pipes and files receive plain, parseable text.
  */
 
+import { fromBase64 } from "../core/encoding.ts";
 import { writeAll } from "../util/logger.ts";
+import { CommandFailure } from "./errors.ts";
 
 /** One output stream of the CLI. */
 export interface Output {
@@ -59,4 +61,29 @@ export async function writeOutput(
     return;
   }
   await Deno.writeFile(path, data, { mode: 0o600 });
+}
+
+/**
+ * Writes one binary field of an API answer: the whole JSON answer with `--json`,
+ * otherwise the field's decoded bytes (wiped after writing).
+ * @throws CommandFailure when the field is not base64
+ */
+export async function writeBinaryField(
+  path: string | undefined,
+  body: Record<string, unknown>,
+  field: string,
+  options: { json: boolean; out: Output },
+): Promise<void> {
+  if (options.json) {
+    await writeOutput(path, new TextEncoder().encode(JSON.stringify(body) + "\n"), options.out);
+    return;
+  }
+  const value = body[field];
+  const bytes = typeof value === "string" ? fromBase64(value) : undefined;
+  if (bytes === undefined) throw new CommandFailure("The server answered invalid base64");
+  try {
+    await writeOutput(path, bytes, options.out);
+  } finally {
+    bytes.fill(0);
+  }
 }

@@ -7,9 +7,8 @@
 import type { Command } from "commander";
 import { keyPath } from "../api_client.ts";
 import type { CliContext } from "../context.ts";
-import { fromBase64, toBase64 } from "../../core/encoding.ts";
-import { CommandFailure } from "../errors.ts";
-import { readInput, writeOutput } from "../output.ts";
+import { toBase64 } from "../../core/encoding.ts";
+import { readInput, writeBinaryField } from "../output.ts";
 
 interface DecryptOptions {
   readonly in?: string;
@@ -33,20 +32,9 @@ export function decryptCommand(parent: Command, ctx: CliContext): void {
         cmd,
         (api) => api.call<{ plaintext: string }>("POST", keyPath(id, "/decrypt"), body),
       );
-      if (ctx.json(cmd)) {
-        await writeOutput(
-          opts.out,
-          new TextEncoder().encode(JSON.stringify(res.body) + "\n"),
-          ctx.out,
-        );
-        return;
-      }
-      const plaintext = fromBase64(res.body.plaintext);
-      if (plaintext === undefined) throw new CommandFailure("The server answered invalid base64");
-      try {
-        await writeOutput(opts.out, plaintext, ctx.out);
-      } finally {
-        plaintext.fill(0);
-      }
+      await writeBinaryField(opts.out, res.body, "plaintext", {
+        json: ctx.json(cmd),
+        out: ctx.out,
+      });
     }));
 }

@@ -6,9 +6,7 @@
 import type { Command } from "commander";
 import { keyPath } from "../api_client.ts";
 import type { CliContext } from "../context.ts";
-import { fromBase64 } from "../../core/encoding.ts";
-import { CommandFailure } from "../errors.ts";
-import { readInput, writeOutput } from "../output.ts";
+import { readInput, writeBinaryField } from "../output.ts";
 import { addSignOptions, signFields, type SignOptions } from "./_sign_options.ts";
 
 /** Registers `sign` under `parent`. */
@@ -25,16 +23,9 @@ export function signCommand(parent: Command, ctx: CliContext): void {
         cmd,
         (api) => api.call<{ signature: string }>("POST", keyPath(id, "/sign"), body),
       );
-      if (ctx.json(cmd)) {
-        await writeOutput(
-          opts.out,
-          new TextEncoder().encode(JSON.stringify(res.body) + "\n"),
-          ctx.out,
-        );
-        return;
-      }
-      const signature = fromBase64(res.body.signature);
-      if (signature === undefined) throw new CommandFailure("The server answered invalid base64");
-      await writeOutput(opts.out, signature, ctx.out);
+      await writeBinaryField(opts.out, res.body, "signature", {
+        json: ctx.json(cmd),
+        out: ctx.out,
+      });
     }));
 }
