@@ -11,6 +11,7 @@ import { providerFor } from "../core/providers/index.ts";
 import type { Sealer } from "../core/sealing.ts";
 import { wipe } from "../core/zeroize.ts";
 import type { KeyStore } from "../storage/ports.ts";
+import { LruCache } from "../util/lru_cache.ts";
 
 /** Cache figures for health and metrics. */
 export interface KeyCacheStats {
@@ -25,17 +26,12 @@ export interface KeyCacheStats {
 export class KeyLoader {
   #store: KeyStore;
   #sealer: Sealer;
-  #capacity: number;
-  #entries = new Map<string, Promise<LoadedKey>>();
-  #hits = 0;
-  #misses = 0;
-  #evictions = 0;
+  #cache: LruCache<string, Promise<LoadedKey>>;
 
   constructor(store: KeyStore, sealer: Sealer, capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError("capacity must be ≥ 1");
     this.#store = store;
     this.#sealer = sealer;
-    this.#capacity = capacity;
+    this.#cache = new LruCache({ maxEntries: capacity, onEvict: (_id, key) => dispose(key) });
   }
 
   /**
@@ -44,54 +40,38 @@ export class KeyLoader {
    */
   load(keyId: string, version: number, algorithm: Algorithm): Promise<LoadedKey> {
     const id = `${keyId}:${version}`;
-    const cached = this.#entries.get(id);
-    if (cached !== undefined) {
-      this.#hits++;
-      this.#entries.delete(id);
-      this.#entries.set(id, cached);
-      return cached;
-    }
-    this.#misses++;
+    const cached = this.#cache.get(id);
+    if (cached !== undefined) return cached;
     const loading = this.#unseal(keyId, version, algorithm);
-    this.#entries.set(id, loading);
+    this.#cache.set(id, loading);
     loading.catch(() => {
-      if (this.#entries.get(id) === loading) this.#entries.delete(id);
+      if (this.#cache.peek(id) === loading) this.#cache.delete(id);
     });
-    while (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#drop(oldest);
-      this.#evictions++;
-    }
     return loading;
   }
 
   /** Disposes every cached version of a key (after destroy). */
   invalidate(keyId: string): void {
-    for (const id of [...this.#entries.keys()]) {
+    for (const id of [...this.#cache.keys()]) {
       if (id.startsWith(`${keyId}:`)) this.#drop(id);
     }
   }
 
   /** Disposes everything (shutdown). */
   clear(): void {
-    for (const id of [...this.#entries.keys()]) this.#drop(id);
+    for (const id of [...this.#cache.keys()]) this.#drop(id);
   }
 
   /** Current cache figures. */
   stats(): KeyCacheStats {
-    return {
-      size: this.#entries.size,
-      capacity: this.#capacity,
-      hits: this.#hits,
-      misses: this.#misses,
-      evictions: this.#evictions,
-    };
+    const { hits, misses, evictions } = this.#cache.stats;
+    return { size: this.#cache.size, capacity: this.#cache.maxEntries, hits, misses, evictions };
   }
 
   #drop(id: string): void {
-    const entry = this.#entries.get(id);
-    this.#entries.delete(id);
-    entry?.then((key) => key.dispose(), () => {});
+    const entry = this.#cache.peek(id);
+    this.#cache.delete(id);
+    if (entry !== undefined) dispose(entry);
   }
 
   async #unseal(keyId: string, version: number, algorithm: Algorithm): Promise<LoadedKey> {
@@ -109,4 +89,8 @@ export class KeyLoader {
       wipe(material);
     }
   }
+}
+
+function dispose(entry: Promise<LoadedKey>): void {
+  entry.then((key) => key.dispose(), () => {});
 }

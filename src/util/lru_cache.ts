@@ -7,13 +7,15 @@
  */
 
 /** Construction options for an LruCache. */
-export interface LruCacheOptions {
+export interface LruCacheOptions<K = unknown, V = unknown> {
   /** Upper bound on stored entries; the least recently used entry is evicted beyond it. */
   readonly maxEntries: number;
   /** Default time to live in milliseconds; entries never expire when omitted. */
   readonly ttlMs?: number;
   /** Current time in epoch milliseconds; defaults to `Date.now`. */
   readonly clock?: () => number;
+  /** Called with each entry dropped to stay within `maxEntries` (e.g. to wipe it). */
+  readonly onEvict?: (key: K, value: V) => void;
 }
 
 /** Counters since construction (or the last `clear()`). */
@@ -40,13 +42,14 @@ export class LruCache<K, V> {
   readonly #maxEntries: number;
   readonly #ttlMs: number | undefined;
   readonly #clock: () => number;
+  readonly #onEvict: ((key: K, value: V) => void) | undefined;
   #hits = 0;
   #misses = 0;
   #evictions = 0;
   #expirations = 0;
 
   /** @throws RangeError when `maxEntries` is not a positive integer or `ttlMs` is not positive */
-  constructor(options: LruCacheOptions) {
+  constructor(options: LruCacheOptions<K, V>) {
     if (!Number.isSafeInteger(options.maxEntries) || options.maxEntries < 1) {
       throw new RangeError("maxEntries must be a positive integer");
     }
@@ -54,6 +57,7 @@ export class LruCache<K, V> {
     this.#maxEntries = options.maxEntries;
     this.#ttlMs = options.ttlMs;
     this.#clock = options.clock ?? Date.now;
+    this.#onEvict = options.onEvict;
   }
 
   /** The configured capacity. */
@@ -113,12 +117,25 @@ export class LruCache<K, V> {
     this.#map.delete(key);
     this.#map.set(key, { value, expiresAt });
     while (this.#map.size > this.#maxEntries) {
-      const oldest = this.#map.keys().next();
+      const oldest = this.#map.entries().next();
       if (oldest.done) break;
-      this.#map.delete(oldest.value);
+      const [oldKey, oldEntry] = oldest.value;
+      this.#map.delete(oldKey);
       this.#evictions++;
+      this.#onEvict?.(oldKey, oldEntry.value);
     }
     return this;
+  }
+
+  /** The live value for `key` without touching recency or counters. */
+  peek(key: K): V | undefined {
+    const entry = this.#map.get(key);
+    return entry !== undefined && entry.expiresAt > this.#clock() ? entry.value : undefined;
+  }
+
+  /** The stored keys, least recently used first (expired ones included until pruned). */
+  keys(): IterableIterator<K> {
+    return this.#map.keys();
   }
 
   /** Removes `key`; returns whether it was present. */

@@ -104,3 +104,19 @@ Deno.test("invalid capacity or ttl is a programmer error", () => {
   const cache = new LruCache<string, number>({ maxEntries: 1 });
   assert.throws(() => cache.set("a", 1, -5), RangeError);
 });
+
+Deno.test("onEvict receives capacity evictions; peek and keys do not touch recency", () => {
+  const evicted: [string, number][] = [];
+  const cache = new LruCache<string, number>({
+    maxEntries: 2,
+    onEvict: (k, v) => evicted.push([k, v]),
+  });
+  cache.set("a", 1).set("b", 2);
+  assert.equal(cache.peek("a"), 1);
+  assert.deepEqual([...cache.keys()], ["a", "b"]);
+  cache.set("c", 3); // "a" is still least recently used: peek did not refresh it
+  assert.deepEqual(evicted, [["a", 1]]);
+  assert.equal(cache.stats.hits, 0);
+  cache.delete("b");
+  assert.deepEqual(evicted, [["a", 1]], "explicit deletes are not evictions");
+});
