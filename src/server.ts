@@ -35,6 +35,7 @@ import type { Hono } from "hono";
 import { createApp } from "./http/app.ts";
 import { httpMetrics, observeAuthFailures } from "./http/metrics_middleware.ts";
 import { type HttpLimits, loadHttpLimits } from "./http/limits_config.ts";
+import { serveMutualTls } from "./http/node_server.ts";
 import type { AppEnv } from "./http/context.ts";
 import { CryptoService } from "./keys/crypto_service.ts";
 import { Guard } from "./keys/guard.ts";
@@ -418,27 +419,47 @@ export function buildApp(
   });
 }
 
-/**
- * Starts the server. It listens at once so `/readyz` can say `starting` (503) while the
- * self-tests, key checks and stores come up; every other request answers 503 until
- * then. The caller announces `listening on <url>` once this resolves (ready).
- */
-export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  let tls: { cert: string; key: string } | undefined;
-  if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
-    if (config.tlsClientCa !== undefined) {
-      throw new StartupError(EXIT.usage, "Cannot start: --tls-client-ca is not supported yet");
-    }
-    tls = {
-      cert: await Deno.readTextFile(config.tlsCert),
-      key: await Deno.readTextFile(config.tlsKey),
-    };
+/** A bound listener: Deno.serve, or node:https when client certificates are required. */
+interface Listener {
+  readonly url: string;
+  readonly finished: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** A request handler given the runtime's connection info as Hono `env`. */
+type Handler = (req: Request, env: unknown) => Response | Promise<Response>;
+
+async function readTls(
+  config: Config,
+): Promise<{ cert: string; key: string; clientCa?: string } | undefined> {
+  if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
+  const cert = await Deno.readTextFile(config.tlsCert);
+  const key = await Deno.readTextFile(config.tlsKey);
+  if (config.tlsClientCa === undefined) return { cert, key };
+  const clientCa = await Deno.readTextFile(config.tlsClientCa);
+  if (!clientCa.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new StartupError(
+      EXIT.usage,
+      `Cannot start: --tls-client-ca ${config.tlsClientCa} holds no PEM certificate`,
+    );
+  }
+  return { cert, key, clientCa };
+}
+
+async function listen(config: Config, handler: Handler): Promise<Listener> {
+  const tls = await readTls(config);
+  if (tls?.clientCa !== undefined) {
+    // Deno.serve cannot ask for client certificates; node:https can.
+    return await serveMutualTls({
+      hostname: config.host,
+      port: config.port,
+      cert: tls.cert,
+      key: tls.key,
+      clientCa: tls.clientCa,
+    }, handler);
   }
   const scheme = tls === undefined ? "http" : "https";
   let url = "";
-  let ready = false;
-  const serving: { app?: Hono<AppEnv> } = {};
-  const started = Date.now();
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,
@@ -447,7 +468,31 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       const host = hostname.includes(":") ? `[${hostname}]` : hostname;
       url = `${scheme}://${host}:${port}`;
     },
-  }, (req, info) => serving.app?.fetch(req, info) ?? startingResponse(req, started));
+  }, handler);
+  return {
+    get url() {
+      return url;
+    },
+    finished: server.finished,
+    shutdown: () => server.shutdown(),
+  };
+}
+
+/**
+ * Starts the server. It listens at once so `/readyz` can say `starting` (503) while the
+ * self-tests, key checks and stores come up; every other request answers 503 until
+ * then. With `--tls-client-ca` it listens through node:https and requires a client
+ * certificate from that CA. The caller announces `listening on <url>` once this
+ * resolves (ready).
+ */
+export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
+  let ready = false;
+  const serving: { app?: Hono<AppEnv> } = {};
+  const started = Date.now();
+  const server = await listen(
+    config,
+    (req, env) => serving.app?.fetch(req, env) ?? startingResponse(req, started),
+  );
   let services: Services;
   try {
     services = await buildServices(config, log);
@@ -457,10 +502,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   }
   serving.app = buildApp(services, config, () => ready, started);
   ready = true;
-  log.log("info", "server started", { url, key_store: config.keyStore });
+  log.log("info", "server started", {
+    url: server.url,
+    key_store: config.keyStore,
+    ...(config.tlsClientCa === undefined ? {} : { client_certificates: "required" }),
+  });
   let stopping: Promise<void> | undefined;
   return {
-    url,
+    url: server.url,
     finished: server.finished,
     shutdown() {
       stopping ??= (async () => {

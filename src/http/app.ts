@@ -1,8 +1,9 @@
 /**
- * Builds the Hono application: security headers, request ids, the header size limit,
- * then on `/api`: the per-address rate limit, the concurrency bound, the 1 MiB body
- * limit, bearer authentication and the per-actor rate limit; the routers, and the single
- * error renderer.
+ * Builds the Hono application: connection facts from the listener, security headers,
+ * request ids, the header size limit, then on `/api`: the per-address rate limit, the
+ * concurrency bound, the 1 MiB body limit, bearer authentication (with RFC 8705
+ * certificate binding) and the per-actor rate limit; the routers, and the single error
+ * renderer.
  * Pure wiring: every decision lives in the services and middleware it mounts.
  */
 
@@ -10,7 +11,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HsmError } from "../core/errors.ts";
-import type { AppEnv } from "./context.ts";
+import { type AppEnv, connectionInfo } from "./context.ts";
 import { errorResponse } from "./error_map.ts";
 import { type Authenticator, bearerAuth } from "./auth_middleware.ts";
 import {
@@ -60,6 +61,7 @@ function securityHeaderList(requestId: string): [string, string][] {
 /** Creates the HTTP application. */
 export function createApp(routers: AppRouters): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.use("*", connectionInfo());
   if (routers.metrics !== undefined) app.use("*", routers.metrics);
 
   app.use("*", async function securityHeaders(c, next) {

@@ -1,27 +1,52 @@
 /**
  * Bearer-token authentication for API routes: verifies the JWT and stores the caller
- * as `actor`. Every failure answers the same 401 body with `WWW-Authenticate: Bearer`,
- * whatever was wrong with the credential.
+ * as `actor`. A token bound to a client certificate (RFC 8705 `cnf["x5t#S256"]`) is
+ * accepted only on a mutual-TLS connection whose verified certificate has that
+ * thumbprint (compared in constant time). Every failure answers the same 401 body with
+ * `WWW-Authenticate: Bearer`, whatever was wrong with the credential.
  */
 
 import type { MiddlewareHandler } from "hono";
 import { HsmError } from "../core/errors.ts";
+import { utf8 } from "../core/encoding.ts";
+import { timingSafeEqual } from "../core/zeroize.ts";
 import type { AppEnv } from "./context.ts";
 
 /** What the middleware needs from the JWT layer. */
 export interface Authenticator {
   /** @throws HsmError("unauthenticated") for any bad credential */
-  verify(token: string): Promise<{ readonly sub: string; readonly roles: readonly string[] }>;
+  verify(token: string): Promise<{
+    readonly sub: string;
+    readonly roles: readonly string[];
+    /** RFC 8705 certificate thumbprint the token is bound to, if any. */
+    readonly cnfX5tS256?: string;
+  }>;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
+const UNAUTHENTICATED = "Invalid or expired credentials";
+
+/**
+ * True when a token bound to `expected` may be used on a connection whose client
+ * certificate thumbprint is `presented` (undefined: no client certificate).
+ */
+export function certificateBindingHolds(expected: string, presented: string | undefined): boolean {
+  if (presented === undefined) return false;
+  return timingSafeEqual(utf8(expected), utf8(presented));
+}
 
 /** Creates the authentication middleware. */
 export function bearerAuth(authenticator: Authenticator): MiddlewareHandler<AppEnv> {
   return async function bearerAuthMiddleware(c, next) {
     const m = BEARER.exec(c.req.header("Authorization") ?? "");
-    if (m === null) throw new HsmError("unauthenticated", "Invalid or expired credentials");
+    if (m === null) throw new HsmError("unauthenticated", UNAUTHENTICATED);
     const principal = await authenticator.verify(m[1] as string);
+    if (
+      principal.cnfX5tS256 !== undefined &&
+      !certificateBindingHolds(principal.cnfX5tS256, c.get("clientCertThumbprint"))
+    ) {
+      throw new HsmError("unauthenticated", UNAUTHENTICATED);
+    }
     c.set("actor", { id: principal.sub, roles: principal.roles });
     await next();
   };

@@ -89,8 +89,13 @@ function tooManyRequests(c: Context<AppEnv>, retryAfterS: number): Response {
   return errorResponse(c, new HsmError("rate_limited", "Too many requests, retry later"));
 }
 
-/** The TCP peer address, or "unknown" when the runtime gives none (in-process tests). */
+/**
+ * The TCP peer address: the listener's `clientAddress` binding (mutual TLS), else
+ * Deno.serve's connection info, else "unknown" (in-process tests).
+ */
 function remoteAddress(c: Context<AppEnv>): string {
+  const bound = c.get("clientAddress");
+  if (bound !== undefined) return bound;
   try {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {

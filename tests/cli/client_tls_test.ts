@@ -1,7 +1,8 @@
 /**
  * The CLI against a TLS server: `--ca` trusts the operator's certificate, an untrusted
  * certificate is refused (exit 1), and `--cert/--key` present a client certificate
- * through `Deno.createHttpClient` (the server does not ask for one yet).
+ * through `Deno.createHttpClient` (this server does not ask for one; mtls_test.ts covers
+ * a server that requires it).
  */
 
 import assert from "node:assert/strict";

@@ -158,3 +158,16 @@ Deno.test("client addresses are keyed by IPv4 address or IPv6 /64 prefix", () =>
   assert.equal(addressKey("1:2:3"), "1:2:3");
   assert.equal(addressKey("1::2::3"), "1::2::3");
 });
+
+Deno.test("the per-address limit keys on the listener's clientAddress binding", async () => {
+  const app = makeApp({ ip: new RateLimiter({ defaultRps: 1 }) });
+  const from = (clientAddress: string) =>
+    app.request("/api/v1/things", { headers: { Authorization: "Bearer a.Operator" } }, {
+      clientAddress,
+    });
+  assert.equal((await from("192.0.2.1")).status, 200);
+  assert.equal((await from("192.0.2.1")).status, 200);
+  assert.equal((await from("192.0.2.1")).status, 429);
+  assert.equal((await from("::ffff:192.0.2.1")).status, 429, "IPv4-mapped is the same peer");
+  assert.equal((await from("192.0.2.2")).status, 200, "another address has its own bucket");
+});

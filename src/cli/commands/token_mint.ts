@@ -1,12 +1,15 @@
 /**
  * `ferrohsm token mint --keyset F --sub S --roles R[,R...] [--ttl 300] [--kid K]
- * [--issuer ISS] [--audience AUD]`: signs a short-lived JWT with a private key from a
- * local JWKS. Whoever can read the keyset can mint any role: keep it mode 0600.
+ * [--issuer ISS] [--audience AUD] [--cnf-x5t-s256 THUMBPRINT]`: signs a short-lived JWT
+ * with a private key from a local JWKS; `--cnf-x5t-s256` binds it to one mutual-TLS
+ * client certificate (RFC 8705). Whoever can read the keyset can mint any role: keep it
+ * mode 0600.
  */
 
 import { type Command, Option } from "commander";
 import { mintToken } from "../../auth/token_mint.ts";
 import { type Role, ROLES } from "../../auth/rbac.ts";
+import { fromBase64Url } from "../../core/encoding.ts";
 import { isHsmError } from "../../core/errors.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
@@ -20,6 +23,7 @@ interface MintCliOptions {
   readonly kid?: string;
   readonly issuer?: string;
   readonly audience?: string;
+  readonly cnfX5tS256?: string;
 }
 
 /** Registers `token mint` under `parent`. */
@@ -39,7 +43,17 @@ export function tokenMintCommand(parent: Command, ctx: CliContext): void {
     .option("--kid <kid>", "signing key id (default: the first private key)")
     .addOption(new Option("--issuer <iss>", "iss claim").env("FERROHSM_JWT_ISSUER"))
     .addOption(new Option("--audience <aud>", "aud claim").env("FERROHSM_JWT_AUDIENCE"))
+    .option(
+      "--cnf-x5t-s256 <thumbprint>",
+      "bind to a client certificate: base64url SHA-256 of its DER (RFC 8705)",
+    )
     .action(ctx.action(async (opts: MintCliOptions, cmd: Command) => {
+      const cnf = opts.cnfX5tS256;
+      if (cnf !== undefined && fromBase64Url(cnf)?.length !== 32) {
+        throw new UsageError(
+          "Invalid --cnf-x5t-s256: expected the unpadded base64url SHA-256 of a certificate",
+        );
+      }
       let token: string;
       try {
         token = await mintToken(opts.keyset, {
@@ -49,6 +63,7 @@ export function tokenMintCommand(parent: Command, ctx: CliContext): void {
           ...(opts.kid === undefined ? {} : { kid: opts.kid }),
           ...(opts.issuer === undefined ? {} : { issuer: opts.issuer }),
           ...(opts.audience === undefined ? {} : { audience: opts.audience }),
+          ...(cnf === undefined ? {} : { cnfX5tS256: cnf }),
         });
       } catch (err) {
         if (isHsmError(err, "invalid_request")) throw new UsageError(err.message);
