@@ -3,8 +3,11 @@
  * SQLite audit with group commit, every operation authorized and audited), next to the
  * raw Web Crypto rate of the same primitive measured in the same run.
  *
- *   deno task bench:throughput [--seconds 3] [--concurrency 32] [--audit-store sqlite|file]
+ *   deno task bench:throughput [--seconds 3] [--concurrency 32] [--audit-store sqlite|file|memory]
  *     [--key-store sqlite|filesystem|memory]
+ *
+ * `--audit-store memory` hands `MemoryAuditStore` to `buildServices` (ServiceOverrides):
+ * nothing durable, for measuring what durable audit costs.
  *
  * Prints a Markdown table (ops/s, and the ratio to the raw primitive).
  */
@@ -17,6 +20,7 @@ import { buildServices } from "../src/server.ts";
 import { generateDevKeyset } from "../src/auth/token_mint.ts";
 import { printLine } from "../src/util/logger.ts";
 import type { Actor } from "../src/keys/guard.ts";
+import { MemoryAuditStore } from "../src/storage/memory/audit_store.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -29,6 +33,7 @@ const { values } = parseArgs({
 });
 const SECONDS = Number(values.seconds ?? 3);
 const CONCURRENCY = Number(values.concurrency ?? 32);
+const AUDIT_STORE = values["audit-store"] ?? "sqlite";
 
 /** Runs `op` from `concurrency` loops for `seconds`; returns ops per second. */
 async function rate(op: () => Promise<unknown>, concurrency = CONCURRENCY): Promise<number> {
@@ -58,7 +63,7 @@ const config = parseServeConfig([
   "--jwt-keyset",
   keyset,
   "--audit-store",
-  values["audit-store"] ?? "sqlite",
+  AUDIT_STORE === "memory" ? "sqlite" : AUDIT_STORE,
   "--key-store",
   values["key-store"] ?? "sqlite",
   "--data-dir",
@@ -68,7 +73,11 @@ const config = parseServeConfig([
   "--hmac-key-file",
   hmac,
 ], () => undefined);
-const services = await buildServices(config, { log() {} });
+const services = await buildServices(
+  config,
+  { log() {} },
+  AUDIT_STORE === "memory" ? { auditStore: new MemoryAuditStore() } : {},
+);
 const actor: Actor = { id: "bench", roles: ["Administrator"] };
 const kib = crypto.getRandomValues(new Uint8Array(1024));
 
@@ -110,7 +119,13 @@ const auditRate = await rate(() =>
 );
 const rawHmac = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-384" }, false, ["sign"]);
 const rawMac = await rate(() => crypto.subtle.sign("HMAC", rawHmac, kib.subarray(0, 256)), 1);
-rows.push([`audit append (${config.auditStore}, fsync per batch)`, auditRate, rawMac]);
+rows.push([
+  AUDIT_STORE === "memory"
+    ? "audit append (memory, not durable)"
+    : `audit append (${config.auditStore}, fsync per batch)`,
+  auditRate,
+  rawMac,
+]);
 const stats = services.auditLog.stats();
 await services.close();
 await Deno.remove(dir, { recursive: true });
