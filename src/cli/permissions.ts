@@ -51,7 +51,10 @@ export function usesSqlite(config: Config): boolean {
     config.approvalStore === "sqlite";
 }
 
-/** The `deno run` permission flags for serving `config`. */
+/**
+ * The `deno run` flags for serving `config`: the derived permissions, plus the V8 heap
+ * bound (`--max-heap-mb`) that keeps memory bounded whatever the load.
+ */
 export function servePermissions(config: Config, root = PROJECT_ROOT): string[] {
   const read = new Set<string>([config.dataDir, join(root, "migrations"), join(root, "static")]);
   const write = new Set<string>([config.dataDir]);
@@ -94,6 +97,7 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
     `--allow-write=${[...write].join(",")}`,
     `--allow-net=${host}:${config.port}`,
     `--allow-env=${env.join(",")}`,
+    `--v8-flags=--max-old-space-size=${config.maxHeapMb}`,
   );
   return flags;
 }

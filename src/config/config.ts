@@ -40,6 +40,8 @@ export interface Config {
   readonly approvalPolicy?: string;
   /** Sealed-key cache capacity (loaded keys held in memory). */
   readonly keyCacheSize: number;
+  /** V8 old-space bound in MiB, passed by the launcher so RSS stays bounded. */
+  readonly maxHeapMb: number;
   /** `/metrics` requires a bearer token granting `metrics:read` (default: open). */
   readonly metricsAuth: boolean;
   /** Per-role rate limits file; every role uses `rateLimit` when absent. */
@@ -71,6 +73,7 @@ export const SERVE_FLAGS = {
   "rbac-config": { type: "string" },
   "approval-policy": { type: "string" },
   "key-cache-size": { type: "string" },
+  "max-heap-mb": { type: "string" },
   "metrics-auth": { type: "boolean" },
   "rate-limit-config": { type: "string" },
   "max-concurrent": { type: "string" },
@@ -128,7 +131,11 @@ export function parseServeConfig(
     if (v === undefined) return dflt;
     const n = Number(v);
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) {
-      const expected = min === 0 ? "a non-negative integer" : "a positive integer";
+      const expected = min === 0
+        ? "a non-negative integer"
+        : min === 1
+        ? "a positive integer"
+        : `an integer of at least ${min}`;
       throw invalid(`Invalid --${flag} ${JSON.stringify(v)}: expected ${expected}`);
     }
     return n;
@@ -156,6 +163,7 @@ export function parseServeConfig(
     approvalStore: oneOf("approval-store", ["memory", "sqlite"] as const, "sqlite"),
     rateLimit: positiveInt("rate-limit", 100),
     keyCacheSize: positiveInt("key-cache-size", 4096),
+    maxHeapMb: positiveInt("max-heap-mb", 320, 64),
     metricsAuth: bool("metrics-auth"),
     maxConcurrent: positiveInt("max-concurrent", 256),
     maxQueue: positiveInt("max-queue", 1024, 0),

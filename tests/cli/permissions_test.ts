@@ -1,0 +1,66 @@
+/**
+ * The launcher's least-privilege derivation: read/write only the data dir and the files
+ * named by flags, net only the listen address, env only FERROHSM_* (plus libSQL's one
+ * name), FFI only the libSQL addon, and the V8 heap bound.
+ */
+
+import assert from "node:assert/strict";
+import { parseServeConfig } from "../../src/config/config.ts";
+import { servePermissions } from "../../src/cli/permissions.ts";
+
+Deno.test("serve permissions are derived from the configuration and nothing broader", () => {
+  const config = parseServeConfig(
+    [
+      "--listen",
+      "127.0.0.1:9443",
+      "--data-dir",
+      "/srv/hsm",
+      "--master-key-file",
+      "/etc/hsm/m.key",
+      "--hmac-key-file",
+      "/etc/hsm/h.key",
+      "--jwt-keyset",
+      "/etc/hsm/jwks.json",
+      "--sqlite-path",
+      "/var/db/hsm.db",
+      "--max-heap-mb",
+      "256",
+    ],
+    () => undefined,
+    "/",
+  );
+  const flags = servePermissions(config, "/opt/ferrohsm");
+  const get = (name: string) =>
+    flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
+  assert.ok(!flags.includes("-A") && !flags.includes("--allow-all"));
+  assert.equal(get("--allow-net"), "127.0.0.1:9443");
+  assert.deepEqual(get("--allow-write")?.split(",").sort(), ["/srv/hsm", "/var/db"]);
+  assert.deepEqual(
+    get("--allow-read")?.split(",").sort(),
+    [
+      "/etc/hsm/h.key",
+      "/etc/hsm/jwks.json",
+      "/etc/hsm/m.key",
+      "/opt/ferrohsm/migrations",
+      "/opt/ferrohsm/static",
+      "/srv/hsm",
+      "/var/db",
+    ],
+  );
+  assert.equal(get("--allow-env"), "FERROHSM_*,LIBSQL_JS_DEV");
+  assert.equal(get("--allow-sys"), "cpus,networkInterfaces,hostname");
+  assert.equal(get("--v8-flags"), "--max-old-space-size=256");
+  assert.ok(flags.includes("--no-prompt"));
+});
+
+Deno.test("an IPv6 listen address is bracketed and a tiny heap bound is refused", () => {
+  const flags = servePermissions(
+    parseServeConfig(["--listen", "[::1]:0"], () => undefined, "/"),
+    "/opt/ferrohsm",
+  );
+  assert.ok(flags.includes("--allow-net=[::1]:0"));
+  assert.throws(
+    () => parseServeConfig(["--max-heap-mb", "8"], () => undefined, "/"),
+    /Invalid --max-heap-mb "8": expected an integer of at least 64/,
+  );
+});
