@@ -115,6 +115,16 @@ Deno.test("bad input answers 400, unknown keys 404, oversized bodies 413", async
     });
     assert.equal(badB64.status, 400);
     assert.match(badB64.body.error.message, /plaintext/);
+    const form = await t.app.request("/api/v1/keys", {
+      method: "POST",
+      headers: {
+        Authorization: `Bearer ${admin}`,
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      body: JSON.stringify({ name: "k", algorithm: "AES-256-GCM" }),
+    });
+    assert.equal(form.status, 400);
+    assert.match((await form.json()).error.message, /expected Content-Type: application\/json/);
     const big = "A".repeat(1024 * 1024 + 16);
     const r = await t.call(admin, "POST", `/api/v1/keys/${aes.body.id}/encrypt`, {
       plaintext: big,
