@@ -21,6 +21,8 @@ export interface Authenticator {
     /** RFC 8705 certificate thumbprint the token is bound to, if any. */
     readonly cnfX5tS256?: string;
   }>;
+  /** Told about refusals decided outside `verify` (a certificate binding that fails). */
+  reportFailure?(reason: string): void;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]+)$/;
@@ -45,6 +47,7 @@ export function bearerAuth(authenticator: Authenticator): MiddlewareHandler<AppE
       principal.cnfX5tS256 !== undefined &&
       !certificateBindingHolds(principal.cnfX5tS256, c.get("clientCertThumbprint"))
     ) {
+      authenticator.reportFailure?.("certificate_mismatch");
       throw new HsmError("unauthenticated", UNAUTHENTICATED);
     }
     c.set("actor", { id: principal.sub, roles: principal.roles });

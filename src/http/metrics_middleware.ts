@@ -80,5 +80,6 @@ export function observeAuthFailures(
         throw err;
       }
     },
+    reportFailure: onFailure,
   };
 }

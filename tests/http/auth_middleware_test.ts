@@ -74,3 +74,20 @@ Deno.test("certificateBindingHolds compares whole thumbprints", () => {
   assert.equal(certificateBindingHolds(BOUND, BOUND.slice(1)), false);
   assert.equal(certificateBindingHolds(BOUND, undefined), false);
 });
+
+Deno.test("a failed certificate binding is reported to the authenticator's observer", async () => {
+  const reasons: string[] = [];
+  const api = new Hono<AppEnv>();
+  api.get("/", (c) => c.json({ actor: c.get("actor").id }));
+  const app = createApp({
+    authenticator: { ...authenticator, reportFailure: (r: string) => reasons.push(r) },
+    api: [["/things", api]],
+    open: [],
+  });
+  assert.equal(
+    (await get(app, "bound", { clientAddress: "::1", clientCertThumbprint: OTHER })).status,
+    401,
+  );
+  assert.equal((await get(app, "plain")).status, 200);
+  assert.deepEqual(reasons, ["certificate_mismatch"]);
+});
