@@ -51,6 +51,7 @@ import { MemoryKeyStore } from "./storage/memory/key_store.ts";
 import type { ApprovalStore, AuditStore, KeyStore } from "./storage/ports.ts";
 import { SqliteApprovalStore } from "./storage/sqlite/approval_store.ts";
 import { SqliteAuditStore } from "./storage/sqlite/audit_store.ts";
+import { AuditWriterThread } from "./storage/sqlite/audit_writer.ts";
 import { type Database, openDatabase } from "./storage/sqlite/database.ts";
 import { SqliteKeyStore } from "./storage/sqlite/key_store.ts";
 import { type Logger, printLine } from "./util/logger.ts";
@@ -227,7 +228,13 @@ export async function buildServices(
     const auditStore: AuditStore = overrides.auditStore ??
       (config.auditStore === "file"
         ? await FileAuditStore.open(paths.logFile)
-        : new SqliteAuditStore(await db()));
+        : new SqliteAuditStore(await db(), {
+          // Commit audit batches on their own thread and connection (not for :memory:,
+          // which a second connection cannot see).
+          ...(config.sqlitePath === ":memory:"
+            ? {}
+            : { writer: await AuditWriterThread.start(config.sqlitePath) }),
+        }));
     closers.unshift(() => auditStore.close());
     const anchor = new FileAnchorStore(
       config.auditStore === "file" ? paths.fileAnchor : paths.sqliteAnchor,

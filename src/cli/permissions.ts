@@ -57,6 +57,11 @@ export function usesSqlite(config: Config): boolean {
  */
 export function servePermissions(config: Config, root = PROJECT_ROOT): string[] {
   const read = new Set<string>([config.dataDir, join(root, "migrations"), join(root, "static")]);
+  if (config.auditStore === "sqlite") {
+    // The audit writer thread's module (from source, or beside the release bundle).
+    read.add(join(root, "src", "storage", "sqlite", "audit_writer_worker.ts"));
+    read.add(join(root, "audit_writer_worker.js"));
+  }
   const write = new Set<string>([config.dataDir]);
   for (
     const file of [

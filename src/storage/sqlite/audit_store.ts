@@ -9,6 +9,7 @@
  */
 
 import { asc, desc, gt } from "drizzle-orm";
+import type { AuditWriterThread } from "./audit_writer.ts";
 import type { Database } from "./database.ts";
 import { auditEntries } from "./schema.ts";
 import type { AuditEntry, AuditStore } from "../ports.ts";
@@ -23,15 +24,34 @@ type Row = typeof auditEntries.$inferSelect;
 /** The SQLite implementation of the AuditStore port. */
 export class SqliteAuditStore implements AuditStore {
   readonly #database: Database;
+  readonly #writer: AuditWriterThread | undefined;
 
-  /** A store over an open database (see `openDatabase`). */
-  constructor(database: Database) {
+  /**
+   * A store over an open database (see `openDatabase`). With `writer`, appends commit
+   * on that thread's own connection (the store then owns and closes it); reads stay here.
+   */
+  constructor(database: Database, options: { writer?: AuditWriterThread } = {}) {
     this.#database = database;
+    this.#writer = options.writer;
   }
 
   /** Inserts the batch in one transaction. */
   async append(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
+    if (this.#writer !== undefined) {
+      await this.#writer.append(entries.map((e) => [
+        e.seq,
+        e.ts,
+        e.actor,
+        e.action,
+        e.key_id,
+        e.result,
+        e.payload_hash,
+        e.prev_hash,
+        e.mac,
+      ]));
+      return;
+    }
     const { db } = this.#database;
     const rows = entries.map(toRow);
     const first = db.insert(auditEntries).values(rows.slice(0, ROWS_PER_INSERT));
@@ -72,9 +92,9 @@ export class SqliteAuditStore implements AuditStore {
     }
   }
 
-  /** No-op: the database is closed by whoever opened it. */
-  close(): Promise<void> {
-    return Promise.resolve();
+  /** Stops the writer thread if any; the database is closed by whoever opened it. */
+  async close(): Promise<void> {
+    await this.#writer?.close();
   }
 }
 

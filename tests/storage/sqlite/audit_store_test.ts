@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { AuditEntry } from "../../../src/storage/ports.ts";
 import { openDatabase } from "../../../src/storage/sqlite/database.ts";
 import { SqliteAuditStore } from "../../../src/storage/sqlite/audit_store.ts";
+import { AuditWriterThread } from "../../../src/storage/sqlite/audit_writer.ts";
 import { chainOf, tempDir, testMacKey } from "../../audit/_helpers.ts";
 import { auditStoreContract } from "../audit_store_contract.ts";
 
@@ -50,4 +51,41 @@ Deno.test("SqliteAuditStore.close leaves the shared database open", async () => 
   } finally {
     database.close();
   }
+});
+
+auditStoreContract("SqliteAuditStore (file, writer thread)", async () => {
+  const dir = await tempDir();
+  const database = await openDatabase(`${dir}/ferrohsm.db`);
+  const store = new SqliteAuditStore(database, {
+    writer: await AuditWriterThread.start(`${dir}/ferrohsm.db`),
+  });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      database.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+});
+
+Deno.test("the writer thread commits atomically and its commits are visible to readers", async () => {
+  const dir = await tempDir();
+  const path = `${dir}/ferrohsm.db`;
+  const database = await openDatabase(path);
+  const store = new SqliteAuditStore(database, { writer: await AuditWriterThread.start(path) });
+  try {
+    const entries = await chainOf(await testMacKey(), 250);
+    await store.append(entries.slice(0, 2));
+    assert.equal((await store.last())?.seq, 2, "the main connection reads the worker's commit");
+    await assert.rejects(store.append([...entries.slice(2), entries[0] as AuditEntry]));
+    assert.equal((await store.last())?.seq, 2, "a failing batch stores nothing");
+    await store.append(entries.slice(2));
+    assert.equal((await store.list(0, 1000)).length, 250);
+  } finally {
+    await store.close();
+    database.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  await assert.rejects(store.append([]).then(() => store.append([{} as AuditEntry])));
 });

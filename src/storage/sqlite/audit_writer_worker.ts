@@ -1,0 +1,51 @@
+/**
+ * The audit writer thread: owns a second libSQL connection to the database and commits
+ * audit batches there, so the commit's fsync (libSQL runs statements synchronously)
+ * blocks this worker instead of the thread that serves requests. Same pragmas as the
+ * main connection: WAL with `synchronous=FULL`. It imports only the libSQL client so
+ * its single module is all the worker needs read permission for.
+ */
+
+/// <reference no-default-lib="true" />
+/// <reference lib="deno.worker" />
+
+import { type Client, createClient } from "@libsql/client";
+
+/** A request to the writer. */
+export type WriterRequest =
+  | { readonly id: number; readonly type: "open"; readonly path: string }
+  | { readonly id: number; readonly type: "append"; readonly rows: readonly unknown[][] }
+  | { readonly id: number; readonly type: "close" };
+
+const INSERT = "INSERT INTO audit_entries " +
+  "(seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+let client: Client | undefined;
+
+async function handle(msg: WriterRequest): Promise<void> {
+  if (msg.type === "open") {
+    client = createClient({ url: `file:${msg.path}`, concurrency: 1 });
+    await client.execute("PRAGMA synchronous=FULL");
+    await client.execute("PRAGMA busy_timeout=5000");
+  } else if (msg.type === "append") {
+    if (client === undefined) throw new TypeError("writer not open");
+    await client.batch(
+      msg.rows.map((args) => ({ sql: INSERT, args: args as (string | number | null)[] })),
+      "write",
+    );
+  } else {
+    client?.close();
+    client = undefined;
+  }
+}
+
+self.onmessage = async (event: MessageEvent<WriterRequest>) => {
+  const msg = event.data;
+  try {
+    await handle(msg);
+    self.postMessage({ id: msg.id, ok: true });
+  } catch (err) {
+    self.postMessage({ id: msg.id, ok: false, error: err instanceof Error ? err.name : "Error" });
+  }
+};
