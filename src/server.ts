@@ -21,7 +21,6 @@ import type { Config } from "./config/config.ts";
 import {
   devPaths,
   ensureDevSecrets,
-  exists,
   readCheckValues,
   readRootSecret,
   writeCheckValues,
@@ -62,6 +61,7 @@ import { healthRoutes } from "../routes/health.ts";
 import { keysRoutes } from "../routes/keys.ts";
 import { metricsRoutes } from "../routes/metrics.ts";
 import { openapiRoutes } from "../routes/openapi.ts";
+import { exists } from "./util/fs.ts";
 
 /** A running server. */
 export interface RunningServer {

@@ -22,7 +22,7 @@
 
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { AuditEntry } from "../storage/ports.ts";
-import { fromHex, toBase64, toHex, utf8 } from "../core/encoding.ts";
+import { concatBytes, fromHex, toBase64, toHex, utf8 } from "../core/encoding.ts";
 import { wipe } from "../core/zeroize.ts";
 
 /** prev_hash of the first entry: 64 zeros. */
@@ -182,17 +182,7 @@ function encode(
   parts.push(new Uint8Array([f.key_id === null ? 0 : 1]));
   if (f.key_id !== null) parts.push(lp(f.key_id));
   parts.push(lp(f.result), lp(f.payload_hash), lp(prevHash));
-  return join(parts);
-}
-
-function join(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 function lp(text: string): Uint8Array<ArrayBuffer> {

@@ -24,6 +24,7 @@ import {
   parseAuditEntry,
   verifyMac,
 } from "./chain.ts";
+import { exists } from "../util/fs.ts";
 
 export { deriveAuditMacKey } from "./chain.ts";
 
@@ -206,14 +207,4 @@ function emptyStore(): AuditStore {
 
 function fail(first_bad_seq: number, reason: VerifyFailureReason): VerifyResult {
   return { valid: false, first_bad_seq, reason };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }

@@ -11,6 +11,7 @@ import { fromHex, toHex } from "../core/encoding.ts";
 import type { KeyCheckValues } from "../core/master_key.ts";
 import { ROOT_KEY_BYTES } from "../core/master_key.ts";
 import { wipe } from "../core/zeroize.ts";
+import { exists } from "../util/fs.ts";
 
 /** Reads a root secret file. @throws HsmError("invalid_request") naming the file */
 export async function readRootSecret(path: string, what: string): Promise<Uint8Array> {
@@ -80,17 +81,6 @@ export async function ensureDevSecrets(
     }
   }
   return { masterKey: paths.masterKey, hmacKey: paths.hmacKey };
-}
-
-/** True when `path` exists. */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }
 
 /** Where the key check values of an installation are kept. */

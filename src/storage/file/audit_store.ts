@@ -24,6 +24,7 @@ import { HsmError } from "../../core/errors.ts";
 import { fromUtf8, utf8 } from "../../core/encoding.ts";
 import { parseAuditEntry, serializeEntry } from "../../audit/chain.ts";
 import type { AuditEntry, AuditStore } from "../ports.ts";
+import { exists, syncDir } from "../../util/fs.ts";
 
 /** Options of `FileAuditStore.open`. */
 export interface FileAuditStoreOptions {
@@ -336,19 +337,4 @@ function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
 function parentDir(path: string): string {
   const cut = path.lastIndexOf("/");
   return cut <= 0 ? (cut === 0 ? "/" : ".") : path.slice(0, cut);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  using handle = await Deno.open(dir, { read: true });
-  await handle.syncData();
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
 }

@@ -36,6 +36,7 @@ import {
   pageKeyRecords,
   sealedVersionProblem,
 } from "../records.ts";
+import { syncDir } from "../../util/fs.ts";
 
 const CURRENT = "current.json";
 const FORMAT = 1;
@@ -489,16 +490,4 @@ async function discardAll(
     }
   }
   if (removed) await syncDir(dir);
-}
-
-/** Fsyncs a folder so renames, links and unlinks in it are durable. */
-async function syncDir(path: string): Promise<void> {
-  // Deno cannot open a directory handle on Windows; NTFS journals metadata itself.
-  if (Deno.build.os === "windows") return;
-  const dir = await Deno.open(path, { read: true });
-  try {
-    await dir.sync();
-  } finally {
-    dir.close();
-  }
 }
