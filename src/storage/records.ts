@@ -8,6 +8,7 @@
  */
 
 import { isAlgorithm, type Usage, USAGE_NAMES } from "../core/algorithms.ts";
+import { HsmError } from "../core/errors.ts";
 import type {
   ApprovalRecord,
   ApprovalState,
@@ -209,4 +210,25 @@ function isUsageList(value: unknown): value is Usage[] {
 
 function isStringMap(value: unknown): value is Record<string, string> {
   return isObject(value) && Object.values(value).every((v) => typeof v === "string");
+}
+
+/**
+ * Checks that `next` is the write that follows `stored` (revision + 1).
+ * @throws HsmError("not_found") when nothing is stored, ("conflict") on a stale revision
+ */
+export function assertNextRevision<T extends { readonly revision: number }>(
+  stored: T | undefined,
+  next: { readonly revision: number },
+  what: string,
+): T {
+  if (stored === undefined) {
+    throw new HsmError("not_found", `Cannot ${what}: it does not exist`);
+  }
+  if (next.revision !== stored.revision + 1) {
+    throw new HsmError(
+      "conflict",
+      `Cannot ${what}: revision ${next.revision} does not follow stored revision ${stored.revision}`,
+    );
+  }
+  return stored;
 }

@@ -27,6 +27,7 @@ import type { KeyListPage, KeyListQuery, KeyRecord, KeyStore, SealedVersion } fr
 import {
   assertKeyRecord,
   assertListQuery,
+  assertNextRevision,
   assertSafeId,
   assertSealedVersion,
   copyKeyRecord,
@@ -309,16 +310,8 @@ export class FileKeyStore implements KeyStore {
 
   #checkedEntry(record: KeyRecord, verb: string): Entry {
     const entry = this.#entry(record.id);
-    if (entry === undefined) {
-      throw new HsmError("not_found", `Cannot ${verb} key: it does not exist`);
-    }
-    if (record.revision !== entry.record.revision + 1) {
-      throw new HsmError(
-        "conflict",
-        `Cannot ${verb} key: revision ${record.revision} does not follow stored revision ${entry.record.revision}`,
-      );
-    }
-    return entry;
+    assertNextRevision(entry?.record, record, `${verb} key`);
+    return entry as Entry;
   }
 
   /** Runs `step` after every earlier writer of the same key has finished. */

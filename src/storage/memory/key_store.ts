@@ -13,6 +13,7 @@ import type { KeyListPage, KeyListQuery, KeyRecord, KeyStore, SealedVersion } fr
 import {
   assertKeyRecord,
   assertListQuery,
+  assertNextRevision,
   assertSafeId,
   assertSealedVersion,
   copyKeyRecord,
@@ -126,16 +127,8 @@ export class MemoryKeyStore implements KeyStore {
 
   #checkedEntry(record: KeyRecord, verb: string): Entry {
     const entry = this.#keys.get(record.id);
-    if (entry === undefined) {
-      throw new HsmError("not_found", `Cannot ${verb} key: it does not exist`);
-    }
-    if (record.revision !== entry.record.revision + 1) {
-      throw new HsmError(
-        "conflict",
-        `Cannot ${verb} key: revision ${record.revision} does not follow stored revision ${entry.record.revision}`,
-      );
-    }
-    return entry;
+    assertNextRevision(entry?.record, record, `${verb} key`);
+    return entry as Entry;
   }
 
   /** Runs a synchronous step as a promise, so every failure is a rejection. */
