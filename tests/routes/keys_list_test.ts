@@ -45,7 +45,6 @@ Deno.test("listing filters by algorithm, state and tag and pages with totals", a
     await t.call(admin, "POST", `/api/v1/keys/${ids[1]}/revoke`);
     const after = await t.call(admin, "GET", "/api/v1/keys?state=active");
     assert.equal(after.body.total, 5);
-    assert.ok(t.services.listCache.stats().hits >= 0);
   } finally {
     await t.close();
   }
