@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateDevKeyset, mintToken } from "../src/auth/token_mint.ts";
-import type { Role } from "../src/auth/rbac.ts";
+import type { Role } from "../src/access/rbac.ts";
 import { parseServeConfig } from "../src/config/config.ts";
 import { servePermissions } from "../src/cli/permissions.ts";
 import { toHex } from "../src/core/encoding.ts";

@@ -11,7 +11,7 @@
  * file with its own `synchronous=FULL`. Benchmark data only.
  */
 
-import type { Algorithm, Usage } from "../src/core/algorithms.ts";
+import type { Algorithm, Usage } from "../src/domain/algorithms.ts";
 import { algorithmInfo } from "../src/core/algorithms.ts";
 import { readRootSecret } from "../src/config/secrets.ts";
 import { RootKeys } from "../src/core/master_key.ts";

@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import type { Algorithm } from "../src/core/algorithms.ts";
+import type { Algorithm } from "../src/domain/algorithms.ts";
 import { toBase64 } from "../src/core/encoding.ts";
 import type { BenchInstallation } from "./_harness.ts";
 import { LUA_DIR } from "./_harness.ts";

@@ -8,7 +8,7 @@ import { computeMac, deriveAuditMacKey, GENESIS_HASH } from "../src/audit/chain.
 import { JwksKeyring } from "../src/auth/jwks.ts";
 import { JwtVerifier } from "../src/auth/jwt.ts";
 import { generateDevKeyset, mintToken } from "../src/auth/token_mint.ts";
-import type { Algorithm } from "../src/core/algorithms.ts";
+import type { Algorithm } from "../src/domain/algorithms.ts";
 import { RootKeys } from "../src/core/master_key.ts";
 import type { LoadedKey } from "../src/core/provider.ts";
 import { providerFor } from "../src/core/providers/index.ts";

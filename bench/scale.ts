@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { parseServeConfig } from "../src/config/config.ts";
-import type { Actor } from "../src/keys/guard.ts";
+import type { Actor } from "../src/access/guard.ts";
 import { buildServices } from "../src/server.ts";
 import { MemoryAuditStore } from "../src/storage/memory/audit_store.ts";
 import { printLine } from "../src/util/logger.ts";

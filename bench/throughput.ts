@@ -19,7 +19,7 @@ import { toHex } from "../src/core/encoding.ts";
 import { buildServices } from "../src/server.ts";
 import { generateDevKeyset } from "../src/auth/token_mint.ts";
 import { printLine } from "../src/util/logger.ts";
-import type { Actor } from "../src/keys/guard.ts";
+import type { Actor } from "../src/access/guard.ts";
 import { MemoryAuditStore } from "../src/storage/memory/audit_store.ts";
 
 const { values } = parseArgs({

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { AppEnv } from "../src/http/context.ts";
 import { keyIdParam, validate } from "../src/http/validation.ts";
 import type { ApprovalService } from "../src/approvals/approval_service.ts";
-import { approvalJson } from "./views.ts";
+import { approvalJson } from "./serialize.ts";
 
 const listQuery = z.strictObject({
   state: z.enum(["pending", "approved", "denied", "executed", "expired"]).optional(),

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { toBase64 } from "../src/core/encoding.ts";
-import { HsmError } from "../src/core/errors.ts";
+import { HsmError } from "../src/domain/errors.ts";
 import type { AppEnv } from "../src/http/context.ts";
 import { base64Bytes, keyIdParam, validate, versionNumber } from "../src/http/validation.ts";
 import type { CryptoService, SignParams } from "../src/keys/crypto_service.ts";

@@ -5,12 +5,12 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import { ALGORITHM_NAMES, USAGE_NAMES } from "../src/core/algorithms.ts";
+import { ALGORITHM_NAMES, USAGE_NAMES } from "../src/domain/algorithms.ts";
 import type { AppEnv } from "../src/http/context.ts";
 import { keyIdParam, validate, versionNumber } from "../src/http/validation.ts";
 import type { CryptoService } from "../src/keys/crypto_service.ts";
 import type { KeyService } from "../src/keys/key_service.ts";
-import { approvalJson, keyJson, versionJson } from "./views.ts";
+import { approvalJson, keyJson, versionJson } from "./serialize.ts";
 
 const createBody = z.strictObject({
   name: z.string().min(1).max(128).regex(/^[\p{L}\p{N} ._:/@-]+$/u, "unsupported characters"),

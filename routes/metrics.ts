@@ -5,7 +5,7 @@
  */
 
 import { Hono } from "hono";
-import { HsmError } from "../src/core/errors.ts";
+import { HsmError } from "../src/domain/errors.ts";
 import { type Authenticator, bearerAuth } from "../src/http/auth_middleware.ts";
 import type { AppEnv } from "../src/http/context.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../src/metrics/registry.ts";

@@ -5,7 +5,7 @@
  */
 
 import { Hono } from "hono";
-import { ALGORITHM_NAMES, USAGE_NAMES } from "../src/core/algorithms.ts";
+import { ALGORITHM_NAMES, USAGE_NAMES } from "../src/domain/algorithms.ts";
 import type { AppEnv } from "../src/http/context.ts";
 
 type Schema = Record<string, unknown>;

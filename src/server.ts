@@ -15,7 +15,7 @@ import { deriveAuditMacKey } from "./audit/chain.ts";
 import { auditPaths } from "./audit/verify.ts";
 import { JwksKeyring } from "./auth/jwks.ts";
 import { JwtVerifier } from "./auth/jwt.ts";
-import { loadRbacPolicy, type RbacPolicy, type Role } from "./auth/rbac.ts";
+import { loadRbacPolicy, type RbacPolicy, type Role } from "./access/rbac.ts";
 import { generateDevKeyset, mintToken } from "./auth/token_mint.ts";
 import type { Config } from "./config/config.ts";
 import {
@@ -25,7 +25,7 @@ import {
   readRootSecret,
   writeCheckValues,
 } from "./config/secrets.ts";
-import { isHsmError } from "./core/errors.ts";
+import { isHsmError } from "./domain/errors.ts";
 import { RootKeys } from "./core/master_key.ts";
 import { Sealer } from "./core/sealing.ts";
 import { runSelfTests, type SelfTestReport } from "./core/self_test.ts";
@@ -37,7 +37,7 @@ import { type HttpLimits, loadHttpLimits } from "./http/limits_config.ts";
 import { serveMutualTls } from "./http/node_server.ts";
 import type { AppEnv } from "./http/context.ts";
 import { CryptoService } from "./keys/crypto_service.ts";
-import { Guard } from "./keys/guard.ts";
+import { Guard } from "./access/guard.ts";
 import { KeyLoader } from "./keys/key_loader.ts";
 import { KeyService } from "./keys/key_service.ts";
 import { ListCache } from "./keys/list_cache.ts";

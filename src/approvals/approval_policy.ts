@@ -13,18 +13,8 @@
  */
 
 import { z } from "zod";
-import { HsmError } from "../core/errors.ts";
-
-/** Actions that can be placed under dual control. */
-export const APPROVABLE_ACTIONS = [
-  "key.destroy",
-  "key.activate",
-  "key.rotate",
-  "key.rollback",
-] as const;
-
-/** An action that can require approval. */
-export type ApprovableAction = typeof APPROVABLE_ACTIONS[number];
+import { HsmError } from "../domain/errors.ts";
+import { APPROVABLE_ACTIONS, type ApprovableAction } from "../domain/approvals.ts";
 
 const ALWAYS: readonly ApprovableAction[] = ["key.destroy", "key.activate"];
 

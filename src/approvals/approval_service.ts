@@ -6,11 +6,13 @@
  * and the audit entry names every approver.
  */
 
-import { HsmError } from "../core/errors.ts";
-import type { ApprovalRecord, ApprovalState, ApprovalStore } from "../storage/ports.ts";
-import type { Actor, Guard, GuardedOp } from "../keys/guard.ts";
-import { type ApprovableAction, ApprovalPolicy } from "./approval_policy.ts";
-import { KeyLocks } from "../keys/key_locks.ts";
+import { HsmError } from "../domain/errors.ts";
+import type { ApprovalStore } from "../storage/ports.ts";
+import type { ApprovalRecord, ApprovalState } from "../domain/records.ts";
+import type { Actor, Guard, GuardedOp } from "../access/guard.ts";
+import { ApprovalPolicy } from "./approval_policy.ts";
+import { type ApprovableAction } from "../domain/approvals.ts";
+import { KeyLocks } from "../util/keyed_locks.ts";
 
 /** Runs an approved action; returns nothing (its effect is in the stores). */
 export type ApprovalExecutor = (approval: ApprovalRecord) => Promise<unknown>;

@@ -16,7 +16,7 @@
  * system to detect that.
  */
 
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { fromHex, toHex, utf8 } from "../core/encoding.ts";
 import type { AuditMacKey } from "./chain.ts";
 

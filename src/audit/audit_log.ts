@@ -17,8 +17,9 @@
  * wins); a failed anchor write is counted, not fatal, since a lagging anchor is harmless.
  */
 
-import { HsmError } from "../core/errors.ts";
-import type { AuditEntry, AuditStore } from "../storage/ports.ts";
+import { HsmError } from "../domain/errors.ts";
+import type { AuditStore } from "../storage/ports.ts";
+import type { AuditEntry } from "../domain/audit_entry.ts";
 import { type AnchorRecord, type AnchorStore, signAnchor, verifyAnchor } from "./anchor.ts";
 import {
   type AuditFields,
@@ -26,11 +27,10 @@ import {
   computeMac,
   entryHash,
   GENESIS_HASH,
-  parseAuditEntry,
   payloadHash,
-  toEntry,
   verifyMac,
 } from "./chain.ts";
+import { parseAuditEntry, toEntry } from "../domain/audit_entry.ts";
 import { type VerifyResult, verifyStore } from "./verify.ts";
 
 /** What a caller records; the log adds seq, ts, payload_hash, prev_hash and mac. */

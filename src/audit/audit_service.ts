@@ -3,8 +3,9 @@
  * chain online. Both need `audit:read` and are themselves audited.
  */
 
-import type { AuditEntry, AuditStore } from "../storage/ports.ts";
-import type { Actor, Guard } from "../keys/guard.ts";
+import type { AuditStore } from "../storage/ports.ts";
+import type { AuditEntry } from "../domain/audit_entry.ts";
+import type { Actor, Guard } from "../access/guard.ts";
 import type { AnchorStore } from "./anchor.ts";
 import type { AuditMacKey } from "./chain.ts";
 import { type VerifyResult, verifyStore } from "./verify.ts";

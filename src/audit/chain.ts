@@ -21,7 +21,7 @@
  */
 
 import { sha256 } from "@noble/hashes/sha2.js";
-import type { AuditEntry } from "../storage/ports.ts";
+import type { AuditEntry } from "../domain/audit_entry.ts";
 import { concatBytes, fromHex, toBase64, toHex, utf8 } from "../core/encoding.ts";
 import { wipe } from "../core/zeroize.ts";
 
@@ -37,19 +37,7 @@ export type AuditFields = Omit<AuditEntry, "prev_hash" | "mac">;
 const MAC_DOMAIN = "ferrohsm audit mac v1";
 const ENTRY_DOMAIN = "ferrohsm audit entry v2";
 const KDF_INFO = "ferrohsm audit mac v1";
-const HASH_RE = /^[0-9a-f]{64}$/;
 const MAC_RE = /^[0-9a-f]{96}$/;
-const ENTRY_KEYS = [
-  "seq",
-  "ts",
-  "actor",
-  "action",
-  "key_id",
-  "result",
-  "payload_hash",
-  "prev_hash",
-  "mac",
-] as const;
 
 /**
  * Derives the audit MAC key from the operator's raw 32-byte HMAC key:
@@ -124,50 +112,6 @@ export function payloadHash(value: unknown): string {
 /** Canonical JSON: object keys sorted by UTF-16 code units, no whitespace. */
 export function canonicalJson(value: unknown): string {
   return canon(value === undefined ? null : value, new Set());
-}
-
-/**
- * Validates an untrusted value (a parsed log line or row) as an AuditEntry: exactly the
- * contract's keys, seq a positive safe integer, lowercase hex hashes, well-formed
- * strings. Returns undefined when it is not one.
- */
-export function parseAuditEntry(value: unknown): AuditEntry | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const v = value as Record<string, unknown>;
-  const keys = Object.keys(v);
-  if (keys.length !== ENTRY_KEYS.length || !ENTRY_KEYS.every((k) => Object.hasOwn(v, k))) {
-    return undefined;
-  }
-  const { seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac } = v;
-  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1) return undefined;
-  for (const s of [ts, actor, action, result]) {
-    if (typeof s !== "string" || !s.isWellFormed()) return undefined;
-  }
-  if (key_id !== null && (typeof key_id !== "string" || !key_id.isWellFormed())) return undefined;
-  if (typeof payload_hash !== "string" || !HASH_RE.test(payload_hash)) return undefined;
-  if (typeof prev_hash !== "string" || !HASH_RE.test(prev_hash)) return undefined;
-  if (typeof mac !== "string" || !MAC_RE.test(mac)) return undefined;
-  return toEntry(v as unknown as AuditEntry);
-}
-
-/** One JSON line (no newline) with the contract's fixed key order. */
-export function serializeEntry(entry: AuditEntry): string {
-  return JSON.stringify(toEntry(entry));
-}
-
-/** A copy of the entry with exactly the contract's keys, in the contract's order. */
-export function toEntry(e: AuditEntry): AuditEntry {
-  return {
-    seq: e.seq,
-    ts: e.ts,
-    actor: e.actor,
-    action: e.action,
-    key_id: e.key_id,
-    result: e.result,
-    payload_hash: e.payload_hash,
-    prev_hash: e.prev_hash,
-    mac: e.mac,
-  };
 }
 
 function encode(

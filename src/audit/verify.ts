@@ -10,8 +10,9 @@
  * still undetectable (see anchor.ts).
  */
 
-import { HsmError, isHsmError } from "../core/errors.ts";
-import type { AuditEntry, AuditStore } from "../storage/ports.ts";
+import { HsmError, isHsmError } from "../domain/errors.ts";
+import type { AuditStore } from "../storage/ports.ts";
+import type { AuditEntry } from "../domain/audit_entry.ts";
 import { FileAuditStore } from "../storage/file/audit_store.ts";
 import { openDatabase } from "../storage/sqlite/database.ts";
 import { SqliteAuditStore } from "../storage/sqlite/audit_store.ts";
@@ -21,9 +22,9 @@ import {
   deriveAuditMacKey,
   entryHash,
   GENESIS_HASH,
-  parseAuditEntry,
   verifyMac,
 } from "./chain.ts";
+import { parseAuditEntry } from "../domain/audit_entry.ts";
 import { exists } from "../util/fs.ts";
 
 export { deriveAuditMacKey } from "./chain.ts";

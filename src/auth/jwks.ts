@@ -16,7 +16,7 @@
 
 import { importJWK, type JWK } from "jose";
 import { p256 } from "@noble/curves/nist.js";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { concatBytes, fromBase64Url } from "../core/encoding.ts";
 import { wipe } from "../core/zeroize.ts";
 

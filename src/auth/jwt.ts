@@ -13,11 +13,11 @@
  */
 
 import { errors as joseErrors, type JWTPayload, jwtVerify } from "jose";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { fromBase64Url, fromUtf8, toHex, utf8 } from "../core/encoding.ts";
 import { LruCache, type LruCacheStats } from "../util/lru_cache.ts";
 import type { BoundKey, JwsAlg, KeyLookup } from "./jwks.ts";
-import { isRole, type Role } from "./rbac.ts";
+import { isRole, type Role } from "../access/rbac.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 /** The authenticated caller, as derived from a verified token. */

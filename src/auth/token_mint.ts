@@ -7,12 +7,12 @@
  */
 
 import { SignJWT } from "jose";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { toBase64Url, toHex } from "../core/encoding.ts";
 import { wipe } from "../core/zeroize.ts";
 import { importSigningKey, type Jwks } from "./jwks.ts";
 import { MAX_TOKEN_LIFETIME_S } from "./jwt.ts";
-import { isRole, type Role } from "./rbac.ts";
+import { isRole, type Role } from "../access/rbac.ts";
 
 /** What to put in a minted token. */
 export interface MintOptions {

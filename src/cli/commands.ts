@@ -7,7 +7,7 @@
  */
 
 import { Command, CommanderError, Option } from "commander";
-import { isHsmError } from "../core/errors.ts";
+import { isHsmError } from "../domain/errors.ts";
 import { writeAll } from "../util/logger.ts";
 import { CliContext, DEFAULT_ADDR } from "./context.ts";
 import { ApiError, CommandFailure, UsageError } from "./errors.ts";

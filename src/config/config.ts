@@ -6,7 +6,7 @@
 
 import { parseArgs } from "node:util";
 import { isAbsolute, join, resolve } from "node:path";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 
 /** Where key records live. */
 export type KeyStoreKind = "memory" | "filesystem" | "sqlite";

@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { fromHex, toHex } from "../core/encoding.ts";
 import type { KeyCheckValues } from "../core/master_key.ts";
 import { ROOT_KEY_BYTES } from "../core/master_key.ts";

@@ -6,7 +6,7 @@
  * sealed record is touched; the KCV is a one-way HKDF/HMAC output and reveals nothing.
  */
 
-import { HsmError } from "./errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { toHex, utf8 } from "./encoding.ts";
 import { timingSafeEqual, wipe } from "./zeroize.ts";
 

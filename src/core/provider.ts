@@ -9,7 +9,7 @@
  * FIPS 204 seed ξ.
  */
 
-import type { Algorithm, HashName } from "./algorithms.ts";
+import type { Algorithm, HashName } from "../domain/algorithms.ts";
 
 /** Options for sign and verify. */
 export interface SignOptions {

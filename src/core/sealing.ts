@@ -12,11 +12,11 @@
  * database row or `current.json` is detected on read.
  */
 
-import type { Algorithm, Usage } from "./algorithms.ts";
-import { HsmError } from "./errors.ts";
+import type { Algorithm, Usage } from "../domain/algorithms.ts";
+import { HsmError } from "../domain/errors.ts";
 import { toBase64, utf8 } from "./encoding.ts";
 import type { RootKeys } from "./master_key.ts";
-import type { KeyRecord, SealedVersion } from "../storage/ports.ts";
+import type { KeyRecord, SealedVersion } from "../domain/records.ts";
 
 /** What a sealed version binds besides the material. */
 export interface SealMetadata {

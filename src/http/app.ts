@@ -10,7 +10,7 @@
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { type AppEnv, connectionInfo } from "./context.ts";
 import { errorResponse } from "./error_map.ts";
 import { type Authenticator, bearerAuth } from "./auth_middleware.ts";

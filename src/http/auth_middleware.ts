@@ -7,7 +7,7 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { utf8 } from "../core/encoding.ts";
 import { timingSafeEqual } from "../core/zeroize.ts";
 import type { AppEnv } from "./context.ts";

@@ -5,7 +5,7 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import type { Actor } from "../keys/guard.ts";
+import type { Actor } from "../access/guard.ts";
 
 /** What a listener tells the app about the connection (passed as Hono `env`). */
 export interface ConnectionBindings {

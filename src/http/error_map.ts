@@ -5,7 +5,7 @@
  */
 
 import type { Context } from "hono";
-import { HsmError, type HsmErrorCode } from "../core/errors.ts";
+import { HsmError, type HsmErrorCode } from "../domain/errors.ts";
 
 const STATUS: Record<HsmErrorCode, number> = {
   invalid_request: 400,

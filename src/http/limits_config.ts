@@ -9,9 +9,9 @@
  */
 
 import { z } from "zod";
-import { isRole, type Role } from "../auth/rbac.ts";
+import { isRole, type Role } from "../access/rbac.ts";
 import type { Config } from "../config/config.ts";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { ConcurrencyLimiter } from "./load_shed.ts";
 import { type RateLimit, RateLimiter } from "./rate_limiter.ts";
 

@@ -9,7 +9,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/deno";
-import { HsmError, isHsmError } from "../core/errors.ts";
+import { HsmError, isHsmError } from "../domain/errors.ts";
 import type { AppEnv } from "./context.ts";
 import { errorResponse } from "./error_map.ts";
 import type { ConcurrencyLimiter, Release } from "./load_shed.ts";

@@ -7,7 +7,7 @@
  * timeout bounds how long such a request can hold a place.
  */
 
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 
 /** Queue wait used when `queueTimeoutMs` is not given. */
 export const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;

@@ -7,7 +7,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import { z } from "zod";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 import { fromBase64 } from "../core/encoding.ts";
 
 /** Validates a request part with `schema`; invalid input throws `invalid_request`. */

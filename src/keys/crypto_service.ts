@@ -9,13 +9,14 @@
  * AES-GCM ciphertexts are `fhsm:v<version>:<base64(nonce‖ct‖tag)>`.
  */
 
-import { algorithmInfo, type HashName, type Usage } from "../core/algorithms.ts";
-import { HsmError } from "../core/errors.ts";
+import { algorithmInfo } from "../core/algorithms.ts";
+import { type HashName, type Usage } from "../domain/algorithms.ts";
+import { HsmError } from "../domain/errors.ts";
 import { fromBase64, toBase64 } from "../core/encoding.ts";
 import type { Encapsulation, LoadedKey, SignOptions } from "../core/provider.ts";
 import { toPem } from "../core/pem.ts";
-import type { KeyRecord } from "../storage/ports.ts";
-import type { Actor, Guard } from "./guard.ts";
+import type { KeyRecord } from "../domain/records.ts";
+import type { Actor, Guard } from "../access/guard.ts";
 import type { KeyLoader } from "./key_loader.ts";
 import type { KeyService } from "./key_service.ts";
 

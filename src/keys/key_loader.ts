@@ -4,8 +4,8 @@
  * bounded LRU. Evicted or invalidated keys are disposed (private bytes wiped).
  */
 
-import type { Algorithm } from "../core/algorithms.ts";
-import { HsmError } from "../core/errors.ts";
+import type { Algorithm } from "../domain/algorithms.ts";
+import { HsmError } from "../domain/errors.ts";
 import type { LoadedKey } from "../core/provider.ts";
 import { providerFor } from "../core/providers/index.ts";
 import type { Sealer } from "../core/sealing.ts";

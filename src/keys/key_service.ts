@@ -9,24 +9,18 @@
  * version's material; only `active` keys rotate or roll back; `destroyed` is final.
  */
 
-import { type Algorithm, algorithmInfo, type Usage } from "../core/algorithms.ts";
-import { HsmError } from "../core/errors.ts";
+import { algorithmInfo } from "../core/algorithms.ts";
+import { type Algorithm, type Usage } from "../domain/algorithms.ts";
+import { HsmError } from "../domain/errors.ts";
 import { providerFor } from "../core/providers/index.ts";
 import type { Sealer } from "../core/sealing.ts";
 import { wipe } from "../core/zeroize.ts";
-import type {
-  ApprovalRecord,
-  KeyListPage,
-  KeyListQuery,
-  KeyRecord,
-  KeyState,
-  KeyStore,
-  SealedVersion,
-} from "../storage/ports.ts";
-import type { ApprovableAction } from "../approvals/approval_policy.ts";
-import type { Actor, Guard, GuardedOp } from "./guard.ts";
+import type { KeyListPage, KeyListQuery, KeyStore } from "../storage/ports.ts";
+import type { ApprovalRecord, KeyRecord, KeyState, SealedVersion } from "../domain/records.ts";
+import type { ApprovableAction } from "../domain/approvals.ts";
+import type { Actor, Guard, GuardedOp } from "../access/guard.ts";
 import type { KeyLoader } from "./key_loader.ts";
-import { KeyLocks } from "./key_locks.ts";
+import { KeyLocks } from "../util/keyed_locks.ts";
 import { LruCache } from "../util/lru_cache.ts";
 import type { ListCache } from "./list_cache.ts";
 

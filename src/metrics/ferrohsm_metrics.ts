@@ -10,6 +10,7 @@
  * `--metrics-auth`.
  */
 
+import { APPROVAL_STATES } from "../domain/records.ts";
 import {
   type CollectedSample,
   type Counter,
@@ -84,7 +85,6 @@ export interface FerroHsmMetricsOptions {
 }
 
 /** The approval states always reported (0 when none). */
-const APPROVAL_STATES = ["pending", "approved", "denied", "executed", "expired"] as const;
 
 const AUDIT_LATENCY_BUCKETS = [
   0.0005,

@@ -8,49 +8,15 @@
  * `HsmError("conflict")` when another writer got there first.
  */
 
-import type { Algorithm, Usage } from "../core/algorithms.ts";
-
-/** Lifecycle state of a key. */
-export type KeyState = "staged" | "active" | "revoked" | "destroyed";
-
-/** Per-version state: the current version is `active`, earlier ones `revoked`. */
-export type VersionState = "active" | "revoked" | "destroyed";
-
-/** A key's metadata, as stored. Never holds key material. */
-export interface KeyRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly algorithm: Algorithm;
-  readonly usage: readonly Usage[];
-  readonly tags: Readonly<Record<string, string>>;
-  readonly state: KeyState;
-  readonly currentVersion: number;
-  readonly dualControl: boolean;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  /** Incremented by every write; the optimistic-concurrency token. Starts at 1. */
-  readonly revision: number;
-  /** HMAC-SHA-384 (base64) over the record's canonical form; detects edits at rest. */
-  readonly mac: string;
-}
-
-/**
- * One sealed key version: `version ‖ algorithm ‖ usage ‖ ciphertext ‖ nonce ‖ mac`.
- * `ciphertext` is the material under AES-256-GCM with the master key; `mac` is
- * HMAC-SHA-384 under the HMAC key over every other field and the key id.
- */
-export interface SealedVersion {
-  readonly keyId: string;
-  readonly version: number;
-  readonly algorithm: Algorithm;
-  readonly usage: readonly Usage[];
-  readonly createdAt: string;
-  /** For rollback generations: the version whose material this one holds. */
-  readonly sourceVersion?: number;
-  readonly nonce: Uint8Array;
-  readonly ciphertext: Uint8Array;
-  readonly mac: Uint8Array;
-}
+import type { Algorithm } from "../domain/algorithms.ts";
+import type {
+  ApprovalRecord,
+  ApprovalState,
+  KeyRecord,
+  KeyState,
+  SealedVersion,
+} from "../domain/records.ts";
+import type { AuditEntry } from "../domain/audit_entry.ts";
 
 /** Filters and paging for `KeyStore.list`. */
 export interface KeyListQuery {
@@ -96,22 +62,6 @@ export interface KeyStore {
   close(): Promise<void>;
 }
 
-/** One audit log entry, exactly the contract's fields. */
-export interface AuditEntry {
-  readonly seq: number;
-  readonly ts: string;
-  readonly actor: string;
-  readonly action: string;
-  readonly key_id: string | null;
-  readonly result: string;
-  /** Hex SHA-256 of the canonical request payload (never the payload itself). */
-  readonly payload_hash: string;
-  /** Hex hash of the previous entry (64 zeros for the first). */
-  readonly prev_hash: string;
-  /** Hex HMAC-SHA-384 over this entry's other fields and `prev_hash`. */
-  readonly mac: string;
-}
-
 /** Append-only, durable audit storage. */
 export interface AuditStore {
   /**
@@ -126,25 +76,6 @@ export interface AuditStore {
   /** Every entry in stored order (as found on disk, for verification). */
   scan(): AsyncIterable<AuditEntry>;
   close(): Promise<void>;
-}
-
-/** State of a dual-control request. */
-export type ApprovalState = "pending" | "approved" | "denied" | "executed" | "expired";
-
-/** A dual-control request as stored. */
-export interface ApprovalRecord {
-  readonly id: string;
-  readonly action: string;
-  readonly keyId: string | null;
-  readonly requestedBy: string;
-  readonly approvals: readonly { readonly actor: string; readonly at: string }[];
-  readonly quorum: number;
-  readonly state: ApprovalState;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  /** Action parameters needed to execute it later (never key material). */
-  readonly params: Readonly<Record<string, unknown>>;
-  readonly revision: number;
 }
 
 /** Persistent store of approvals. */

@@ -7,21 +7,23 @@
  * service layer, are what detect deliberate edits at rest.
  */
 
-import { isAlgorithm, type Usage, USAGE_NAMES } from "../core/algorithms.ts";
-import { HsmError } from "../core/errors.ts";
-import type {
-  ApprovalRecord,
-  ApprovalState,
-  KeyListPage,
-  KeyListQuery,
-  KeyRecord,
-  KeyState,
-  SealedVersion,
-} from "./ports.ts";
+import { isAlgorithm } from "../core/algorithms.ts";
+import { type Usage, USAGE_NAMES } from "../domain/algorithms.ts";
+import { HsmError } from "../domain/errors.ts";
+import type { KeyListPage, KeyListQuery } from "./ports.ts";
+import {
+  APPROVAL_STATES,
+  type ApprovalRecord,
+  type ApprovalState,
+  KEY_STATES,
+  type KeyRecord,
+  type KeyState,
+  type SealedVersion,
+} from "../domain/records.ts";
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const KEY_STATES: readonly string[] = ["staged", "active", "revoked", "destroyed"];
-const APPROVAL_STATES: readonly string[] = ["pending", "approved", "denied", "executed", "expired"];
+const KEY_STATE_NAMES: readonly string[] = KEY_STATES;
+const APPROVAL_STATE_NAMES: readonly string[] = APPROVAL_STATES;
 const USAGES: readonly string[] = USAGE_NAMES;
 
 /** Largest version number a store accepts (file names carry 8 digits). */
@@ -52,7 +54,7 @@ export function keyRecordProblem(value: unknown): string | undefined {
   if (typeof r.algorithm !== "string" || !isAlgorithm(r.algorithm)) return "unknown algorithm";
   if (!isUsageList(r.usage)) return "usage is not a list of usages";
   if (!isStringMap(r.tags)) return "tags is not a string map";
-  if (typeof r.state !== "string" || !KEY_STATES.includes(r.state)) return "unknown state";
+  if (typeof r.state !== "string" || !KEY_STATE_NAMES.includes(r.state)) return "unknown state";
   if (!isValidVersion(r.currentVersion)) return "currentVersion is out of range";
   if (typeof r.dualControl !== "boolean") return "dualControl is not a boolean";
   if (typeof r.createdAt !== "string" || typeof r.updatedAt !== "string") {
@@ -96,7 +98,9 @@ export function approvalRecordProblem(value: unknown): string | undefined {
     )
   ) return "approvals is not a list of {actor, at}";
   if (!isPositiveInt(a.quorum)) return "quorum is not a positive integer";
-  if (typeof a.state !== "string" || !APPROVAL_STATES.includes(a.state)) return "unknown state";
+  if (typeof a.state !== "string" || !APPROVAL_STATE_NAMES.includes(a.state)) {
+    return "unknown state";
+  }
   if (typeof a.createdAt !== "string" || typeof a.expiresAt !== "string") {
     return "timestamps are not strings";
   }
@@ -184,12 +188,12 @@ export function pageKeyRecords(records: Iterable<KeyRecord>, query: KeyListQuery
 
 /** True for a key state name. */
 export function isKeyState(value: string): value is KeyState {
-  return KEY_STATES.includes(value);
+  return KEY_STATE_NAMES.includes(value);
 }
 
 /** True for an approval state name. */
 export function isApprovalState(value: string): value is ApprovalState {
-  return APPROVAL_STATES.includes(value);
+  return APPROVAL_STATE_NAMES.includes(value);
 }
 
 function hasTag(record: KeyRecord, key: string, value: string): boolean {

@@ -1,6 +1,6 @@
 /** Shared fixtures for the audit tests: a fixed MAC key, valid chains, a stepping clock. */
 
-import type { AuditEntry } from "../../src/storage/ports.ts";
+import type { AuditEntry } from "../../src/domain/audit_entry.ts";
 import {
   type AuditMacKey,
   computeMac,
@@ -8,8 +8,8 @@ import {
   entryHash,
   GENESIS_HASH,
   payloadHash,
-  toEntry,
 } from "../../src/audit/chain.ts";
+import { toEntry } from "../../src/domain/audit_entry.ts";
 
 /** The operator's raw HMAC key used by every audit test. */
 export const RAW_HMAC_KEY: Uint8Array = new Uint8Array(32).map((_, i) => i + 1);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { isHsmError } from "../../src/core/errors.ts";
-import type { AuditEntry } from "../../src/storage/ports.ts";
+import { isHsmError } from "../../src/domain/errors.ts";
+import type { AuditEntry } from "../../src/domain/audit_entry.ts";
 import { MemoryAuditStore } from "../../src/storage/memory/audit_store.ts";
 import { AuditLog } from "../../src/audit/audit_log.ts";
 import { MemoryAnchorStore, verifyAnchor } from "../../src/audit/anchor.ts";

@@ -8,11 +8,10 @@ import {
   deriveAuditMacKey,
   entryHash,
   GENESIS_HASH,
-  parseAuditEntry,
   payloadHash,
-  serializeEntry,
   verifyMac,
 } from "../../src/audit/chain.ts";
+import { parseAuditEntry, serializeEntry } from "../../src/domain/audit_entry.ts";
 import { toHex, utf8 } from "../../src/core/encoding.ts";
 import { chainOf, RAW_HMAC_KEY, testMacKey } from "./_helpers.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isHsmError } from "../../src/core/errors.ts";
+import { isHsmError } from "../../src/domain/errors.ts";
 import { FileAuditStore } from "../../src/storage/file/audit_store.ts";
 import { openDatabase } from "../../src/storage/sqlite/database.ts";
 import { SqliteAuditStore } from "../../src/storage/sqlite/audit_store.ts";

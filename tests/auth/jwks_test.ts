@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isHsmError } from "../../src/core/errors.ts";
+import { isHsmError } from "../../src/domain/errors.ts";
 import { concatBytes, fromBase64Url, toBase64Url } from "../../src/core/encoding.ts";
 import { boundAlgorithm, importSigningKey, JwksKeyring } from "../../src/auth/jwks.ts";
 import { testKeys, writeKeyset } from "./_keys.ts";

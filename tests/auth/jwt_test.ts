@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { exportSPKI, importJWK, type JWK, SignJWT } from "jose";
-import { HsmError } from "../../src/core/errors.ts";
+import { HsmError } from "../../src/domain/errors.ts";
 import { fromBase64Url, toBase64Url, utf8 } from "../../src/core/encoding.ts";
 import { JwksKeyring } from "../../src/auth/jwks.ts";
 import {

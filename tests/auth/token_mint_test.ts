@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { isHsmError } from "../../src/core/errors.ts";
+import { isHsmError } from "../../src/domain/errors.ts";
 import { fromBase64Url } from "../../src/core/encoding.ts";
 import { JwksKeyring } from "../../src/auth/jwks.ts";
 import { JwtVerifier } from "../../src/auth/jwt.ts";
-import type { Role } from "../../src/auth/rbac.ts";
+import type { Role } from "../../src/access/rbac.ts";
 import { generateDevKeyset, mintToken } from "../../src/auth/token_mint.ts";
 import { testKeys, writeKeyset } from "./_keys.ts";
 

@@ -4,10 +4,10 @@
  */
 
 import assert from "node:assert/strict";
-import { isHsmError } from "../../src/core/errors.ts";
+import { isHsmError } from "../../src/domain/errors.ts";
 import { RootKeys } from "../../src/core/master_key.ts";
 import { Sealer } from "../../src/core/sealing.ts";
-import type { SealedVersion } from "../../src/storage/ports.ts";
+import type { SealedVersion } from "../../src/domain/records.ts";
 
 const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 

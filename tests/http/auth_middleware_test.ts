@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { HsmError } from "../../src/core/errors.ts";
+import { HsmError } from "../../src/domain/errors.ts";
 import { createApp } from "../../src/http/app.ts";
 import { certificateBindingHolds } from "../../src/http/auth_middleware.ts";
 import type { AppEnv, ConnectionBindings } from "../../src/http/context.ts";

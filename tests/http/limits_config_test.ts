@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isHsmError } from "../../src/core/errors.ts";
+import { isHsmError } from "../../src/domain/errors.ts";
 import { parseServeConfig } from "../../src/config/config.ts";
 import {
   IP_RATE_FACTOR,

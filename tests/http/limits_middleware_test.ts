@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { HsmError } from "../../src/core/errors.ts";
+import { HsmError } from "../../src/domain/errors.ts";
 import { type AppRouters, createApp } from "../../src/http/app.ts";
 import type { AppEnv } from "../../src/http/context.ts";
 import { addressKey } from "../../src/http/limits_middleware.ts";

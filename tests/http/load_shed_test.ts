@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isHsmError } from "../../src/core/errors.ts";
+import { isHsmError } from "../../src/domain/errors.ts";
 import { ConcurrencyLimiter } from "../../src/http/load_shed.ts";
 
 /** A promise with its resolver exposed. */

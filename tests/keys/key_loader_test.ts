@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { isHsmError } from "../../src/core/errors.ts";
+import { isHsmError } from "../../src/domain/errors.ts";
 import { RootKeys } from "../../src/core/master_key.ts";
 import { providerFor } from "../../src/core/providers/index.ts";
 import { Sealer } from "../../src/core/sealing.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { JwtFailure } from "../../src/auth/jwt.ts";
-import { HsmError } from "../../src/core/errors.ts";
+import { HsmError } from "../../src/domain/errors.ts";
 import type { AppEnv } from "../../src/http/context.ts";
 import { httpMetrics, observeAuthFailures } from "../../src/http/metrics_middleware.ts";
 import { FerroHsmMetrics } from "../../src/metrics/ferrohsm_metrics.ts";

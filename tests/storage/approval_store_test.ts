@@ -5,7 +5,8 @@
 
 import { strict as assert } from "node:assert";
 import { MemoryApprovalStore } from "../../src/storage/memory/approval_store.ts";
-import type { ApprovalRecord, ApprovalStore } from "../../src/storage/ports.ts";
+import type { ApprovalStore } from "../../src/storage/ports.ts";
+import type { ApprovalRecord } from "../../src/domain/records.ts";
 import { type Database, openDatabase } from "../../src/storage/sqlite/database.ts";
 import { SqliteApprovalStore } from "../../src/storage/sqlite/approval_store.ts";
 import { assertHsmError, rejectsWith } from "./key_store_contract.ts";

@@ -1,7 +1,8 @@
 /** The AuditStore contract, run against every adapter by its own test file. */
 
 import assert from "node:assert/strict";
-import type { AuditEntry, AuditStore } from "../../src/storage/ports.ts";
+import type { AuditStore } from "../../src/storage/ports.ts";
+import type { AuditEntry } from "../../src/domain/audit_entry.ts";
 import { chainOf, testMacKey } from "../audit/_helpers.ts";
 
 /** Opens a fresh, empty store and a cleanup that closes it and removes its files. */

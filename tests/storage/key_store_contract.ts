@@ -6,8 +6,9 @@
  */
 
 import { strict as assert } from "node:assert";
-import { HsmError, type HsmErrorCode } from "../../src/core/errors.ts";
-import type { KeyRecord, KeyStore } from "../../src/storage/ports.ts";
+import { HsmError, type HsmErrorCode } from "../../src/domain/errors.ts";
+import type { KeyStore } from "../../src/storage/ports.ts";
+import type { KeyRecord } from "../../src/domain/records.ts";
 import {
   fakeRecord,
   fakeVersion,

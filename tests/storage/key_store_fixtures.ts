@@ -8,7 +8,8 @@
 import { fromBase64, toBase64 } from "../../src/core/encoding.ts";
 import { FileKeyStore, versionFileName } from "../../src/storage/file/key_store.ts";
 import { MemoryKeyStore } from "../../src/storage/memory/key_store.ts";
-import type { KeyRecord, KeyStore, SealedVersion } from "../../src/storage/ports.ts";
+import type { KeyStore } from "../../src/storage/ports.ts";
+import type { KeyRecord, SealedVersion } from "../../src/domain/records.ts";
 import { openDatabase } from "../../src/storage/sqlite/database.ts";
 import { SqliteKeyStore } from "../../src/storage/sqlite/key_store.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import { type Command, Option } from "commander";
-import { ALGORITHM_NAMES, USAGE_NAMES } from "../../core/algorithms.ts";
+import { ALGORITHM_NAMES, USAGE_NAMES } from "../../domain/algorithms.ts";
 import type { CliContext } from "../context.ts";
 import { collectTag, listOf } from "../parsers.ts";
 import { withSpinner } from "../progress.ts";

@@ -4,7 +4,7 @@
  */
 
 import { type Command, Option } from "commander";
-import { ALGORITHM_NAMES } from "../../core/algorithms.ts";
+import { ALGORITHM_NAMES } from "../../domain/algorithms.ts";
 import type { CliContext } from "../context.ts";
 import { positiveInt } from "../parsers.ts";
 import { keyTable } from "../render.ts";

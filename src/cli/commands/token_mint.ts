@@ -8,9 +8,9 @@
 
 import { type Command, Option } from "commander";
 import { mintToken } from "../../auth/token_mint.ts";
-import { type Role, ROLES } from "../../auth/rbac.ts";
+import { type Role, ROLES } from "../../access/rbac.ts";
 import { fromBase64Url } from "../../core/encoding.ts";
-import { isHsmError } from "../../core/errors.ts";
+import { isHsmError } from "../../domain/errors.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { intAtLeast } from "../parsers.ts";

@@ -4,9 +4,10 @@
  * `src/core/providers/`; nothing here touches secret bytes.
  */
 
-import type { Algorithm, Family, HashName } from "../algorithms.ts";
+import type { Family } from "../algorithms.ts";
+import type { Algorithm, HashName } from "../../domain/algorithms.ts";
 import { algorithmInfo } from "../algorithms.ts";
-import { HsmError } from "../errors.ts";
+import { HsmError } from "../../domain/errors.ts";
 import type { SignOptions } from "../provider.ts";
 
 /** Digest size in bytes of each hash that sign/verify accept. */

@@ -7,8 +7,8 @@
  * vague error so callers cannot tell a wrong key from a tampered tag.
  */
 
-import type { Algorithm } from "../algorithms.ts";
-import { HsmError } from "../errors.ts";
+import type { Algorithm } from "../../domain/algorithms.ts";
+import { HsmError } from "../../domain/errors.ts";
 import type { LoadedKey, Provider } from "../provider.ts";
 import { wipe } from "../zeroize.ts";
 import {

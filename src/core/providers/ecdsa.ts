@@ -13,7 +13,7 @@
 
 import type { ECDSA } from "@noble/curves/abstract/weierstrass.js";
 import { p256, p384 } from "@noble/curves/nist.js";
-import type { Algorithm, HashName } from "../algorithms.ts";
+import type { Algorithm, HashName } from "../../domain/algorithms.ts";
 import {
   decodeChildren,
   decodeDer,
@@ -28,7 +28,7 @@ import {
 } from "../asn1.ts";
 import { derToRaw, rawToDer } from "../der.ts";
 import { toBase64Url } from "../encoding.ts";
-import { HsmError } from "../errors.ts";
+import { HsmError } from "../../domain/errors.ts";
 import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
 import {

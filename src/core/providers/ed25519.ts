@@ -8,7 +8,7 @@
  */
 
 import { ed25519 } from "@noble/curves/ed25519.js";
-import type { Algorithm } from "../algorithms.ts";
+import type { Algorithm } from "../../domain/algorithms.ts";
 import {
   decodeChildren,
   decodeDer,
@@ -21,7 +21,7 @@ import {
   readSmallInteger,
 } from "../asn1.ts";
 import { toBase64Url } from "../encoding.ts";
-import { HsmError } from "../errors.ts";
+import { HsmError } from "../../domain/errors.ts";
 import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
 import { wipe } from "../zeroize.ts";
 import { assertFamily, bufferSource, disposedKey, unreadableMaterial } from "./_common.ts";

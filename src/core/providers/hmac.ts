@@ -5,7 +5,7 @@
  * a wrong tag of any length (truncated tags are never accepted).
  */
 
-import type { Algorithm } from "../algorithms.ts";
+import type { Algorithm } from "../../domain/algorithms.ts";
 import type { LoadedKey, Provider } from "../provider.ts";
 import { wipe } from "../zeroize.ts";
 import { assertFamily, bufferSource, disposedKey, unreadableMaterial } from "./_common.ts";

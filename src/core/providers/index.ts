@@ -3,7 +3,8 @@
  * The one place that knows which module implements which family.
  */
 
-import type { Algorithm, Family } from "../algorithms.ts";
+import type { Family } from "../algorithms.ts";
+import type { Algorithm } from "../../domain/algorithms.ts";
 import { algorithmInfo } from "../algorithms.ts";
 import type { Provider } from "../provider.ts";
 import { aesGcmProvider } from "./aes_gcm.ts";

@@ -16,10 +16,10 @@
 
 import { shake256 } from "@noble/hashes/sha3.js";
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from "@noble/post-quantum/ml-dsa.js";
-import type { Algorithm } from "../algorithms.ts";
+import type { Algorithm } from "../../domain/algorithms.ts";
 import { DER_TAG, encodeBitString, encodeDer } from "../asn1.ts";
 import { toBase64Url } from "../encoding.ts";
-import { HsmError } from "../errors.ts";
+import { HsmError } from "../../domain/errors.ts";
 import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
 import { disposedKey, unreadableMaterial } from "./_common.ts";

@@ -15,10 +15,10 @@
 
 import { sha3_256 } from "@noble/hashes/sha3.js";
 import { ml_kem1024, ml_kem512, ml_kem768 } from "@noble/post-quantum/ml-kem.js";
-import type { Algorithm } from "../algorithms.ts";
+import type { Algorithm } from "../../domain/algorithms.ts";
 import { DER_TAG, encodeBitString, encodeDer } from "../asn1.ts";
 import { toBase64Url } from "../encoding.ts";
-import { HsmError } from "../errors.ts";
+import { HsmError } from "../../domain/errors.ts";
 import type { Encapsulation, LoadedKey, Provider, PublicKeyExport } from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
 import { disposedKey, unreadableMaterial } from "./_common.ts";

@@ -16,7 +16,7 @@
  * label. Every decryption failure throws one vague error (Manger-style oracles).
  */
 
-import type { Algorithm, HashName } from "../algorithms.ts";
+import type { Algorithm, HashName } from "../../domain/algorithms.ts";
 import { algorithmInfo } from "../algorithms.ts";
 import {
   decodeChildren,
@@ -31,7 +31,7 @@ import {
   readUnsignedInteger,
 } from "../asn1.ts";
 import { toBase64Url } from "../encoding.ts";
-import { HsmError } from "../errors.ts";
+import { HsmError } from "../../domain/errors.ts";
 import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
 import {

@@ -20,10 +20,11 @@
  *   incomplete last line; they build the index lazily on the first `list`/`last`.
  */
 
-import { HsmError } from "../../core/errors.ts";
+import { HsmError } from "../../domain/errors.ts";
 import { fromUtf8, utf8 } from "../../core/encoding.ts";
-import { parseAuditEntry, serializeEntry } from "../../audit/chain.ts";
-import type { AuditEntry, AuditStore } from "../ports.ts";
+import { parseAuditEntry, serializeEntry } from "../../domain/audit_entry.ts";
+import type { AuditStore } from "../ports.ts";
+import type { AuditEntry } from "../../domain/audit_entry.ts";
 import { exists, syncDir } from "../../util/fs.ts";
 
 /** Options of `FileAuditStore.open`. */

@@ -22,8 +22,9 @@
  */
 
 import { fromBase64, fromUtf8, toBase64, toHex, utf8 } from "../../core/encoding.ts";
-import { HsmError } from "../../core/errors.ts";
-import type { KeyListPage, KeyListQuery, KeyRecord, KeyStore, SealedVersion } from "../ports.ts";
+import { HsmError } from "../../domain/errors.ts";
+import type { KeyListPage, KeyListQuery, KeyStore } from "../ports.ts";
+import type { KeyRecord, SealedVersion } from "../../domain/records.ts";
 import {
   assertKeyRecord,
   assertListQuery,

@@ -4,8 +4,9 @@
  * the SQLite store keeps them), so callers cannot mutate stored state.
  */
 
-import { HsmError } from "../../core/errors.ts";
-import type { ApprovalRecord, ApprovalState, ApprovalStore } from "../ports.ts";
+import { HsmError } from "../../domain/errors.ts";
+import type { ApprovalStore } from "../ports.ts";
+import type { ApprovalRecord, ApprovalState } from "../../domain/records.ts";
 import {
   assertApprovalRecord,
   assertSafeId,

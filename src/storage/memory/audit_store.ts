@@ -5,7 +5,8 @@
  * stored entries, and `appendCalls` counts store writes (one per batch).
  */
 
-import type { AuditEntry, AuditStore } from "../ports.ts";
+import type { AuditStore } from "../ports.ts";
+import type { AuditEntry } from "../../domain/audit_entry.ts";
 
 /** The in-memory implementation of the AuditStore port. */
 export class MemoryAuditStore implements AuditStore {

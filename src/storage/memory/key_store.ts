@@ -7,9 +7,10 @@
  * JavaScript thread every write is atomic and the revision check is race-free.
  */
 
-import { HsmError } from "../../core/errors.ts";
+import { HsmError } from "../../domain/errors.ts";
 import { wipe } from "../../core/zeroize.ts";
-import type { KeyListPage, KeyListQuery, KeyRecord, KeyStore, SealedVersion } from "../ports.ts";
+import type { KeyListPage, KeyListQuery, KeyStore } from "../ports.ts";
+import type { KeyRecord, SealedVersion } from "../../domain/records.ts";
 import {
   assertKeyRecord,
   assertListQuery,

@@ -6,8 +6,9 @@
  */
 
 import { and, asc, eq } from "drizzle-orm";
-import { HsmError } from "../../core/errors.ts";
-import type { ApprovalRecord, ApprovalState, ApprovalStore } from "../ports.ts";
+import { HsmError } from "../../domain/errors.ts";
+import type { ApprovalStore } from "../ports.ts";
+import type { ApprovalRecord, ApprovalState } from "../../domain/records.ts";
 import { approvalRecordProblem, assertApprovalRecord, assertSafeId, isSafeId } from "../records.ts";
 import { isDuplicateKeyError } from "./constraint.ts";
 import type { Database } from "./database.ts";

@@ -12,7 +12,8 @@ import { asc, desc, gt } from "drizzle-orm";
 import type { AuditWriterThread } from "./audit_writer.ts";
 import type { Database } from "./database.ts";
 import { auditEntries } from "./schema.ts";
-import type { AuditEntry, AuditStore } from "../ports.ts";
+import type { AuditStore } from "../ports.ts";
+import type { AuditEntry } from "../../domain/audit_entry.ts";
 
 /** Rows per INSERT statement (well under SQLite's bound-parameter limit). */
 const ROWS_PER_INSERT = 100;

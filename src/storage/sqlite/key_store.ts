@@ -17,8 +17,9 @@
 import { Buffer } from "node:buffer";
 import { and, asc, count, eq, exists, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { HsmError } from "../../core/errors.ts";
-import type { KeyListPage, KeyListQuery, KeyRecord, KeyStore, SealedVersion } from "../ports.ts";
+import { HsmError } from "../../domain/errors.ts";
+import type { KeyListPage, KeyListQuery, KeyStore } from "../ports.ts";
+import type { KeyRecord, SealedVersion } from "../../domain/records.ts";
 import {
   assertKeyRecord,
   assertListQuery,

@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from "@noble/post-quantum/ml-dsa.js";
-import type { Algorithm } from "../../../src/core/algorithms.ts";
+import type { Algorithm } from "../../../src/domain/algorithms.ts";
 import { fromBase64Url, toHex } from "../../../src/core/encoding.ts";
 import type { LoadedKey } from "../../../src/core/provider.ts";
 import { importMlDsaSecretKey, mlDsaProvider } from "../../../src/core/providers/ml_dsa.ts";

@@ -13,7 +13,7 @@ import {
   mlKemProvider,
   mlKemPublicKey,
 } from "../../../src/core/providers/ml_kem.ts";
-import type { Algorithm } from "../../../src/core/algorithms.ts";
+import type { Algorithm } from "../../../src/domain/algorithms.ts";
 import type { Encapsulation, LoadedKey } from "../../../src/core/provider.ts";
 import { hex, loadVectors, vectorTest } from "../../_vectors.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isHsmError } from "../../../src/core/errors.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
 import {
   AES_GCM_NONCE_LENGTH,
   AES_GCM_TAG_LENGTH,

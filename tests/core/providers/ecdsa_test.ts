@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { p256, p384 } from "@noble/curves/nist.js";
-import type { HashName } from "../../../src/core/algorithms.ts";
+import type { HashName } from "../../../src/domain/algorithms.ts";
 import { derToRaw, rawToDer } from "../../../src/core/der.ts";
 import { fromBase64Url } from "../../../src/core/encoding.ts";
-import { isHsmError } from "../../../src/core/errors.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
 import { ecdsaProvider, ecdsaVerifierFromSpki } from "../../../src/core/providers/ecdsa.ts";
 import { rsaProvider } from "../../../src/core/providers/rsa.ts";
 import { expectMethods, expectNoMethods, type KeyWith } from "./_methods.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { toBase64Url } from "../../../src/core/encoding.ts";
-import { isHsmError } from "../../../src/core/errors.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
 import { ecdsaProvider } from "../../../src/core/providers/ecdsa.ts";
 import { ed25519Provider, ed25519VerifierFromSpki } from "../../../src/core/providers/ed25519.ts";
 import { expectMethods, expectNoMethods, type KeyWith } from "./_methods.ts";

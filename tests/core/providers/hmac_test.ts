@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isHsmError } from "../../../src/core/errors.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
 import { hmacProvider } from "../../../src/core/providers/hmac.ts";
 import { expectMethods, expectNoMethods, type KeyWith } from "./_methods.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Algorithm, ALGORITHM_NAMES } from "../../../src/core/algorithms.ts";
+import { type Algorithm, ALGORITHM_NAMES } from "../../../src/domain/algorithms.ts";
 import { aesGcmProvider } from "../../../src/core/providers/aes_gcm.ts";
 import { ecdsaProvider } from "../../../src/core/providers/ecdsa.ts";
 import { ed25519Provider } from "../../../src/core/providers/ed25519.ts";

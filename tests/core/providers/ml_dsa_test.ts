@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ml_dsa44 } from "@noble/post-quantum/ml-dsa.js";
 import { decodeSequence, readBitStringBytes } from "../../../src/core/asn1.ts";
 import { fromBase64Url, toHex, utf8 } from "../../../src/core/encoding.ts";
-import { isHsmError } from "../../../src/core/errors.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
 import type { LoadedKey } from "../../../src/core/provider.ts";
 import {
   importMlDsaSecretKey,

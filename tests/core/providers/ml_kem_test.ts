@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeSequence, DER_TAG, readBitStringBytes } from "../../../src/core/asn1.ts";
 import { fromBase64Url, toHex } from "../../../src/core/encoding.ts";
-import { isHsmError } from "../../../src/core/errors.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
 import type { LoadedKey } from "../../../src/core/provider.ts";
 import {
   importMlKemDecapsulationKey,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { Algorithm, HashName } from "../../../src/core/algorithms.ts";
+import type { Algorithm, HashName } from "../../../src/domain/algorithms.ts";
 import { fromBase64Url } from "../../../src/core/encoding.ts";
-import { isHsmError } from "../../../src/core/errors.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
 import { ecdsaProvider } from "../../../src/core/providers/ecdsa.ts";
 import { rsaProvider, rsaVerifierFromSpki } from "../../../src/core/providers/rsa.ts";
 import { expectMethods, expectNoMethods, type KeyWith } from "./_methods.ts";

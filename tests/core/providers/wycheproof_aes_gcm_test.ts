@@ -13,7 +13,7 @@
  */
 
 import assert from "node:assert/strict";
-import { isHsmError } from "../../../src/core/errors.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
 import {
   aesGcmDecrypt,
   aesGcmEncrypt,

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { Algorithm, HashName } from "../../../src/core/algorithms.ts";
+import type { Algorithm, HashName } from "../../../src/domain/algorithms.ts";
 import { derToRaw, rawToDer } from "../../../src/core/der.ts";
 import { ecdsaVerifierFromSpki } from "../../../src/core/providers/ecdsa.ts";
 import { hex, loadVectors, newTally, vectorTest } from "../../_vectors.ts";

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { fromBase64Url, toHex } from "../../../src/core/encoding.ts";
-import { HsmError } from "../../../src/core/errors.ts";
+import { HsmError } from "../../../src/domain/errors.ts";
 import type { LoadedKey } from "../../../src/core/provider.ts";
 import {
   importMlKemDecapsulationKey,

@@ -8,8 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import type { Algorithm } from "../../../src/core/algorithms.ts";
-import { isHsmError } from "../../../src/core/errors.ts";
+import type { Algorithm } from "../../../src/domain/algorithms.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
 import { rsaProvider } from "../../../src/core/providers/rsa.ts";
 import { hex, loadVectors, newTally, vectorTest } from "../../_vectors.ts";
 

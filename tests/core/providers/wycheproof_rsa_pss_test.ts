@@ -11,7 +11,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { Algorithm, HashName } from "../../../src/core/algorithms.ts";
+import type { Algorithm, HashName } from "../../../src/domain/algorithms.ts";
 import { rsaVerifierFromSpki } from "../../../src/core/providers/rsa.ts";
 import { hex, loadVectors, newTally, vectorTest } from "../../_vectors.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { isHsmError } from "../../../src/core/errors.ts";
-import type { AuditEntry } from "../../../src/storage/ports.ts";
+import { isHsmError } from "../../../src/domain/errors.ts";
+import type { AuditEntry } from "../../../src/domain/audit_entry.ts";
 import { FileAuditStore } from "../../../src/storage/file/audit_store.ts";
-import { serializeEntry } from "../../../src/audit/chain.ts";
+import { serializeEntry } from "../../../src/domain/audit_entry.ts";
 import { chainOf, tempDir, testMacKey } from "../../audit/_helpers.ts";
 import { auditStoreContract } from "../audit_store_contract.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { AuditEntry } from "../../../src/storage/ports.ts";
+import type { AuditEntry } from "../../../src/domain/audit_entry.ts";
 import { openDatabase } from "../../../src/storage/sqlite/database.ts";
 import { SqliteAuditStore } from "../../../src/storage/sqlite/audit_store.ts";
 import { AuditWriterThread } from "../../../src/storage/sqlite/audit_writer.ts";

@@ -8,7 +8,7 @@
  */
 
 import { z } from "zod";
-import { HsmError } from "../core/errors.ts";
+import { HsmError } from "../domain/errors.ts";
 
 /** Every role a token may carry. */
 export const ROLES = ["Administrator", "Operator", "Auditor", "Service"] as const;

@@ -4,7 +4,7 @@
  * never includes key material, sealed blobs or integrity tags.
  */
 
-import type { ApprovalRecord, KeyRecord } from "../src/storage/ports.ts";
+import type { ApprovalRecord, KeyRecord } from "../src/domain/records.ts";
 import type { VersionInfo } from "../src/keys/key_service.ts";
 
 /** The contract's key object. */

@@ -6,7 +6,7 @@
  * audit log cannot be written the caller gets `audit_unavailable` instead of a result.
  */
 
-import { HsmError, isHsmError } from "../core/errors.ts";
+import { HsmError, isHsmError } from "../domain/errors.ts";
 
 /** Who is calling: the JWT subject and its roles. */
 export interface Actor {

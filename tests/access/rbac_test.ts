@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isHsmError } from "../../src/core/errors.ts";
+import { isHsmError } from "../../src/domain/errors.ts";
 import {
   type Action,
   ACTIONS,
@@ -9,7 +9,7 @@ import {
   RbacPolicy,
   type Role,
   ROLES,
-} from "../../src/auth/rbac.ts";
+} from "../../src/access/rbac.ts";
 
 const KEY_USE: Action[] = ACTIONS.filter((a) => a.startsWith("key:use:"));
 

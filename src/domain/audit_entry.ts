@@ -1,0 +1,79 @@
+/**
+ * The audit log entry: the contract's fields, the strict parse of an untrusted value
+ * (a log line or a row) and the one serialization every store writes. Pure data; the
+ * hash chain and MACs that protect entries live in `src/audit/chain.ts`.
+ */
+
+/** One audit log entry, exactly the contract's fields. */
+export interface AuditEntry {
+  readonly seq: number;
+  readonly ts: string;
+  readonly actor: string;
+  readonly action: string;
+  readonly key_id: string | null;
+  readonly result: string;
+  /** Hex SHA-256 of the canonical request payload (never the payload itself). */
+  readonly payload_hash: string;
+  /** Hex hash of the previous entry (64 zeros for the first). */
+  readonly prev_hash: string;
+  /** Hex HMAC-SHA-384 over this entry's other fields and `prev_hash`. */
+  readonly mac: string;
+}
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+const MAC_RE = /^[0-9a-f]{96}$/;
+const ENTRY_KEYS = [
+  "seq",
+  "ts",
+  "actor",
+  "action",
+  "key_id",
+  "result",
+  "payload_hash",
+  "prev_hash",
+  "mac",
+] as const;
+
+/**
+ * Validates an untrusted value (a parsed log line or row) as an AuditEntry: exactly the
+ * contract's keys, seq a positive safe integer, lowercase hex hashes, well-formed
+ * strings. Returns undefined when it is not one.
+ */
+export function parseAuditEntry(value: unknown): AuditEntry | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  const keys = Object.keys(v);
+  if (keys.length !== ENTRY_KEYS.length || !ENTRY_KEYS.every((k) => Object.hasOwn(v, k))) {
+    return undefined;
+  }
+  const { seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac } = v;
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1) return undefined;
+  for (const s of [ts, actor, action, result]) {
+    if (typeof s !== "string" || !s.isWellFormed()) return undefined;
+  }
+  if (key_id !== null && (typeof key_id !== "string" || !key_id.isWellFormed())) return undefined;
+  if (typeof payload_hash !== "string" || !HASH_RE.test(payload_hash)) return undefined;
+  if (typeof prev_hash !== "string" || !HASH_RE.test(prev_hash)) return undefined;
+  if (typeof mac !== "string" || !MAC_RE.test(mac)) return undefined;
+  return toEntry(v as unknown as AuditEntry);
+}
+
+/** One JSON line (no newline) with the contract's fixed key order. */
+export function serializeEntry(entry: AuditEntry): string {
+  return JSON.stringify(toEntry(entry));
+}
+
+/** A copy of the entry with exactly the contract's keys, in the contract's order. */
+export function toEntry(e: AuditEntry): AuditEntry {
+  return {
+    seq: e.seq,
+    ts: e.ts,
+    actor: e.actor,
+    action: e.action,
+    key_id: e.key_id,
+    result: e.result,
+    payload_hash: e.payload_hash,
+    prev_hash: e.prev_hash,
+    mac: e.mac,
+  };
+}
