@@ -1,7 +1,7 @@
 /**
  * A bench-only server entry for the cost comparisons of bench/http.ts and for
  * bench/profile.ts. It wires the real services and the real HTTP app exactly as
- * `src/server.ts` does (`buildServices` + `buildApp` on `Deno.serve`), with two
+ * `src/server/server.ts` does (`buildServices` + `buildApp` on `Deno.serve`), with two
  * switches that exist only here, never in the product:
  *
  *   --audit store|memory   the configured durable audit store, or `MemoryAuditStore`
@@ -18,8 +18,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { buildApp, buildServices, type Services } from "../src/server.ts";
+import { buildApp } from "../src/server/app.ts";
+import { buildServices, type Services } from "../src/server/services.ts";
 import { parseServeConfig } from "../src/config/config.ts";
+import { loadServerConfig } from "../src/config/config_files.ts";
 import type { JwtVerifier, Principal } from "../src/auth/jwt.ts";
 import { MemoryAuditStore } from "../src/storage/memory/audit_store.ts";
 import { printLine, stderrLogger } from "../src/util/logger.ts";
@@ -51,7 +53,7 @@ function stubVerifier(real: JwtVerifier): JwtVerifier {
   return stub as unknown as JwtVerifier;
 }
 
-const config = parseServeConfig(serveFlags);
+const config = await loadServerConfig(parseServeConfig(serveFlags));
 const log = stderrLogger("warn");
 const real = await buildServices(
   config,

@@ -17,8 +17,9 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { parseServeConfig } from "../src/config/config.ts";
+import { loadServerConfig } from "../src/config/config_files.ts";
 import type { Actor } from "../src/access/guard.ts";
-import { buildServices } from "../src/server.ts";
+import { buildServices } from "../src/server/services.ts";
 import { MemoryAuditStore } from "../src/storage/memory/audit_store.ts";
 import { printLine } from "../src/util/logger.ts";
 import {
@@ -100,7 +101,7 @@ try {
     stored = size;
     dbBytes.set(size, (await Deno.stat(sqlitePath)).size);
 
-    const config = parseServeConfig([
+    const config = await loadServerConfig(parseServeConfig([
       "--data-dir",
       join(inst.dir, values.audit === "memory" ? `data-${size}` : "data"),
       "--sqlite-path",
@@ -115,7 +116,7 @@ try {
       "sqlite",
       "--approval-store",
       "memory",
-    ], () => undefined);
+    ], () => undefined));
     const services = await buildServices(
       config,
       { log() {} },

@@ -15,8 +15,9 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { parseServeConfig } from "../src/config/config.ts";
+import { loadServerConfig } from "../src/config/config_files.ts";
 import { toHex } from "../src/core/encoding.ts";
-import { buildServices } from "../src/server.ts";
+import { buildServices } from "../src/server/services.ts";
 import { generateDevKeyset } from "../src/auth/token_mint.ts";
 import { printLine } from "../src/util/logger.ts";
 import type { Actor } from "../src/access/guard.ts";
@@ -59,7 +60,7 @@ await Deno.writeTextFile(master, toHex(crypto.getRandomValues(new Uint8Array(32)
 await Deno.writeTextFile(hmac, toHex(crypto.getRandomValues(new Uint8Array(32))));
 const keyset = join(dir, "jwks.json");
 await Deno.writeTextFile(keyset, JSON.stringify(generateDevKeyset().jwks));
-const config = parseServeConfig([
+const config = await loadServerConfig(parseServeConfig([
   "--jwt-keyset",
   keyset,
   "--audit-store",
@@ -72,7 +73,7 @@ const config = parseServeConfig([
   master,
   "--hmac-key-file",
   hmac,
-], () => undefined);
+], () => undefined));
 const services = await buildServices(
   config,
   { log() {} },

@@ -5,6 +5,7 @@
  */
 
 import { Hono } from "hono";
+import type { Role } from "../src/access/rbac.ts";
 import { HsmError } from "../src/domain/errors.ts";
 import { type Authenticator, bearerAuth } from "../src/http/auth_middleware.ts";
 import type { AppEnv } from "../src/http/context.ts";
@@ -14,7 +15,7 @@ import { PROMETHEUS_CONTENT_TYPE } from "../src/metrics/registry.ts";
 export interface MetricsAuth {
   readonly authenticator: Authenticator;
   /** True when `roles` grant `action` (the RBAC policy). */
-  allows(roles: readonly string[], action: "metrics:read"): boolean;
+  allows(roles: readonly Role[], action: "metrics:read"): boolean;
 }
 
 /** What the route needs (built by the composition root). */

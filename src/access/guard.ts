@@ -7,11 +7,12 @@
  */
 
 import { HsmError, isHsmError } from "../domain/errors.ts";
+import type { Action, Role } from "./rbac.ts";
 
 /** Who is calling: the JWT subject and its roles. */
 export interface Actor {
   readonly id: string;
-  readonly roles: readonly string[];
+  readonly roles: readonly Role[];
 }
 
 /** One audit event as services describe it (the log adds seq, ts, hashes and MAC). */
@@ -31,13 +32,24 @@ export interface AuditSink {
 
 /** Decides whether roles may perform an RBAC action such as `key:use:ec`. */
 export interface Authorizer {
-  allows(roles: readonly string[], action: string): boolean;
+  allows(roles: readonly Role[], action: Action): boolean;
+}
+
+/** What a guarded operation is, for authorization and its audit entry. */
+export interface GuardedRequest {
+  readonly actor: Actor;
+  /** The audit action name, e.g. `key.rotate`. */
+  readonly action: string;
+  /** The key the entry names; null when none (or not known yet, see `setKeyId`). */
+  readonly keyId?: string | null;
+  /** Non-secret request parameters; only their hash is stored. */
+  readonly payload?: unknown;
 }
 
 /** Handle given to a guarded operation. */
 export interface GuardedOp {
   /** @throws HsmError("forbidden") when the actor may not perform `action` */
-  authorize(action: string): void;
+  authorize(action: Action): void;
   /** Writes the success entry now; call right before committing a mutation. */
   commitPoint(): Promise<void>;
   /** Sets the key id recorded in the audit entry (when known only after creation). */
@@ -55,23 +67,19 @@ export class Guard {
   }
 
   /** True when the actor's roles allow `action` (no audit; for UI decisions). */
-  allows(actor: Actor, action: string): boolean {
+  allows(actor: Actor, action: Action): boolean {
     return this.#authz.allows(actor.roles, action);
   }
 
   /**
-   * Runs `fn` and audits its outcome as `action` on `keyId`.
+   * Runs `fn` and audits its outcome as `request.action` on `request.keyId`.
    * @throws HsmError("audit_unavailable") when the entry cannot be written
    */
-  async run<T>(
-    actor: Actor,
-    action: string,
-    keyId: string | null,
-    payload: unknown,
-    fn: (op: GuardedOp) => Promise<T>,
-  ): Promise<T> {
+  async run<T>(request: GuardedRequest, fn: (op: GuardedOp) => Promise<T>): Promise<T> {
+    const { actor, action } = request;
+    const payload = request.payload ?? {};
     let audited = false;
-    let auditedKeyId = keyId;
+    let auditedKeyId = request.keyId ?? null;
     const write = async (result: string) => {
       try {
         await this.#audit.append({ actor: actor.id, action, keyId: auditedKeyId, result, payload });

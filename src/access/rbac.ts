@@ -8,6 +8,7 @@
  */
 
 import { z } from "zod";
+import type { Family } from "../core/algorithms.ts";
 import { HsmError } from "../domain/errors.ts";
 
 /** Every role a token may carry. */
@@ -80,9 +81,7 @@ export function isAction(value: unknown): value is Action {
 }
 
 /** The `key:use:*` action for a key algorithm family, e.g. `rsa` → `key:use:rsa`. */
-export function keyUseAction(
-  family: "aes" | "hmac" | "rsa" | "ec" | "ed25519" | "ml-kem" | "ml-dsa",
-): Action {
+export function keyUseAction(family: Family): Action {
   return `key:use:${family}`;
 }
 

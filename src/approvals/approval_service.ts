@@ -17,10 +17,15 @@ import { KeyLocks } from "../util/keyed_locks.ts";
 /** Runs an approved action; returns nothing (its effect is in the stores). */
 export type ApprovalExecutor = (approval: ApprovalRecord) => Promise<unknown>;
 
+/** One executor for every approvable action (the compiler checks none is missing). */
+export type ApprovalExecutors = Readonly<Record<ApprovableAction, ApprovalExecutor>>;
+
 /** Options of the approval service. */
 export interface ApprovalServiceOptions {
   readonly store: ApprovalStore;
   readonly guard: Guard;
+  /** How each action executes once approved. */
+  readonly executors: ApprovalExecutors;
   /** Which actions need approval, their quorum and the pending lifetime (default 24 h, quorum 1). */
   readonly policy?: ApprovalPolicy;
   readonly clock?: () => Date;
@@ -34,20 +39,16 @@ export class ApprovalService {
   #policy: ApprovalPolicy;
   #clock: () => Date;
   #newId: () => string;
-  #executors = new Map<string, ApprovalExecutor>();
+  #executors: ApprovalExecutors;
   #locks = new KeyLocks();
 
   constructor(options: ApprovalServiceOptions) {
     this.#store = options.store;
     this.#guard = options.guard;
+    this.#executors = options.executors;
     this.#policy = options.policy ?? new ApprovalPolicy();
     this.#clock = options.clock ?? (() => new Date());
     this.#newId = options.newId ?? (() => crypto.randomUUID());
-  }
-
-  /** Registers how an action executes once approved. */
-  register(action: string, executor: ApprovalExecutor): void {
-    this.#executors.set(action, executor);
   }
 
   /** True when `action` must wait for approvers under the configured policy. */
@@ -58,11 +59,10 @@ export class ApprovalService {
   /** Opens a pending request (the caller has authorized and audited the request). */
   async request(
     requester: Actor,
-    action: string,
+    action: ApprovableAction,
     keyId: string | null,
     params: Record<string, unknown> = {},
   ): Promise<ApprovalRecord> {
-    if (!this.#executors.has(action)) throw new TypeError(`no executor for ${action}`);
     const now = this.#clock();
     const record: ApprovalRecord = {
       id: this.#newId(),
@@ -83,7 +83,7 @@ export class ApprovalService {
 
   /** Lists approvals, optionally by state (expired ones show as `expired`). */
   list(actor: Actor, state?: ApprovalState): Promise<ApprovalRecord[]> {
-    return this.#guard.run(actor, "approval.list", null, { state }, async (op) => {
+    return this.#guard.run({ actor, action: "approval.list", payload: { state } }, async (op) => {
       op.authorize("approval:read");
       const items = (await this.#store.list()).map((a) => this.#withExpiry(a));
       return state === undefined ? items : items.filter((a) => a.state === state);
@@ -105,7 +105,8 @@ export class ApprovalService {
 
   /** Reads one approval. */
   get(actor: Actor, id: string): Promise<ApprovalRecord> {
-    return this.#guard.run(actor, "approval.read", null, { approval_id: id }, async (op) => {
+    const request = { actor, action: "approval.read", payload: { approval_id: id } };
+    return this.#guard.run(request, async (op) => {
       op.authorize("approval:read");
       return this.#withExpiry(await this.#load(id));
     });
@@ -149,7 +150,8 @@ export class ApprovalService {
     return this.#locks.with(id, async () => {
       const existing = await this.#store.get(id);
       const keyId = existing?.keyId ?? null;
-      return await this.#guard.run(actor, action, keyId, { approval_id: id }, async (op) => {
+      const request = { actor, action, keyId, payload: { approval_id: id } };
+      return await this.#guard.run(request, async (op) => {
         op.authorize("approval:decide");
         const record = await this.#load(id);
         if (this.#withExpiry(record).state === "expired") {
@@ -168,16 +170,17 @@ export class ApprovalService {
   }
 
   async #execute(approved: ApprovalRecord): Promise<ApprovalRecord> {
-    const executor = this.#executors.get(approved.action);
-    if (executor === undefined) throw new TypeError(`no executor for ${approved.action}`);
+    const executor = this.#executors[approved.action];
     const approvers = approved.approvals.map((a) => a.actor);
     const executorActor: Actor = { id: approvers.join("+"), roles: [] };
     // The execution is its own audit entry naming every approver (and the requester).
     await this.#guard.run(
-      executorActor,
-      `${approved.action}.execute`,
-      approved.keyId,
-      { approval_id: approved.id, requested_by: approved.requestedBy, approvers },
+      {
+        actor: executorActor,
+        action: `${approved.action}.execute`,
+        keyId: approved.keyId,
+        payload: { approval_id: approved.id, requested_by: approved.requestedBy, approvers },
+      },
       async (op) => {
         await op.commitPoint();
         await executor(approved);

@@ -3,11 +3,8 @@
  * log so that truncation or deletion of the log's tail (invisible to the chain itself)
  * is detected: a log that ends before the anchor's seq was truncated.
  *
- * `FileAnchorStore` replaces the file atomically (temp file, data sync, rename) after
- * the log batch is durable, so the anchor never runs ahead of the log. The directory
- * is not fsynced: after a crash the anchor may lag the log, which is harmless (a lag is
- * not a truncation); syncing the temp file's data only ensures a renamed anchor is
- * never an empty file after a power loss.
+ * The log writes the anchor only after a batch is durable, so the anchor never runs
+ * ahead of the log (see `storage/file/anchor_store.ts` for how it is stored).
  *
  * Security caveats: the MAC (HMAC-SHA-384 under the audit MAC key, domain separated
  * from entry MACs) stops forging an anchor, not replaying an older one. Whoever can
@@ -16,29 +13,11 @@
  * system to detect that.
  */
 
-import { HsmError } from "../domain/errors.ts";
+import { type AnchorRecord, isAnchorRecord } from "../domain/audit_entry.ts";
 import { fromHex, toHex, utf8 } from "../core/encoding.ts";
 import type { AuditMacKey } from "./chain.ts";
 
-/** A signed anchor as stored: the last durable entry's seq and hash, and its MAC. */
-export interface AnchorRecord {
-  readonly seq: number;
-  readonly hash: string;
-  /** Hex HMAC-SHA-384 over "ferrohsm audit anchor v1" ‖ seq ‖ hash. */
-  readonly mac: string;
-}
-
-/** Where the anchor lives. `read` does not check the MAC; `verifyAnchor` does. */
-export interface AnchorStore {
-  /** The stored anchor, or undefined when none. @throws HsmError("integrity_error") */
-  read(): Promise<AnchorRecord | undefined>;
-  /** Replaces the stored anchor atomically. */
-  write(record: AnchorRecord): Promise<void>;
-}
-
 const DOMAIN = "ferrohsm audit anchor v1";
-const HASH_RE = /^[0-9a-f]{64}$/;
-const MAC_RE = /^[0-9a-f]{96}$/;
 
 /** Signs `{seq, hash}` into an anchor record. */
 export async function signAnchor(
@@ -52,7 +31,7 @@ export async function signAnchor(
 
 /** True when the anchor's MAC is valid under `macKey`. */
 export async function verifyAnchor(macKey: AuditMacKey, record: AnchorRecord): Promise<boolean> {
-  if (!isAnchorShape(record)) return false;
+  if (!isAnchorRecord(record)) return false;
   const mac = fromHex(record.mac);
   if (mac === undefined) return false;
   return await crypto.subtle.verify(
@@ -61,81 +40,6 @@ export async function verifyAnchor(macKey: AuditMacKey, record: AnchorRecord): P
     new Uint8Array(mac),
     anchorInput(record.seq, record.hash),
   );
-}
-
-/** Anchor kept in one JSON file, replaced by temp file + rename. */
-export class FileAnchorStore implements AnchorStore {
-  readonly #path: string;
-
-  /** An anchor store at `path` (the file need not exist yet). */
-  constructor(path: string) {
-    this.#path = path;
-  }
-
-  /** The anchor file path. */
-  get path(): string {
-    return this.#path;
-  }
-
-  /** @throws HsmError("integrity_error") when the file exists but is not an anchor */
-  async read(): Promise<AnchorRecord | undefined> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(this.#path);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return undefined;
-      throw err;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
-    }
-    if (!isAnchorShape(value)) {
-      throw new HsmError("integrity_error", `Audit anchor is malformed: ${this.#path}`);
-    }
-    return { seq: value.seq, hash: value.hash, mac: value.mac };
-  }
-
-  async write(record: AnchorRecord): Promise<void> {
-    const tmp = `${this.#path}.tmp`;
-    const file = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: 0o600 });
-    try {
-      const bytes = utf8(
-        `${JSON.stringify({ seq: record.seq, hash: record.hash, mac: record.mac })}\n`,
-      );
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.syncData();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, this.#path);
-  }
-}
-
-/** Anchor held in memory (tests). */
-export class MemoryAnchorStore implements AnchorStore {
-  /** The stored anchor; tests may overwrite it. */
-  record: AnchorRecord | undefined;
-
-  read(): Promise<AnchorRecord | undefined> {
-    return Promise.resolve(this.record);
-  }
-
-  write(record: AnchorRecord): Promise<void> {
-    this.record = record;
-    return Promise.resolve();
-  }
-}
-
-function isAnchorShape(value: unknown): value is AnchorRecord {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.seq === "number" && Number.isSafeInteger(v.seq) && v.seq >= 0 &&
-    typeof v.hash === "string" && HASH_RE.test(v.hash) &&
-    typeof v.mac === "string" && MAC_RE.test(v.mac);
 }
 
 function anchorInput(seq: number, hash: string): Uint8Array<ArrayBuffer> {

@@ -20,7 +20,9 @@
 import { HsmError } from "../domain/errors.ts";
 import type { AuditStore } from "../storage/ports.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
-import { type AnchorRecord, type AnchorStore, signAnchor, verifyAnchor } from "./anchor.ts";
+import { signAnchor, verifyAnchor } from "./anchor.ts";
+import { type AnchorRecord } from "../domain/audit_entry.ts";
+import { type AnchorStore } from "../storage/ports.ts";
 import {
   type AuditFields,
   type AuditMacKey,

@@ -6,7 +6,7 @@
 import type { AuditStore } from "../storage/ports.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
 import type { Actor, Guard } from "../access/guard.ts";
-import type { AnchorStore } from "./anchor.ts";
+import type { AnchorStore } from "../storage/ports.ts";
 import type { AuditMacKey } from "./chain.ts";
 import { type VerifyResult, verifyStore } from "./verify.ts";
 
@@ -26,21 +26,16 @@ export class AuditService {
 
   /** Entries after `afterSeq`, ascending, at most `limit`. */
   list(actor: Actor, afterSeq: number, limit: number): Promise<AuditEntry[]> {
-    return this.#guard.run(
-      actor,
-      "audit.read",
-      null,
-      { after_seq: afterSeq, limit },
-      async (op) => {
-        op.authorize("audit:read");
-        return await this.#store.list(afterSeq, limit);
-      },
-    );
+    const request = { actor, action: "audit.read", payload: { after_seq: afterSeq, limit } };
+    return this.#guard.run(request, async (op) => {
+      op.authorize("audit:read");
+      return await this.#store.list(afterSeq, limit);
+    });
   }
 
   /** Verifies the whole chain against the anchor. */
   verify(actor: Actor): Promise<VerifyResult> {
-    return this.#guard.run(actor, "audit.verify", null, {}, async (op) => {
+    return this.#guard.run({ actor, action: "audit.verify" }, async (op) => {
       op.authorize("audit:read");
       return await verifyStore(this.#store, this.#macKey, this.#anchor);
     });

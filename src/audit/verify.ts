@@ -1,6 +1,6 @@
 /**
- * Audit chain verification, online (`verifyChain` over any store's `scan()`) and offline
- * (`verifyAuditStore`, behind `ferrohsm audit verify`). Detects edited entries (MAC
+ * Audit chain verification over any store's `scan()`, used online (`/audit/verify`) and
+ * offline (`ferrohsm audit verify`, see `src/server/audit_files.ts`). Detects edited entries (MAC
  * mismatch), deleted or reordered entries (seq gap / out of order), authentic entries
  * spliced from another chain (prev_hash mismatch) and, given the anchor, truncation.
  *
@@ -10,24 +10,14 @@
  * still undetectable (see anchor.ts).
  */
 
-import { HsmError, isHsmError } from "../domain/errors.ts";
+import { isHsmError } from "../domain/errors.ts";
 import type { AuditStore } from "../storage/ports.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
-import { FileAuditStore } from "../storage/file/audit_store.ts";
-import { openDatabase } from "../storage/sqlite/database.ts";
-import { SqliteAuditStore } from "../storage/sqlite/audit_store.ts";
-import { type AnchorRecord, type AnchorStore, FileAnchorStore, verifyAnchor } from "./anchor.ts";
-import {
-  type AuditMacKey,
-  deriveAuditMacKey,
-  entryHash,
-  GENESIS_HASH,
-  verifyMac,
-} from "./chain.ts";
+import { verifyAnchor } from "./anchor.ts";
+import { type AnchorRecord } from "../domain/audit_entry.ts";
+import { type AnchorStore } from "../storage/ports.ts";
+import { type AuditMacKey, entryHash, GENESIS_HASH, verifyMac } from "./chain.ts";
 import { parseAuditEntry } from "../domain/audit_entry.ts";
-import { exists } from "../util/fs.ts";
-
-export { deriveAuditMacKey } from "./chain.ts";
 
 /** Why verification failed. */
 export type VerifyFailureReason =
@@ -45,31 +35,6 @@ export type VerifyResult =
   | { readonly valid: true; readonly entries: number; readonly head: string }
   | { readonly valid: false; readonly first_bad_seq: number; readonly reason: VerifyFailureReason };
 
-/** Where the audit files of a data directory live. */
-export interface AuditPaths {
-  /** `<dataDir>/audit` */
-  readonly dir: string;
-  /** File store log: `<dataDir>/audit/audit.log` */
-  readonly logFile: string;
-  /** File store anchor: `<dataDir>/audit/anchor.json` */
-  readonly fileAnchor: string;
-  /** SQLite database: `sqlitePath ?? <dataDir>/ferrohsm.db` */
-  readonly sqliteFile: string;
-  /** SQLite store anchor: `<dataDir>/audit/anchor-sqlite.json` */
-  readonly sqliteAnchor: string;
-}
-
-/** Options of `verifyAuditStore`. */
-export interface VerifyAuditStoreOptions {
-  readonly dataDir: string;
-  /** The operator's raw 32-byte HMAC key. */
-  readonly hmacKey: Uint8Array;
-  readonly store: "file" | "sqlite";
-  readonly sqlitePath?: string | undefined;
-  /** Called with the number of entries checked so far, every PROGRESS_INTERVAL entries. */
-  readonly onProgress?: ((entries: number) => void) | undefined;
-}
-
 /** Options of `verifyChain` and `verifyStore`. */
 export interface VerifyProgressOptions {
   /** Called with the number of entries checked so far, every PROGRESS_INTERVAL entries. */
@@ -78,19 +43,6 @@ export interface VerifyProgressOptions {
 
 /** How many entries pass between two `onProgress` calls. */
 export const PROGRESS_INTERVAL = 1000;
-
-/** The audit file locations for a data directory (and optional SQLite path). */
-export function auditPaths(dataDir: string, sqlitePath?: string): AuditPaths {
-  const base = dataDir.length > 1 ? dataDir.replace(/\/+$/, "") : dataDir;
-  const dir = `${base}/audit`;
-  return {
-    dir,
-    logFile: `${dir}/audit.log`,
-    fileAnchor: `${dir}/anchor.json`,
-    sqliteFile: sqlitePath ?? `${base}/ferrohsm.db`,
-    sqliteAnchor: `${dir}/anchor-sqlite.json`,
-  };
-}
 
 /**
  * Verifies a chain read in stored order: seqs consecutive from 1, each MAC valid, each
@@ -158,52 +110,6 @@ export async function verifyStore(
   }
   const result = await verifyChain(store.scan(), macKey, anchor, options);
   return unreadable && result.valid ? fail(0, "anchor_invalid") : result;
-}
-
-/**
- * Offline verification of a data directory's audit log with the operator's HMAC key
- * (derived exactly as the server does). The file store is opened read-only without
- * the writer's lock, so it also works while the server runs.
- * @throws HsmError("not_found") when there is neither a log nor an anchor
- */
-export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<VerifyResult> {
-  const paths = auditPaths(opts.dataDir, opts.sqlitePath);
-  const macKey = await deriveAuditMacKey(opts.hmacKey);
-  const anchors = new FileAnchorStore(
-    opts.store === "file" ? paths.fileAnchor : paths.sqliteAnchor,
-  );
-  const logPath = opts.store === "file" ? paths.logFile : paths.sqliteFile;
-  const progress = { onProgress: opts.onProgress };
-  if (!(await exists(logPath))) {
-    if (!(await exists(anchors.path))) {
-      throw new HsmError("not_found", `No audit log at ${logPath}`);
-    }
-    return await verifyStore(emptyStore(), macKey, anchors);
-  }
-  if (opts.store === "file") {
-    const store = await FileAuditStore.open(logPath, { readOnly: true });
-    try {
-      return await verifyStore(store, macKey, anchors, progress);
-    } finally {
-      await store.close();
-    }
-  }
-  const database = await openDatabase(logPath);
-  try {
-    return await verifyStore(new SqliteAuditStore(database), macKey, anchors, progress);
-  } finally {
-    database.close();
-  }
-}
-
-function emptyStore(): AuditStore {
-  return {
-    append: () => Promise.reject(new TypeError("Read-only")),
-    last: () => Promise.resolve(undefined),
-    list: () => Promise.resolve([]),
-    scan: async function* () {},
-    close: () => Promise.resolve(),
-  };
 }
 
 function fail(first_bad_seq: number, reason: VerifyFailureReason): VerifyResult {

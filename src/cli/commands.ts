@@ -11,7 +11,7 @@ import { isHsmError } from "../domain/errors.ts";
 import { writeAll } from "../util/logger.ts";
 import { CliContext, DEFAULT_ADDR } from "./context.ts";
 import { ApiError, CommandFailure, UsageError } from "./errors.ts";
-import { EXIT, StartupError } from "./startup_error.ts";
+import { EXIT, StartupError } from "../server/startup_error.ts";
 import { approvalApproveCommand } from "./commands/approval_approve.ts";
 import { approvalDenyCommand } from "./commands/approval_deny.ts";
 import { approvalListCommand } from "./commands/approval_list.ts";

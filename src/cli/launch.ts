@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { parseServeConfig } from "../config/config.ts";
 import { PROJECT_ROOT, servePermissions } from "./permissions.ts";
-import { EXIT } from "./startup_error.ts";
+import { EXIT } from "../server/startup_error.ts";
 
 async function main(args: string[]): Promise<number> {
   const [command, ...rest] = args;

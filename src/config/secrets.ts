@@ -11,7 +11,7 @@ import { fromHex, toHex } from "../core/encoding.ts";
 import type { KeyCheckValues } from "../core/master_key.ts";
 import { ROOT_KEY_BYTES } from "../core/master_key.ts";
 import { wipe } from "../core/zeroize.ts";
-import { exists } from "../util/fs.ts";
+import { exists, writeFileDurably } from "../util/fs.ts";
 
 /** Reads a root secret file. @throws HsmError("invalid_request") naming the file */
 export async function readRootSecret(path: string, what: string): Promise<Uint8Array> {
@@ -42,13 +42,7 @@ export async function readRootSecret(path: string, what: string): Promise<Uint8A
 
 /** Writes a new secret file with mode 0600, refusing to overwrite. */
 export async function writeSecretFile(path: string, contents: Uint8Array): Promise<void> {
-  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-  try {
-    await file.write(contents);
-    await file.sync();
-  } finally {
-    file.close();
-  }
+  await writeFileDurably(path, contents);
 }
 
 /** Dev-mode secret paths under `<data-dir>/dev/`. */
@@ -102,15 +96,5 @@ export async function readCheckValues(dataDir: string): Promise<KeyCheckValues |
 /** Records the check values of a new installation (atomically, never overwriting). */
 export async function writeCheckValues(dataDir: string, kcv: KeyCheckValues): Promise<void> {
   const body = JSON.stringify({ format: 1, master: kcv.master, hmac: kcv.hmac }, null, 2) + "\n";
-  const file = await Deno.open(checkValuePath(dataDir), {
-    write: true,
-    createNew: true,
-    mode: 0o600,
-  });
-  try {
-    await file.write(new TextEncoder().encode(body));
-    await file.sync();
-  } finally {
-    file.close();
-  }
+  await writeFileDurably(checkValuePath(dataDir), new TextEncoder().encode(body));
 }

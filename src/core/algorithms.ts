@@ -23,7 +23,27 @@ export interface AlgorithmInfo {
   readonly defaultHash?: HashName;
   /** Key size in bits (RSA modulus, EC field, symmetric key). */
   readonly bits?: number;
+  /**
+   * How ciphertexts are written: `versioned` as `fhsm:v<version>:<base64>` (symmetric
+   * ciphers, so the version travels with the data), `raw` as plain base64.
+   */
+  readonly ciphertext?: "versioned" | "raw";
+  /** Which sign/verify options the algorithm accepts (absent: none). */
+  readonly signOptions?: SignOptionSupport;
 }
+
+/** Sign/verify request options an algorithm understands. */
+export interface SignOptionSupport {
+  /** `digest` input and a choice of `hash`. */
+  readonly digest: boolean;
+  /** RSA padding (`pkcs1` or `pss`). */
+  readonly padding: boolean;
+  /** ECDSA signature encoding (`der` or `raw`). */
+  readonly signatureFormat: boolean;
+}
+
+const RSA_SIGNING: SignOptionSupport = { digest: true, padding: true, signatureFormat: false };
+const EC_SIGNING: SignOptionSupport = { digest: true, padding: false, signatureFormat: true };
 
 function entry(info: AlgorithmInfo): AlgorithmInfo {
   return Object.freeze(info);
@@ -39,6 +59,7 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
     usages: ["encrypt", "decrypt", "wrap", "unwrap"],
     defaultUsages: ["encrypt", "decrypt"],
     bits: 256,
+    ciphertext: "versioned",
   }),
   "HMAC-SHA256": entry({
     name: "HMAC-SHA256",
@@ -55,6 +76,8 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
     usages: RSA_USAGES,
     defaultUsages: ["sign", "verify"],
     defaultHash: "SHA-256",
+    ciphertext: "raw",
+    signOptions: RSA_SIGNING,
     bits: 2048,
   }),
   "RSA-3072": entry({
@@ -64,6 +87,8 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
     usages: RSA_USAGES,
     defaultUsages: ["sign", "verify"],
     defaultHash: "SHA-256",
+    ciphertext: "raw",
+    signOptions: RSA_SIGNING,
     bits: 3072,
   }),
   "RSA-4096": entry({
@@ -73,6 +98,8 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
     usages: RSA_USAGES,
     defaultUsages: ["sign", "verify"],
     defaultHash: "SHA-256",
+    ciphertext: "raw",
+    signOptions: RSA_SIGNING,
     bits: 4096,
   }),
   "EC-P256": entry({
@@ -83,6 +110,7 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
     defaultUsages: ["sign", "verify"],
     defaultHash: "SHA-256",
     bits: 256,
+    signOptions: EC_SIGNING,
   }),
   "EC-P384": entry({
     name: "EC-P384",
@@ -92,6 +120,7 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
     defaultUsages: ["sign", "verify"],
     defaultHash: "SHA-384",
     bits: 384,
+    signOptions: EC_SIGNING,
   }),
   "Ed25519": entry({
     name: "Ed25519",

@@ -77,3 +77,20 @@ export function toEntry(e: AuditEntry): AuditEntry {
     mac: e.mac,
   };
 }
+
+/** A signed anchor as stored: the last durable entry's seq and hash, and its MAC. */
+export interface AnchorRecord {
+  readonly seq: number;
+  readonly hash: string;
+  /** Hex HMAC-SHA-384 over "ferrohsm audit anchor v1" ‖ seq ‖ hash. */
+  readonly mac: string;
+}
+
+/** True when `value` has the shape of an anchor record (its MAC is not checked). */
+export function isAnchorRecord(value: unknown): value is AnchorRecord {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.seq === "number" && Number.isSafeInteger(v.seq) && v.seq >= 0 &&
+    typeof v.hash === "string" && HASH_RE.test(v.hash) &&
+    typeof v.mac === "string" && MAC_RE.test(v.mac);
+}

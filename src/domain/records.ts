@@ -6,6 +6,7 @@
  */
 
 import type { Algorithm, Usage } from "./algorithms.ts";
+import type { ApprovableAction } from "./approvals.ts";
 
 /** Every lifecycle state of a key. */
 export const KEY_STATES = ["staged", "active", "revoked", "destroyed"] as const;
@@ -64,7 +65,7 @@ export type ApprovalState = typeof APPROVAL_STATES[number];
 /** A dual-control request as stored. */
 export interface ApprovalRecord {
   readonly id: string;
-  readonly action: string;
+  readonly action: ApprovableAction;
   readonly keyId: string | null;
   readonly requestedBy: string;
   readonly approvals: readonly { readonly actor: string; readonly at: string }[];

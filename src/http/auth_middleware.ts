@@ -10,6 +10,7 @@ import type { MiddlewareHandler } from "hono";
 import { HsmError } from "../domain/errors.ts";
 import { utf8 } from "../core/encoding.ts";
 import { timingSafeEqual } from "../core/zeroize.ts";
+import type { Role } from "../access/rbac.ts";
 import type { AppEnv } from "./context.ts";
 
 /** What the middleware needs from the JWT layer. */
@@ -17,7 +18,7 @@ export interface Authenticator {
   /** @throws HsmError("unauthenticated") for any bad credential */
   verify(token: string): Promise<{
     readonly sub: string;
-    readonly roles: readonly string[];
+    readonly roles: readonly Role[];
     /** RFC 8705 certificate thumbprint the token is bound to, if any. */
     readonly cnfX5tS256?: string;
   }>;

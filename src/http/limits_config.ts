@@ -90,14 +90,11 @@ export async function loadRateLimitConfig(path?: string): Promise<RoleRateLimits
   return parseRateLimitConfig(text, path);
 }
 
-/**
- * Builds the limiters for `config`, reading its per-role rate-limit file if any.
- * @throws HsmError("invalid_request") when that file cannot be read or is invalid
- */
-export async function loadHttpLimits(
-  config: Pick<Config, "rateLimit" | "rateLimitConfig" | "maxConcurrent" | "maxQueue">,
-): Promise<HttpLimits> {
-  const roleLimits = await loadRateLimitConfig(config.rateLimitConfig);
+/** Builds the limiters for `config` and its (already loaded) per-role limits. */
+export function createHttpLimits(
+  config: Pick<Config, "rateLimit" | "maxConcurrent" | "maxQueue">,
+  roleLimits: RoleRateLimits,
+): HttpLimits {
   return {
     ip: new RateLimiter({ defaultRps: IP_RATE_FACTOR * config.rateLimit }),
     actor: new RateLimiter({ defaultRps: config.rateLimit, roleLimits }),

@@ -10,15 +10,22 @@
  */
 
 import { algorithmInfo } from "../core/algorithms.ts";
-import { type HashName, type Usage } from "../domain/algorithms.ts";
+import type { HashName } from "../domain/algorithms.ts";
 import { HsmError } from "../domain/errors.ts";
+import {
+  chooseVersion,
+  type KeyOperation,
+  requirePublicReadable,
+  requireUsable,
+} from "../domain/key_lifecycle.ts";
+import { keyUseAction } from "../access/rbac.ts";
 import { fromBase64, toBase64 } from "../core/encoding.ts";
 import type { Encapsulation, LoadedKey, SignOptions } from "../core/provider.ts";
 import { toPem } from "../core/pem.ts";
 import type { KeyRecord } from "../domain/records.ts";
 import type { Actor, Guard } from "../access/guard.ts";
 import type { KeyLoader } from "./key_loader.ts";
-import type { KeyService } from "./key_service.ts";
+import type { KeyRecords } from "./key_records.ts";
 
 /** Sign/verify parameters as the API names them. */
 export interface SignParams {
@@ -50,34 +57,43 @@ export type CryptoOperationObserver = (
   result: string,
 ) => void;
 
-/** Options of CryptoService. */
+/** Dependencies and options of CryptoService. */
 export interface CryptoServiceOptions {
+  readonly records: KeyRecords;
+  readonly loader: KeyLoader;
+  readonly guard: Guard;
   /** Called once per operation (encrypt, sign, ...) after it finished, e.g. for metrics. */
   readonly onOperation?: CryptoOperationObserver | undefined;
 }
 
 const CIPHERTEXT_RE = /^fhsm:v([1-9][0-9]{0,8}):([A-Za-z0-9+/=]+)$/;
 
+/** One operation as `#use` runs it. */
+interface UseRequest {
+  readonly actor: Actor;
+  readonly id: string;
+  readonly operation: KeyOperation;
+  /** Non-secret parameters for the audit entry (sizes, versions, options). */
+  readonly payload: Record<string, unknown>;
+  /** The version to use; the current one when absent. */
+  readonly version?: number | undefined;
+}
+
 /** Runs cryptographic operations under policy and audit. */
 export class CryptoService {
-  #keys: KeyService;
+  #records: KeyRecords;
   #loader: KeyLoader;
   #guard: Guard;
   #onOperation: CryptoOperationObserver | undefined;
 
-  constructor(
-    keys: KeyService,
-    loader: KeyLoader,
-    guard: Guard,
-    options: CryptoServiceOptions = {},
-  ) {
-    this.#keys = keys;
-    this.#loader = loader;
-    this.#guard = guard;
+  constructor(options: CryptoServiceOptions) {
+    this.#records = options.records;
+    this.#loader = options.loader;
+    this.#guard = options.guard;
     this.#onOperation = options.onOperation;
   }
 
-  /** Encrypts with the current version (AES-GCM: self-describing string; RSA: OAEP bytes). */
+  /** Encrypts with the current version (symmetric: `fhsm:v<N>:` string; RSA: OAEP bytes). */
   encrypt(
     actor: Actor,
     id: string,
@@ -85,22 +101,15 @@ export class CryptoService {
     aad?: Uint8Array,
   ): Promise<Versioned<string>> {
     const payload = { plaintext_bytes: plaintext.length, aad_bytes: aad?.length ?? 0 };
-    return this.#use(
-      actor,
-      "key.encrypt",
-      id,
-      payload,
-      "encrypt",
-      true,
-      undefined,
-      async (k, r, v) => {
-        const out = await need(k.encrypt, r, "encrypt").call(k, plaintext, aad);
-        return r.algorithm === "AES-256-GCM" ? `fhsm:v${v}:${toBase64(out)}` : toBase64(out);
-      },
-    );
+    return this.#use({ actor, id, operation: "encrypt", payload }, async (k, r, v) => {
+      const out = await need(k.encrypt, r, "encrypt").call(k, plaintext, aad);
+      return algorithmInfo(r.algorithm)?.ciphertext === "versioned"
+        ? `fhsm:v${v}:${toBase64(out)}`
+        : toBase64(out);
+    });
   }
 
-  /** Decrypts; AES-GCM takes its version from the ciphertext, RSA from `version` or current. */
+  /** Decrypts; `fhsm:` ciphertexts name their version, others use `version` or current. */
   decrypt(
     actor: Actor,
     id: string,
@@ -118,8 +127,9 @@ export class CryptoService {
     } else if (!ciphertext.startsWith("fhsm:")) {
       bytes = fromBase64(ciphertext);
     }
-    return this.#use(actor, "key.decrypt", id, payload, "decrypt", false, chosen, async (k, r) => {
-      if (r.algorithm === "AES-256-GCM" && m === null) {
+    const request = { actor, id, operation: "decrypt", payload, version: chosen } as const;
+    return this.#use(request, async (k, r) => {
+      if (algorithmInfo(r.algorithm)?.ciphertext === "versioned" && m === null) {
         throw new HsmError(
           "invalid_request",
           "Invalid ciphertext: expected fhsm:v<version>:<base64>",
@@ -133,7 +143,7 @@ export class CryptoService {
   /** Signs a message or digest with the current version. */
   sign(actor: Actor, id: string, params: SignParams): Promise<Versioned<Uint8Array>> {
     const payload = signPayload(params);
-    return this.#use(actor, "key.sign", id, payload, "sign", true, undefined, async (k, r) => {
+    return this.#use({ actor, id, operation: "sign", payload }, async (k, r) => {
       return await need(k.sign, r, "sign").call(k, params.data, signOptions(r, params));
     });
   }
@@ -147,20 +157,16 @@ export class CryptoService {
     version?: number,
   ): Promise<Versioned<boolean>> {
     const payload = { ...signPayload(params), signature_bytes: signature.length, version };
-    return this.#use(actor, "key.verify", id, payload, "verify", false, version, async (k, r) => {
-      return await need(k.verify, r, "verify").call(
-        k,
-        params.data,
-        signature,
-        signOptions(r, params),
-      );
+    return this.#use({ actor, id, operation: "verify", payload, version }, async (k, r) => {
+      const options = signOptions(r, params);
+      return await need(k.verify, r, "verify").call(k, params.data, signature, options);
     });
   }
 
   /** Computes an HMAC with the current version. */
   mac(actor: Actor, id: string, message: Uint8Array): Promise<Versioned<Uint8Array>> {
     const payload = { message_bytes: message.length };
-    return this.#use(actor, "key.mac", id, payload, "mac", true, undefined, async (k, r) => {
+    return this.#use({ actor, id, operation: "mac", payload }, async (k, r) => {
       return await need(k.mac, r, "mac").call(k, message);
     });
   }
@@ -174,25 +180,16 @@ export class CryptoService {
     version?: number,
   ): Promise<Versioned<boolean>> {
     const payload = { message_bytes: message.length, mac_bytes: tag.length, version };
-    return this.#use(actor, "key.mac_verify", id, payload, "mac", false, version, async (k, r) => {
+    return this.#use({ actor, id, operation: "mac_verify", payload, version }, async (k, r) => {
       return await need(k.macVerify, r, "verify a MAC with").call(k, message, tag);
     });
   }
 
   /** Encapsulates a fresh shared secret to the current version. */
   encapsulate(actor: Actor, id: string): Promise<Versioned<Encapsulation>> {
-    return this.#use(
-      actor,
-      "key.encapsulate",
-      id,
-      {},
-      "encapsulate",
-      true,
-      undefined,
-      async (k, r) => {
-        return await need(k.encapsulate, r, "encapsulate").call(k);
-      },
-    );
+    return this.#use({ actor, id, operation: "encapsulate", payload: {} }, async (k, r) => {
+      return await need(k.encapsulate, r, "encapsulate").call(k);
+    });
   }
 
   /** Decapsulates with `version` (default current). */
@@ -203,25 +200,22 @@ export class CryptoService {
     version?: number,
   ): Promise<Versioned<Uint8Array>> {
     const payload = { ciphertext_bytes: ciphertext.length, version };
-    return this.#use(actor, "key.decapsulate", id, payload, "decapsulate", false, version, async (
-      k,
-      r,
-    ) => {
+    const request = { actor, id, operation: "decapsulate", payload, version } as const;
+    return this.#use(request, async (k, r) => {
       return await need(k.decapsulate, r, "decapsulate").call(k, ciphertext);
     });
   }
 
   /** The public half of an asymmetric key version as SPKI PEM and JWK. */
   publicKey(actor: Actor, id: string, version?: number): Promise<PublicKeyView> {
-    return this.#guard.run(actor, "key.public", id, { version }, async (op) => {
+    const request = { actor, action: "key.public", keyId: id, payload: { version } };
+    return this.#guard.run(request, async (op) => {
       op.authorize("key:read");
-      const record = await this.#keys.record(id);
+      const record = await this.#records.get(id);
       if (!algorithmInfo(record.algorithm)?.asymmetric) {
         throw new HsmError("invalid_request", `Key ${id} is symmetric: it has no public key`);
       }
-      if (record.state === "destroyed") {
-        throw new HsmError("invalid_state", `Cannot read key ${id}: it is destroyed`);
-      }
+      requirePublicReadable(record);
       const v = chooseVersion(record, version);
       const loaded = await this.#loader.load(id, v, record.algorithm);
       const pub = need(loaded.publicKey, record, "export a public key for").call(loaded);
@@ -230,65 +224,38 @@ export class CryptoService {
   }
 
   #use<T>(
-    actor: Actor,
-    action: string,
-    id: string,
-    payload: Record<string, unknown>,
-    usage: Usage,
-    producing: boolean,
-    version: number | undefined,
+    request: UseRequest,
     fn: (key: LoadedKey, record: KeyRecord, version: number) => Promise<T>,
   ): Promise<Versioned<T>> {
+    const { actor, id, operation } = request;
+    const action = `key.${operation}`;
     let algorithm = "unknown";
-    const done = this.#guard.run(actor, action, id, payload, async (op) => {
-      const record = await this.#keys.record(id);
+    const audited = { actor, action, keyId: id, payload: request.payload };
+    const done = this.#guard.run(audited, async (op) => {
+      const record = await this.#records.get(id);
       algorithm = record.algorithm;
       const info = algorithmInfo(record.algorithm);
-      op.authorize(`key:use:${info?.family ?? "unknown"}`);
-      if (record.state === "staged") {
-        throw new HsmError("invalid_state", `Cannot use key ${id}: it is staged awaiting approval`);
-      }
-      if (record.state === "destroyed" || (producing && record.state === "revoked")) {
-        throw new HsmError(
-          "invalid_state",
-          `Cannot ${usage} with key ${id}: it is ${record.state}`,
-        );
-      }
-      if (!record.usage.includes(usage)) {
-        throw new HsmError(
-          "invalid_request",
-          `Cannot ${usage} with key ${id}: its usage is ${record.usage.join(", ")}`,
-        );
-      }
-      const v = chooseVersion(record, version);
+      if (info === undefined) throw new HsmError("integrity_error", `Key ${id} is unreadable`);
+      op.authorize(keyUseAction(info.family));
+      requireUsable(record, operation);
+      const v = chooseVersion(record, request.version);
       const key = await this.#loader.load(id, v, record.algorithm);
       return { value: await fn(key, record, v), version: v };
     });
     done.then(
-      () => this.#observe(algorithm, action, "ok"),
-      (err) => this.#observe(algorithm, action, err instanceof HsmError ? err.code : "internal"),
+      () => this.#observe(algorithm, operation, "ok"),
+      (err) => this.#observe(algorithm, operation, err instanceof HsmError ? err.code : "internal"),
     );
     return done;
   }
 
-  #observe(algorithm: string, action: string, result: string): void {
+  #observe(algorithm: string, operation: string, result: string): void {
     try {
-      this.#onOperation?.(algorithm, action.replace(/^key\./, ""), result);
+      this.#onOperation?.(algorithm, operation, result);
     } catch {
       // An observer must never affect an operation.
     }
   }
-}
-
-function chooseVersion(record: KeyRecord, version: number | undefined): number {
-  if (version === undefined) return record.currentVersion;
-  if (!Number.isInteger(version) || version < 1 || version > record.currentVersion) {
-    throw new HsmError(
-      "not_found",
-      `Cannot use version ${version} of key ${record.id}: latest version is ${record.currentVersion}`,
-    );
-  }
-  return version;
 }
 
 function need<F>(method: F | undefined, record: KeyRecord, verb: string): F {
@@ -299,18 +266,17 @@ function need<F>(method: F | undefined, record: KeyRecord, verb: string): F {
 }
 
 function signOptions(record: KeyRecord, p: SignParams): SignOptions {
-  const family = algorithmInfo(record.algorithm)?.family;
-  const hashed = family === "rsa" || family === "ec";
-  if (!hashed && (p.prehashed || p.hash !== undefined)) {
+  const support = algorithmInfo(record.algorithm)?.signOptions;
+  if (!support?.digest && (p.prehashed || p.hash !== undefined)) {
     throw new HsmError(
       "invalid_request",
       `Cannot use digest or hash with a ${record.algorithm} key: it signs messages only`,
     );
   }
-  if (family !== "rsa" && p.padding !== undefined) {
+  if (!support?.padding && p.padding !== undefined) {
     throw new HsmError("invalid_request", `Cannot use padding with a ${record.algorithm} key`);
   }
-  if (family !== "ec" && p.format !== undefined) {
+  if (!support?.signatureFormat && p.format !== undefined) {
     throw new HsmError(
       "invalid_request",
       `Cannot use signature_format with a ${record.algorithm} key`,

@@ -16,7 +16,7 @@ import type {
   KeyState,
   SealedVersion,
 } from "../domain/records.ts";
-import type { AuditEntry } from "../domain/audit_entry.ts";
+import type { AnchorRecord, AuditEntry } from "../domain/audit_entry.ts";
 
 /** Filters and paging for `KeyStore.list`. */
 export interface KeyListQuery {
@@ -87,4 +87,12 @@ export interface ApprovalStore {
   /** Replaces a record; `revision` must be stored + 1. @throws HsmError("conflict") */
   update(record: ApprovalRecord): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where the anchor lives. `read` does not check the MAC; `verifyAnchor` does. */
+export interface AnchorStore {
+  /** The stored anchor, or undefined when none. @throws HsmError("integrity_error") */
+  read(): Promise<AnchorRecord | undefined>;
+  /** Replaces the stored anchor atomically. */
+  write(record: AnchorRecord): Promise<void>;
 }

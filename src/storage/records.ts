@@ -9,6 +9,7 @@
 
 import { isAlgorithm } from "../core/algorithms.ts";
 import { type Usage, USAGE_NAMES } from "../domain/algorithms.ts";
+import { APPROVABLE_ACTIONS } from "../domain/approvals.ts";
 import { HsmError } from "../domain/errors.ts";
 import type { KeyListPage, KeyListQuery } from "./ports.ts";
 import {
@@ -25,6 +26,7 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY_STATE_NAMES: readonly string[] = KEY_STATES;
 const APPROVAL_STATE_NAMES: readonly string[] = APPROVAL_STATES;
 const USAGES: readonly string[] = USAGE_NAMES;
+const APPROVABLE_ACTION_NAMES: readonly string[] = APPROVABLE_ACTIONS;
 
 /** Largest version number a store accepts (file names carry 8 digits). */
 export const MAX_VERSION = 99_999_999;
@@ -88,7 +90,9 @@ export function approvalRecordProblem(value: unknown): string | undefined {
   if (!isObject(value)) return "approval is not an object";
   const a = value as Record<string, unknown>;
   if (!isSafeId(a.id)) return "id is not a safe id";
-  if (typeof a.action !== "string") return "action is not a string";
+  if (typeof a.action !== "string" || !APPROVABLE_ACTION_NAMES.includes(a.action)) {
+    return "unknown action";
+  }
   if (a.keyId !== null && typeof a.keyId !== "string") return "keyId is not a string or null";
   if (typeof a.requestedBy !== "string") return "requestedBy is not a string";
   if (

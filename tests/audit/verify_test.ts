@@ -5,8 +5,10 @@ import { openDatabase } from "../../src/storage/sqlite/database.ts";
 import { SqliteAuditStore } from "../../src/storage/sqlite/audit_store.ts";
 import type { AuditStore } from "../../src/storage/ports.ts";
 import { AuditLog } from "../../src/audit/audit_log.ts";
-import { FileAnchorStore, signAnchor } from "../../src/audit/anchor.ts";
-import { auditPaths, verifyAuditStore, verifyChain } from "../../src/audit/verify.ts";
+import { signAnchor } from "../../src/audit/anchor.ts";
+import { FileAnchorStore } from "../../src/storage/file/anchor_store.ts";
+import { verifyChain } from "../../src/audit/verify.ts";
+import { auditPaths, verifyAuditStore } from "../../src/server/audit_files.ts";
 import { chainOf, RAW_HMAC_KEY, tempDir, testMacKey } from "./_helpers.ts";
 
 type Kind = "file" | "sqlite";

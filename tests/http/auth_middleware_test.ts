@@ -8,14 +8,14 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { HsmError } from "../../src/domain/errors.ts";
 import { createApp } from "../../src/http/app.ts";
-import { certificateBindingHolds } from "../../src/http/auth_middleware.ts";
+import { type Authenticator, certificateBindingHolds } from "../../src/http/auth_middleware.ts";
 import type { AppEnv, ConnectionBindings } from "../../src/http/context.ts";
 
 const BOUND = "x".repeat(43);
 const OTHER = "y".repeat(43);
 
 /** `bound` tokens carry cnf = BOUND; `plain` tokens none; anything else is refused. */
-const authenticator = {
+const authenticator: Authenticator = {
   verify(token: string) {
     if (token === "bound") {
       return Promise.resolve({ sub: "a", roles: ["Operator"], cnfX5tS256: BOUND });

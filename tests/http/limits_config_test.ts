@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isHsmError } from "../../src/domain/errors.ts";
 import { parseServeConfig } from "../../src/config/config.ts";
+import { loadServerConfig } from "../../src/config/config_files.ts";
 import {
+  createHttpLimits,
   IP_RATE_FACTOR,
-  loadHttpLimits,
   parseRateLimitConfig,
 } from "../../src/http/limits_config.ts";
 
@@ -56,7 +57,8 @@ Deno.test("limiters are built from the config flags and the per-role file", asyn
       () => undefined,
       dir,
     );
-    const limits = await loadHttpLimits(config);
+    const { files } = await loadServerConfig(config);
+    const limits = createHttpLimits(config, files.roleRateLimits);
     assert.deepEqual(limits.actor.limitFor([]), { rps: 3, burst: 6 });
     assert.deepEqual(limits.actor.limitFor(["Service"]), { rps: 50, burst: 100 });
     assert.deepEqual(limits.ip.limitFor([]), {
@@ -66,7 +68,7 @@ Deno.test("limiters are built from the config flags and the per-role file", asyn
     assert.equal(limits.shed.stats().maxConcurrent, 7);
     assert.equal(limits.shed.stats().maxQueue, 0);
     await assert.rejects(
-      loadHttpLimits({ ...config, rateLimitConfig: join(dir, "missing.json") }),
+      loadServerConfig({ ...config, rateLimitConfig: join(dir, "missing.json") }),
       (err: unknown) =>
         isHsmError(err, "invalid_request") && /Cannot read rate-limit config/.test(err.message),
     );

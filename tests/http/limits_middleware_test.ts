@@ -4,17 +4,19 @@ import { HsmError } from "../../src/domain/errors.ts";
 import { type AppRouters, createApp } from "../../src/http/app.ts";
 import type { AppEnv } from "../../src/http/context.ts";
 import { addressKey } from "../../src/http/limits_middleware.ts";
+import type { Authenticator } from "../../src/http/auth_middleware.ts";
+import type { Role } from "../../src/access/rbac.ts";
 import { ConcurrencyLimiter } from "../../src/http/load_shed.ts";
 import { RateLimiter } from "../../src/http/rate_limiter.ts";
 
 /** Tokens are `<sub>.<role>`; anything else is refused. */
-const authenticator = {
+const authenticator: Authenticator = {
   verify(token: string) {
     const [sub, role] = token.split(".");
     if (sub === undefined || role === undefined) {
       return Promise.reject(new HsmError("unauthenticated", "Invalid or expired credentials"));
     }
-    return Promise.resolve({ sub, roles: [role] });
+    return Promise.resolve({ sub, roles: [role as Role] });
   },
 };
 

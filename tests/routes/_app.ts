@@ -5,8 +5,10 @@
 
 import type { Hono } from "hono";
 import { parseServeConfig } from "../../src/config/config.ts";
+import { loadServerConfig } from "../../src/config/config_files.ts";
 import type { AppEnv } from "../../src/http/context.ts";
-import { buildApp, buildServices, type ServiceOverrides, type Services } from "../../src/server.ts";
+import { buildApp } from "../../src/server/app.ts";
+import { buildServices, type ServiceOverrides, type Services } from "../../src/server/services.ts";
 import type { Logger } from "../../src/util/logger.ts";
 import { type Installation, makeInstallation } from "../_fixtures.ts";
 import { type ApiResponse, jsonRequest, readResponse } from "../_server.ts";
@@ -36,7 +38,7 @@ export async function makeTestApp(
   overrides: ServiceOverrides = {},
 ): Promise<TestApp> {
   const inst = await makeInstallation();
-  const config = parseServeConfig(inst.flags(extraFlags), () => undefined);
+  const config = await loadServerConfig(parseServeConfig(inst.flags(extraFlags), () => undefined));
   const services = await buildServices(config, quiet, overrides);
   const t: TestApp = {
     app: buildApp(services, config, () => true),

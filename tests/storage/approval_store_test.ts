@@ -101,7 +101,7 @@ function approvalContract(
   test("create with an existing id is a conflict", async ({ store }) => {
     const record = fakeApproval();
     await store.create(record);
-    await rejectsWith(store.create({ ...record, action: "other" }), "conflict");
+    await rejectsWith(store.create({ ...record, action: "key.rotate" }), "conflict");
     assert.deepStrictEqual(await store.get(record.id), record);
     await assert.rejects(store.create(fakeApproval({ id: "a/b" })), TypeError);
   });

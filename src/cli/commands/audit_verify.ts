@@ -11,7 +11,7 @@ import { readRootSecret } from "../../config/secrets.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { counter } from "../progress.ts";
-import { EXIT } from "../startup_error.ts";
+import { EXIT } from "../../server/startup_error.ts";
 import type { VerifyJson } from "../wire.ts";
 
 interface VerifyOptions {
@@ -65,7 +65,7 @@ async function verifyOffline(ctx: CliContext, opts: VerifyOptions): Promise<Veri
   }
   const hmacKey = await readRootSecret(opts.hmacKeyFile, "HMAC key");
   // Loaded on demand: the SQLite driver is only needed here and by the server.
-  const { verifyAuditStore } = await import("../../audit/verify.ts");
+  const { verifyAuditStore } = await import("../../server/audit_files.ts");
   const progress = counter(ctx.err, "verifying audit log, entries checked");
   try {
     return await verifyAuditStore({

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { errorFrom } from "../api_client.ts";
 import { details } from "../render.ts";
-import { EXIT } from "../startup_error.ts";
+import { EXIT } from "../../server/startup_error.ts";
 
 /** Registers `health` under `parent`. */
 export function healthCommand(parent: Command, ctx: CliContext): void {

@@ -7,10 +7,11 @@
 
 import type { Command } from "commander";
 import { envName, parseServeConfig, SERVE_FLAGS } from "../../config/config.ts";
+import { loadServerConfig } from "../../config/config_files.ts";
 import { printLine, stderrLogger } from "../../util/logger.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { EXIT } from "../startup_error.ts";
+import { EXIT } from "../../server/startup_error.ts";
 
 /** Global client options that `serve` must not silently swallow. */
 const CLIENT_OPTIONS = ["addr", "token", "json", "cert", "key", "ca"];
@@ -37,13 +38,13 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       if (given !== undefined) throw new UsageError(`serve does not take --${given}`);
       let config;
       try {
-        config = parseServeConfig(cmd.args);
+        config = await loadServerConfig(parseServeConfig(cmd.args));
       } catch (err) {
         throw new UsageError(err instanceof Error ? err.message : String(err));
       }
       const log = stderrLogger();
       // Loaded on demand so client commands start fast.
-      const { startServer } = await import("../../server.ts");
+      const { startServer } = await import("../../server/server.ts");
       const server = await startServer(config, log);
       const stop = () => {
         log.log("info", "shutting down");

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { keyPath } from "../api_client.ts";
 import type { CliContext } from "../context.ts";
 import { toBase64 } from "../../core/encoding.ts";
-import { EXIT } from "../startup_error.ts";
+import { EXIT } from "../../server/startup_error.ts";
 import { readInput } from "../output.ts";
 import { positiveInt } from "../parsers.ts";
 import { addSignOptions, signFields, type SignOptions } from "./_sign_options.ts";

@@ -21,7 +21,7 @@
  * directory on Windows, where it is skipped and NTFS metadata journaling is relied on.
  */
 
-import { fromBase64, fromUtf8, toBase64, toHex, utf8 } from "../../core/encoding.ts";
+import { fromBase64, fromUtf8, toBase64, utf8 } from "../../core/encoding.ts";
 import { HsmError } from "../../domain/errors.ts";
 import type { KeyListPage, KeyListQuery, KeyStore } from "../ports.ts";
 import type { KeyRecord, SealedVersion } from "../../domain/records.ts";
@@ -38,7 +38,7 @@ import {
   pageKeyRecords,
   sealedVersionProblem,
 } from "../records.ts";
-import { syncDir } from "../../util/fs.ts";
+import { syncDir, writeTempFile } from "../../util/fs.ts";
 
 const CURRENT = "current.json";
 const FORMAT = 1;
@@ -240,7 +240,7 @@ export class FileKeyStore implements KeyStore {
   async #writeVersion(dir: string, version: SealedVersion): Promise<void> {
     const name = versionFileName(version.version);
     await discard(`${dir}/${name}`);
-    const tmp = await writeTemp(dir, name, utf8(encodeVersion(version)));
+    const tmp = await writeTempFile(dir, name, utf8(encodeVersion(version)));
     try {
       await Deno.link(tmp, `${dir}/${name}`);
     } catch (err) {
@@ -265,7 +265,7 @@ export class FileKeyStore implements KeyStore {
     added?: number,
   ): Promise<void> {
     const body = { format: FORMAT, record, versions };
-    const tmp = await writeTemp(dir, CURRENT, utf8(JSON.stringify(body)))
+    const tmp = await writeTempFile(dir, CURRENT, utf8(JSON.stringify(body)))
       .catch(async (err) => {
         if (added !== undefined) await discard(`${dir}/${versionFileName(added)}`);
         throw err;
@@ -419,22 +419,6 @@ function parseJson(bytes: Uint8Array, what: string): Record<string, unknown> {
     throw new HsmError("integrity_error", `Cannot read ${what}: the file is not a JSON object`);
   }
   return value as Record<string, unknown>;
-}
-
-/** Writes `data` to a fresh temp file in `dir` and fsyncs it; returns its path. */
-async function writeTemp(dir: string, name: string, data: Uint8Array): Promise<string> {
-  const tmp = `${dir}/.${name}.${toHex(crypto.getRandomValues(new Uint8Array(8)))}.tmp`;
-  const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
-  try {
-    for (let at = 0; at < data.length;) at += await file.write(data.subarray(at));
-    await file.sync();
-  } catch (err) {
-    file.close();
-    await Deno.remove(tmp).catch(() => undefined);
-    throw err;
-  }
-  file.close();
-  return tmp;
 }
 
 /**

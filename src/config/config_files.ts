@@ -1,0 +1,42 @@
+/**
+ * The configuration files the server reads once at start-up — the RBAC matrix, the
+ * dual-control policy and the per-role rate limits — parsed and validated into one
+ * frozen `ServerConfig` beside the flags. Services receive the parsed objects; nothing
+ * reads a configuration file again while serving.
+ */
+
+import { loadRbacPolicy, type RbacPolicy } from "../access/rbac.ts";
+import { type ApprovalPolicy, loadApprovalPolicy } from "../approvals/approval_policy.ts";
+import { loadRateLimitConfig, type RoleRateLimits } from "../http/limits_config.ts";
+import type { Config } from "./config.ts";
+
+/** The parsed configuration files. */
+export interface ConfigFiles {
+  /** `--rbac-config`, or the built-in matrix. */
+  readonly rbac: RbacPolicy;
+  /** `--approval-policy`, or the built-in policy (destruction and activation only). */
+  readonly approvalPolicy: ApprovalPolicy;
+  /** `--rate-limit-config`, or none (every role uses `--rate-limit`). */
+  readonly roleRateLimits: RoleRateLimits;
+}
+
+/** The flags and the files they name, validated, frozen. */
+export interface ServerConfig extends Config {
+  readonly files: ConfigFiles;
+}
+
+/**
+ * Reads and validates every configuration file `config` names.
+ * @throws HsmError("invalid_request") naming the file and the problem
+ */
+export async function loadServerConfig(config: Config): Promise<ServerConfig> {
+  const [rbac, approvalPolicy, roleRateLimits] = await Promise.all([
+    loadRbacPolicy(config.rbacConfig),
+    loadApprovalPolicy(config.approvalPolicy),
+    loadRateLimitConfig(config.rateLimitConfig),
+  ]);
+  return Object.freeze({
+    ...config,
+    files: Object.freeze({ rbac, approvalPolicy, roleRateLimits }),
+  });
+}

@@ -1,0 +1,27 @@
+/**
+ * How each approvable key action executes once its approval reaches quorum. One
+ * executor per `ApprovableAction`, typed as a `Record`, so adding an action without
+ * an executor fails to compile.
+ */
+
+import type { ApprovalExecutors } from "../approvals/approval_service.ts";
+import { HsmError } from "../domain/errors.ts";
+import type { ApprovalRecord } from "../domain/records.ts";
+import type { KeyTransitions } from "./key_transitions.ts";
+
+/** The executors of every approvable key action, over the key transitions. */
+export function keyApprovalExecutors(transitions: KeyTransitions): ApprovalExecutors {
+  return {
+    "key.destroy": (a) => transitions.destroy(keyIdOf(a)),
+    "key.activate": (a) => transitions.activate(keyIdOf(a)),
+    "key.rotate": (a) => transitions.rotateById(keyIdOf(a)),
+    "key.rollback": (a) => transitions.rollbackById(keyIdOf(a), Number(a.params.version)),
+  };
+}
+
+function keyIdOf(approval: ApprovalRecord): string {
+  if (approval.keyId === null) {
+    throw new HsmError("integrity_error", `Approval ${approval.id} names no key`);
+  }
+  return approval.keyId;
+}

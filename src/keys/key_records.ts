@@ -1,0 +1,62 @@
+/**
+ * Verified key records: reads a record from the store, checks its MAC, and keeps the
+ * records this process verified or wrote in a bounded cache. Every service that needs
+ * a key's metadata reads it here, so no path skips the integrity check.
+ *
+ * The server owns its data dir, so only its own writes change records; an edit made on
+ * disk behind its back is detected when the record is next read from the store (after
+ * eviction or a restart).
+ */
+
+import type { Sealer } from "../core/sealing.ts";
+import { HsmError } from "../domain/errors.ts";
+import type { KeyRecord } from "../domain/records.ts";
+import type { KeyStore } from "../storage/ports.ts";
+import { LruCache } from "../util/lru_cache.ts";
+
+/** Options of KeyRecords. */
+export interface KeyRecordsOptions {
+  readonly store: KeyStore;
+  readonly sealer: Sealer;
+  /** Records kept verified in memory (default 10 000). */
+  readonly cacheSize?: number;
+}
+
+/** Integrity-checked access to key records. */
+export class KeyRecords {
+  #store: KeyStore;
+  #sealer: Sealer;
+  #cache: LruCache<string, KeyRecord>;
+
+  constructor(options: KeyRecordsOptions) {
+    this.#store = options.store;
+    this.#sealer = options.sealer;
+    this.#cache = new LruCache({ maxEntries: options.cacheSize ?? 10_000 });
+  }
+
+  /**
+   * Reads and integrity-checks a key record (no authorization; for services).
+   * @throws HsmError("not_found" | "integrity_error")
+   */
+  async get(id: string): Promise<KeyRecord> {
+    const cached = this.#cache.get(id);
+    if (cached !== undefined) return cached;
+    const record = await this.#store.get(id);
+    if (record === undefined) throw new HsmError("not_found", `Key ${id} not found`);
+    await this.#sealer.verifyRecord(record);
+    this.#cache.set(id, record);
+    return record;
+  }
+
+  /** Runs a store write of `next` and keeps the cache in step with it. */
+  async write(next: KeyRecord, write: () => Promise<void>): Promise<void> {
+    this.#cache.delete(next.id);
+    await write();
+    this.#cache.set(next.id, next);
+  }
+
+  /** Remembers a record this process has just written and verified. */
+  remember(record: KeyRecord): void {
+    this.#cache.set(record.id, record);
+  }
+}

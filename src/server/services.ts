@@ -1,0 +1,171 @@
+/**
+ * Builds every service from a ServerConfig, in the order that keeps each step fail
+ * closed: root secrets → power-up self-tests → key check values → stores → audit log →
+ * keyset → access control → key, approval, crypto and audit services. Services are
+ * wired by constructor injection only; nothing is connected after construction.
+ */
+
+import { Guard } from "../access/guard.ts";
+import type { RbacPolicy } from "../access/rbac.ts";
+import { ApprovalService } from "../approvals/approval_service.ts";
+import { AuditLog } from "../audit/audit_log.ts";
+import { AuditService } from "../audit/audit_service.ts";
+import { deriveAuditMacKey } from "../audit/chain.ts";
+import { JwksKeyring } from "../auth/jwks.ts";
+import { JwtVerifier } from "../auth/jwt.ts";
+import type { ServerConfig } from "../config/config_files.ts";
+import { RootKeys } from "../core/master_key.ts";
+import { Sealer } from "../core/sealing.ts";
+import { runSelfTests, type SelfTestReport } from "../core/self_test.ts";
+import { wipe } from "../core/zeroize.ts";
+import { createHttpLimits, type HttpLimits } from "../http/limits_config.ts";
+import { keyApprovalExecutors } from "../keys/approval_executors.ts";
+import { CryptoService } from "../keys/crypto_service.ts";
+import { KeyLoader } from "../keys/key_loader.ts";
+import { KeyRecords } from "../keys/key_records.ts";
+import { KeyService } from "../keys/key_service.ts";
+import { KeyTransitions } from "../keys/key_transitions.ts";
+import { ListCache } from "../keys/list_cache.ts";
+import { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
+import { type Logger, printLine } from "../util/logger.ts";
+import { connectMetricSources } from "./metrics_sources.ts";
+import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
+import { EXIT, StartupError } from "./startup_error.ts";
+import { openStores, type StoreOverrides, type Stores } from "./stores.ts";
+
+/** Everything the HTTP layer and the CLI need, wired from a Config. */
+export interface Services {
+  readonly keys: KeyService;
+  readonly crypto: CryptoService;
+  readonly approvals: ApprovalService;
+  readonly audit: AuditService;
+  readonly auditLog: AuditLog;
+  readonly loader: KeyLoader;
+  readonly listCache: ListCache;
+  readonly verifier: JwtVerifier;
+  readonly keyring: JwksKeyring;
+  readonly selfTest: SelfTestReport;
+  /** The metric set served at /metrics. */
+  readonly metrics: FerroHsmMetrics;
+  /** The RBAC policy (for checks outside a guarded operation, e.g. /metrics). */
+  readonly rbac: RbacPolicy;
+  /** Rate limiters and the concurrency bound (their stats appear in /healthz). */
+  readonly limits: HttpLimits;
+  /** The opened stores (health probes read them). */
+  readonly stores: Stores;
+  close(): Promise<void>;
+}
+
+/** Adapters a caller may supply instead of the configured ones (tests, benchmarks). */
+export type ServiceOverrides = StoreOverrides;
+
+/** Builds every service from `config` (no listener). Caller must `close()`. */
+export async function buildServices(
+  config: ServerConfig,
+  log: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
+  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const secrets = await loadRootSecrets(config, log);
+  const selfTest = await runSelfTests();
+  if (!selfTest.ok) {
+    wipe(secrets.master, secrets.hmac);
+    const failed = selfTest.results.filter((r) => !r.ok).map((r) => r.name).join(", ");
+    throw new StartupError(EXIT.selfTest, `Power-up self-test failed: ${failed}`);
+  }
+  const auditMacKey = await deriveAuditMacKey(secrets.hmac);
+  const rootKeys = await RootKeys.derive(secrets.master, secrets.hmac); // wipes both
+  await checkRootKeys(config, rootKeys);
+
+  const stores = await openStores(config, overrides);
+  try {
+    const metrics = new FerroHsmMetrics();
+    const auditLog = await AuditLog.open(stores.audit, auditMacKey, {
+      anchor: stores.anchor,
+      onBatch: (size, latencyMs) => metrics.auditBatch(size, latencyMs / 1000),
+    });
+    const keysetInfo = await resolveKeyset(config);
+    const keyring = await JwksKeyring.open(keysetInfo.path);
+    const verifier = new JwtVerifier(keyring, {
+      ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
+      ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
+    });
+    const { rbac, approvalPolicy, roleRateLimits } = config.files;
+    const limits = createHttpLimits(config, roleRateLimits);
+    const guard = new Guard(auditLog, rbac);
+    const sealer = new Sealer(rootKeys);
+    const loader = new KeyLoader(stores.keys, sealer, config.keyCacheSize);
+    const listCache = new ListCache();
+    const records = new KeyRecords({ store: stores.keys, sealer });
+    const transitions = new KeyTransitions({
+      store: stores.keys,
+      sealer,
+      records,
+      loader,
+      listCache,
+    });
+    const approvals = new ApprovalService({
+      store: stores.approvals,
+      guard,
+      policy: approvalPolicy,
+      executors: keyApprovalExecutors(transitions),
+    });
+    const keys = new KeyService({
+      store: stores.keys,
+      sealer,
+      records,
+      transitions,
+      approvals,
+      guard,
+      listCache,
+    });
+    const cryptoService = new CryptoService({
+      records,
+      loader,
+      guard,
+      onOperation: (algorithm, operation, result) => metrics.cryptoOp(algorithm, operation, result),
+    });
+    const audit = new AuditService(stores.audit, guard, auditMacKey, stores.anchor);
+    connectMetricSources(metrics, {
+      loader,
+      listCache,
+      verifier,
+      auditLog,
+      approvals,
+      selfTest,
+      limits,
+    });
+
+    if (keysetInfo.devToken !== undefined) {
+      printLine("WARNING: --dev mode: generated secrets and keyset; do not use in production");
+      printLine(`Administrator token (valid 5 minutes): ${keysetInfo.devToken}`);
+      printLine(
+        `Mint more: deno task cli token mint --keyset ${keysetInfo.path} --sub NAME --roles Administrator`,
+      );
+    }
+    return {
+      keys,
+      crypto: cryptoService,
+      approvals,
+      audit,
+      auditLog,
+      loader,
+      listCache,
+      verifier,
+      keyring,
+      selfTest,
+      metrics,
+      rbac,
+      limits,
+      stores,
+      async close() {
+        await auditLog.close();
+        loader.clear();
+        await stores.close();
+      },
+    };
+  } catch (err) {
+    await stores.close();
+    throw err;
+  }
+}

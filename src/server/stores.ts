@@ -1,0 +1,83 @@
+/**
+ * Opens the storage adapters a Config names — key, audit and approval stores and the
+ * audit anchor — sharing one SQLite database between the SQLite stores. The only module
+ * of the server that chooses an adapter; services see the ports.
+ */
+
+import { join } from "node:path";
+import type { Config } from "../config/config.ts";
+import { FileAnchorStore } from "../storage/file/anchor_store.ts";
+import { FileAuditStore } from "../storage/file/audit_store.ts";
+import { FileKeyStore } from "../storage/file/key_store.ts";
+import { MemoryApprovalStore } from "../storage/memory/approval_store.ts";
+import { MemoryKeyStore } from "../storage/memory/key_store.ts";
+import type { AnchorStore, ApprovalStore, AuditStore, KeyStore } from "../storage/ports.ts";
+import { SqliteApprovalStore } from "../storage/sqlite/approval_store.ts";
+import { SqliteAuditStore } from "../storage/sqlite/audit_store.ts";
+import { AuditWriterThread } from "../storage/sqlite/audit_writer.ts";
+import { type Database, openDatabase } from "../storage/sqlite/database.ts";
+import { SqliteKeyStore } from "../storage/sqlite/key_store.ts";
+import { auditPaths } from "./audit_files.ts";
+
+/** The opened stores of one server. */
+export interface Stores {
+  readonly keys: KeyStore;
+  readonly audit: AuditStore;
+  readonly approvals: ApprovalStore;
+  readonly anchor: AnchorStore;
+  /** Closes every store (and the shared database), newest first; never throws. */
+  close(): Promise<void>;
+}
+
+/** Adapters a caller may supply instead of the configured ones (tests, benchmarks). */
+export interface StoreOverrides {
+  readonly auditStore?: AuditStore;
+}
+
+/** Opens the configured stores; on failure closes what was opened and rethrows. */
+export async function openStores(config: Config, overrides: StoreOverrides = {}): Promise<Stores> {
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const close of closers) await Promise.resolve(close()).catch(() => {});
+  };
+  try {
+    let database: Database | undefined;
+    const db = async () => {
+      if (database === undefined) {
+        database = await openDatabase(config.sqlitePath);
+        closers.push(() => database?.close());
+      }
+      return database;
+    };
+    const keys: KeyStore = config.keyStore === "memory"
+      ? new MemoryKeyStore()
+      : config.keyStore === "filesystem"
+      ? await FileKeyStore.open(join(config.dataDir, "keys"))
+      : new SqliteKeyStore(await db());
+    closers.unshift(() => keys.close());
+    const paths = auditPaths(config.dataDir, config.sqlitePath);
+    await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });
+    const audit: AuditStore = overrides.auditStore ??
+      (config.auditStore === "file"
+        ? await FileAuditStore.open(paths.logFile)
+        : new SqliteAuditStore(await db(), {
+          // Commit audit batches on their own thread and connection (not for :memory:,
+          // which a second connection cannot see).
+          ...(config.sqlitePath === ":memory:"
+            ? {}
+            : { writer: await AuditWriterThread.start(config.sqlitePath) }),
+        }));
+    closers.unshift(() => audit.close());
+    const anchor = new FileAnchorStore(
+      config.auditStore === "file" ? paths.fileAnchor : paths.sqliteAnchor,
+    );
+    const approvals: ApprovalStore = config.approvalStore === "memory"
+      ? new MemoryApprovalStore()
+      : new SqliteApprovalStore(await db());
+    closers.unshift(() => approvals.close());
+    return { keys, audit, approvals, anchor, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
