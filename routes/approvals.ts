@@ -3,22 +3,19 @@
  */
 
 import { Hono } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../src/http/context.ts";
-import { keyIdParam, validate } from "../src/http/validation.ts";
+import { validate } from "../src/http/validation.ts";
+import { ListApprovalsQuery } from "../src/contract/approvals.ts";
+import { idParam } from "../src/contract/common.ts";
 import type { ApprovalService } from "../src/approvals/approval_service.ts";
 import { approvalJson } from "./serialize.ts";
-
-const listQuery = z.strictObject({
-  state: z.enum(["pending", "approved", "denied", "executed", "expired"]).optional(),
-});
 
 /** Routes for dual-control approvals. */
 export function approvalsRoutes(approvals: ApprovalService): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const id = validate("param", keyIdParam);
+  const id = validate("param", idParam);
 
-  app.get("/", validate("query", listQuery), async (c) => {
+  app.get("/", validate("query", ListApprovalsQuery), async (c) => {
     const items = await approvals.list(c.get("actor"), c.req.valid("query").state);
     return c.json({ items: items.map(approvalJson) });
   });

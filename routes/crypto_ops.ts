@@ -1,48 +1,26 @@
 /**
  * `/api/v1/keys/:id/{encrypt,decrypt,sign,verify,mac,mac/verify,encapsulate,decapsulate}`.
- * Decodes base64 fields, calls the crypto service, encodes results. Data never reaches
- * logs or audit entries (the service records sizes only).
+ * Validates with the contract's schemas (which decode base64), calls the crypto service,
+ * encodes results. Data never reaches logs or audit entries (the service records sizes).
  */
 
 import { Hono } from "hono";
-import { z } from "zod";
+import { idParam } from "../src/contract/common.ts";
+import {
+  DecapsulateRequest,
+  DecryptRequest,
+  EncryptRequest,
+  MacRequest,
+  MacVerifyRequest,
+  type SignBody,
+  SignRequest,
+  VerifyRequest,
+} from "../src/contract/crypto_ops.ts";
 import { toBase64 } from "../src/core/encoding.ts";
 import { HsmError } from "../src/domain/errors.ts";
 import type { AppEnv } from "../src/http/context.ts";
-import { base64Bytes, keyIdParam, validate, versionNumber } from "../src/http/validation.ts";
+import { validate } from "../src/http/validation.ts";
 import type { CryptoService, SignParams } from "../src/keys/crypto_service.ts";
-
-const encryptBody = z.strictObject({ plaintext: base64Bytes(), aad: base64Bytes().optional() });
-const decryptBody = z.strictObject({
-  ciphertext: z.string().min(1).max(1_500_000),
-  aad: base64Bytes().optional(),
-  version: versionNumber.optional(),
-});
-const signFields = {
-  message: base64Bytes().optional(),
-  digest: base64Bytes(64).optional(),
-  hash: z.enum(["SHA-256", "SHA-384", "SHA-512"]).optional(),
-  padding: z.enum(["pkcs1", "pss"]).optional(),
-  signature_format: z.enum(["der", "raw"]).optional(),
-};
-const signBody = z.strictObject(signFields);
-const verifyBody = z.strictObject({
-  ...signFields,
-  signature: base64Bytes(16 * 1024),
-  version: versionNumber.optional(),
-});
-const macBody = z.strictObject({ message: base64Bytes() });
-const macVerifyBody = z.strictObject({
-  message: base64Bytes(),
-  mac: base64Bytes(1024),
-  version: versionNumber.optional(),
-});
-const decapsulateBody = z.strictObject({
-  ciphertext: base64Bytes(16 * 1024),
-  version: versionNumber.optional(),
-});
-
-type SignBody = z.infer<typeof signBody>;
 
 function signParams(body: SignBody): SignParams {
   if ((body.message === undefined) === (body.digest === undefined)) {
@@ -60,15 +38,15 @@ function signParams(body: SignBody): SignParams {
 /** Routes for cryptographic operations on a key. */
 export function cryptoOpsRoutes(ops: CryptoService): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const id = validate("param", keyIdParam);
+  const id = validate("param", idParam);
 
-  app.post("/:id/encrypt", id, validate("json", encryptBody), async (c) => {
+  app.post("/:id/encrypt", id, validate("json", EncryptRequest), async (c) => {
     const b = c.req.valid("json");
     const r = await ops.encrypt(c.get("actor"), c.req.valid("param").id, b.plaintext, b.aad);
     return c.json({ ciphertext: r.value, version: r.version });
   });
 
-  app.post("/:id/decrypt", id, validate("json", decryptBody), async (c) => {
+  app.post("/:id/decrypt", id, validate("json", DecryptRequest), async (c) => {
     const b = c.req.valid("json");
     const r = await ops.decrypt(
       c.get("actor"),
@@ -80,7 +58,7 @@ export function cryptoOpsRoutes(ops: CryptoService): Hono<AppEnv> {
     return c.json({ plaintext: toBase64(r.value), version: r.version });
   });
 
-  app.post("/:id/sign", id, validate("json", signBody), async (c) => {
+  app.post("/:id/sign", id, validate("json", SignRequest), async (c) => {
     const r = await ops.sign(
       c.get("actor"),
       c.req.valid("param").id,
@@ -89,7 +67,7 @@ export function cryptoOpsRoutes(ops: CryptoService): Hono<AppEnv> {
     return c.json({ signature: toBase64(r.value), version: r.version });
   });
 
-  app.post("/:id/verify", id, validate("json", verifyBody), async (c) => {
+  app.post("/:id/verify", id, validate("json", VerifyRequest), async (c) => {
     const b = c.req.valid("json");
     const r = await ops.verify(
       c.get("actor"),
@@ -101,12 +79,12 @@ export function cryptoOpsRoutes(ops: CryptoService): Hono<AppEnv> {
     return c.json({ valid: r.value, version: r.version });
   });
 
-  app.post("/:id/mac", id, validate("json", macBody), async (c) => {
+  app.post("/:id/mac", id, validate("json", MacRequest), async (c) => {
     const r = await ops.mac(c.get("actor"), c.req.valid("param").id, c.req.valid("json").message);
     return c.json({ mac: toBase64(r.value), version: r.version });
   });
 
-  app.post("/:id/mac/verify", id, validate("json", macVerifyBody), async (c) => {
+  app.post("/:id/mac/verify", id, validate("json", MacVerifyRequest), async (c) => {
     const b = c.req.valid("json");
     const r = await ops.macVerify(
       c.get("actor"),
@@ -127,7 +105,7 @@ export function cryptoOpsRoutes(ops: CryptoService): Hono<AppEnv> {
     });
   });
 
-  app.post("/:id/decapsulate", id, validate("json", decapsulateBody), async (c) => {
+  app.post("/:id/decapsulate", id, validate("json", DecapsulateRequest), async (c) => {
     const b = c.req.valid("json");
     const r = await ops.decapsulate(
       c.get("actor"),

@@ -1,19 +1,22 @@
 /**
- * JSON shapes of the API (snake_case, contract field names) built from domain records.
- * The single place that decides what a key or approval looks like on the wire; it
- * never includes key material, sealed blobs or integrity tags.
+ * Domain records → the contract's JSON objects (snake_case field names). The single
+ * place that decides what a key or approval looks like on the wire; typed by the
+ * contract's schemas, so a field the contract lacks (or lacks here) fails to compile.
+ * It never includes key material, sealed blobs or integrity tags.
  */
 
+import type { ApprovalJson } from "../src/contract/approvals.ts";
+import type { KeyJson, KeyVersionJson } from "../src/contract/keys.ts";
 import type { ApprovalRecord, KeyRecord } from "../src/domain/records.ts";
 import type { VersionInfo } from "../src/keys/key_service.ts";
 
 /** The contract's key object. */
-export function keyJson(r: KeyRecord): Record<string, unknown> {
+export function keyJson(r: KeyRecord): KeyJson {
   return {
     id: r.id,
     name: r.name,
     algorithm: r.algorithm,
-    usage: r.usage,
+    usage: [...r.usage],
     tags: r.tags,
     state: r.state,
     current_version: r.currentVersion,
@@ -24,7 +27,7 @@ export function keyJson(r: KeyRecord): Record<string, unknown> {
 }
 
 /** The contract's approval object. */
-export function approvalJson(a: ApprovalRecord): Record<string, unknown> {
+export function approvalJson(a: ApprovalRecord): ApprovalJson {
   return {
     id: a.id,
     action: a.action,
@@ -39,7 +42,7 @@ export function approvalJson(a: ApprovalRecord): Record<string, unknown> {
 }
 
 /** One entry of a key's version list. */
-export function versionJson(v: VersionInfo): Record<string, unknown> {
+export function versionJson(v: VersionInfo): KeyVersionJson {
   return {
     version: v.version,
     state: v.state,

@@ -12,23 +12,12 @@
 
 import { isHsmError } from "../domain/errors.ts";
 import type { AuditStore } from "../storage/ports.ts";
-import type { AuditEntry } from "../domain/audit_entry.ts";
+import type { AuditEntry, VerifyFailureReason } from "../domain/audit_entry.ts";
 import { verifyAnchor } from "./anchor.ts";
 import { type AnchorRecord } from "../domain/audit_entry.ts";
 import { type AnchorStore } from "../storage/ports.ts";
 import { type AuditMacKey, entryHash, GENESIS_HASH, verifyMac } from "./chain.ts";
 import { parseAuditEntry } from "../domain/audit_entry.ts";
-
-/** Why verification failed. */
-export type VerifyFailureReason =
-  | "malformed_entry"
-  | "sequence_gap"
-  | "out_of_order"
-  | "mac_mismatch"
-  | "chain_broken"
-  | "truncated"
-  | "anchor_mismatch"
-  | "anchor_invalid";
 
 /** The contract's verification result (`GET /api/v1/audit/verify`). */
 export type VerifyResult =

@@ -4,7 +4,9 @@
  * a terminal. Nothing here sees key material: the API never returns any.
  */
 
-import type { ApprovalJson, AuditEntryJson, KeyJson, VersionJson } from "./wire.ts";
+import type { ApprovalJson } from "../contract/approvals.ts";
+import type { AuditEntryJson } from "../contract/audit.ts";
+import type { KeyJson, KeyVersionJson } from "../contract/keys.ts";
 
 /** ANSI styling, or identity functions when colours are off. */
 export interface Style {
@@ -107,7 +109,7 @@ export function keyTable(keys: readonly KeyJson[], s: Style): string {
 }
 
 /** Versions as a table. */
-export function versionTable(versions: readonly VersionJson[], s: Style): string {
+export function versionTable(versions: readonly KeyVersionJson[], s: Style): string {
   return table(
     ["VERSION", "STATE", "CREATED", "FROM"],
     versions.map((v) => [

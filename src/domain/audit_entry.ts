@@ -94,3 +94,18 @@ export function isAnchorRecord(value: unknown): value is AnchorRecord {
     typeof v.hash === "string" && HASH_RE.test(v.hash) &&
     typeof v.mac === "string" && MAC_RE.test(v.mac);
 }
+
+/** Why verification of an audit chain failed. */
+export const VERIFY_FAILURE_REASONS = [
+  "malformed_entry",
+  "sequence_gap",
+  "out_of_order",
+  "mac_mismatch",
+  "chain_broken",
+  "truncated",
+  "anchor_mismatch",
+  "anchor_invalid",
+] as const;
+
+/** A reason verification failed. */
+export type VerifyFailureReason = typeof VERIFY_FAILURE_REASONS[number];

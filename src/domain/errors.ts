@@ -5,19 +5,23 @@
  */
 
 /** Every condition a caller of FerroHSM services may need to handle. */
-export type HsmErrorCode =
-  | "invalid_request"
-  | "unauthenticated"
-  | "forbidden"
-  | "not_found"
-  | "conflict"
-  | "invalid_state"
-  | "payload_too_large"
-  | "integrity_error"
-  | "rate_limited"
-  | "audit_unavailable"
-  | "unavailable"
-  | "internal";
+export const HSM_ERROR_CODES = [
+  "invalid_request",
+  "unauthenticated",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "invalid_state",
+  "payload_too_large",
+  "integrity_error",
+  "rate_limited",
+  "audit_unavailable",
+  "unavailable",
+  "internal",
+] as const;
+
+/** A stable error code (snake_case, part of the API contract). */
+export type HsmErrorCode = typeof HSM_ERROR_CODES[number];
 
 /** A handled failure with a stable code and a safe, human message. */
 export class HsmError extends Error {

@@ -1,14 +1,13 @@
 /**
  * Request validation glue: zod schemas through `@hono/zod-validator`, with failures
  * rendered as the contract's 400 `invalid_request` (naming the field, never echoing
- * values). Includes the shared field schemas (strict standard base64).
+ * values). The schemas themselves live in `src/contract/`.
  */
 
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import { z } from "zod";
 import { HsmError } from "../domain/errors.ts";
-import { fromBase64 } from "../core/encoding.ts";
 
 /** Validates a request part with `schema`; invalid input throws `invalid_request`. */
 // deno-lint-ignore explicit-module-boundary-types -- the validator's type carries the schema's inferred types
@@ -33,24 +32,3 @@ export function validate<T extends keyof ValidationTargets, S extends z.ZodType>
     }
   });
 }
-
-/** A standard-base64 string field decoded to bytes (at most `max` decoded bytes). */
-// deno-lint-ignore explicit-module-boundary-types -- a zod pipeline type
-export function base64Bytes(max = 1024 * 1024) {
-  return z.string().max(Math.ceil(max / 3) * 4 + 4).transform((text, ctx) => {
-    const bytes = fromBase64(text);
-    if (bytes === undefined) {
-      ctx.addIssue({ code: "custom", message: "expected standard base64 with padding" });
-      return z.NEVER;
-    }
-    return bytes;
-  });
-}
-
-/** A positive key version number. */
-export const versionNumber = z.number().int().min(1).max(0x7fffffff);
-
-/** A key id path parameter (service-generated UUIDs; anything else cannot exist). */
-export const keyIdParam = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "not a key id"),
-});

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { details, keyTable, style, table } from "../../src/cli/render.ts";
+import type { KeyJson } from "../../src/contract/keys.ts";
 
 Deno.test("tables align every column under its header without trailing spaces", () => {
   const text = table(
@@ -15,7 +16,7 @@ Deno.test("tables align every column under its header without trailing spaces", 
 });
 
 Deno.test("colours appear only when enabled and do not break alignment", () => {
-  const key = {
+  const key: KeyJson = {
     id: "k1",
     name: "n",
     algorithm: "Ed25519",
@@ -23,6 +24,7 @@ Deno.test("colours appear only when enabled and do not break alignment", () => {
     tags: {},
     state: "destroyed",
     current_version: 1,
+    dual_control: false,
     created_at: "t",
     updated_at: "t",
   };

@@ -1,6 +1,7 @@
 /**
  * In-process app for route tests that need to reach inside (a failing audit store):
  * the real services and Hono app from the composition root, driven with `app.request`.
+ * Every answer is checked against the contract (`tests/contract/_conformance.ts`).
  */
 
 import type { Hono } from "hono";
@@ -10,6 +11,7 @@ import type { AppEnv } from "../../src/http/context.ts";
 import { buildApp } from "../../src/server/app.ts";
 import { buildServices, type ServiceOverrides, type Services } from "../../src/server/services.ts";
 import type { Logger } from "../../src/util/logger.ts";
+import { assertConforms } from "../contract/_conformance.ts";
 import { type Installation, makeInstallation } from "../_fixtures.ts";
 import { type ApiResponse, jsonRequest, readResponse } from "../_server.ts";
 
@@ -45,7 +47,9 @@ export async function makeTestApp(
     services,
     inst,
     async call(token, method, path, body) {
-      return await readResponse(await t.app.request(path, jsonRequest(method, token, body)));
+      const res = await readResponse(await t.app.request(path, jsonRequest(method, token, body)));
+      assertConforms(method, path, res.status, res.body);
+      return res;
     },
     async reopen() {
       await t.services.close();

@@ -6,7 +6,13 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { approvalDetails, keyDetails } from "../render.ts";
-import { isApproval, type KeyJson } from "../wire.ts";
+import type { KeyJson } from "../../contract/keys.ts";
+import { Approval, type ApprovalJson } from "../../contract/approvals.ts";
+
+/** True when the answer is an approval (the change waits for approvers). */
+function isApproval(body: unknown): body is ApprovalJson {
+  return Approval.safeParse(body).success;
+}
 
 /** Prints a key or an approval answer (or the JSON with `--json`). */
 export function renderChange(ctx: CliContext, cmd: Command, body: unknown): void {

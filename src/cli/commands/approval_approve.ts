@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { approvalDetails } from "../render.ts";
-import type { ApprovalJson } from "../wire.ts";
+import type { ApprovalJson } from "../../contract/approvals.ts";
 
 /** Registers `approval approve` under `parent`. */
 export function approvalApproveCommand(parent: Command, ctx: CliContext): void {

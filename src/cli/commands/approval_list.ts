@@ -5,7 +5,7 @@
 import { type Command, Option } from "commander";
 import type { CliContext } from "../context.ts";
 import { approvalTable } from "../render.ts";
-import type { ApprovalJson } from "../wire.ts";
+import type { ApprovalJson } from "../../contract/approvals.ts";
 
 /** Registers `approval list` under `parent`. */
 export function approvalListCommand(parent: Command, ctx: CliContext): void {

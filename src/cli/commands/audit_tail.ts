@@ -10,7 +10,7 @@ import type { ApiClient } from "../api_client.ts";
 import type { CliContext } from "../context.ts";
 import { intAtLeast, positiveInt } from "../parsers.ts";
 import { auditTable } from "../render.ts";
-import type { AuditEntryJson } from "../wire.ts";
+import type { AuditEntryJson } from "../../contract/audit.ts";
 
 interface TailOptions {
   readonly afterSeq?: number;

@@ -12,7 +12,7 @@ import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { counter } from "../progress.ts";
 import { EXIT } from "../../server/startup_error.ts";
-import type { VerifyJson } from "../wire.ts";
+import type { AuditVerificationJson } from "../../contract/audit.ts";
 
 interface VerifyOptions {
   readonly online?: boolean;
@@ -44,7 +44,10 @@ export function auditVerifyCommand(parent: Command, ctx: CliContext): void {
     )
     .action(ctx.action(async (opts: VerifyOptions, cmd: Command) => {
       const result = opts.online === true
-        ? (await ctx.withApi(cmd, (api) => api.call<VerifyJson>("GET", "/api/v1/audit/verify")))
+        ? (await ctx.withApi(
+          cmd,
+          (api) => api.call<AuditVerificationJson>("GET", "/api/v1/audit/verify"),
+        ))
           .body
         : await verifyOffline(ctx, opts);
       if (ctx.json(cmd)) ctx.printJson(result);
@@ -59,7 +62,7 @@ export function auditVerifyCommand(parent: Command, ctx: CliContext): void {
     }));
 }
 
-async function verifyOffline(ctx: CliContext, opts: VerifyOptions): Promise<VerifyJson> {
+async function verifyOffline(ctx: CliContext, opts: VerifyOptions): Promise<AuditVerificationJson> {
   if (opts.hmacKeyFile === undefined) {
     throw new UsageError("audit verify needs --hmac-key-file (or --online)");
   }

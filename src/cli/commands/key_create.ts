@@ -11,7 +11,8 @@ import type { CliContext } from "../context.ts";
 import { collectTag, listOf } from "../parsers.ts";
 import { withSpinner } from "../progress.ts";
 import { approvalDetails, keyDetails } from "../render.ts";
-import type { ApprovalJson, KeyJson } from "../wire.ts";
+import type { ApprovalJson } from "../../contract/approvals.ts";
+import type { KeyJson } from "../../contract/keys.ts";
 
 interface CreateOptions {
   readonly name: string;

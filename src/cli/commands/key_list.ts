@@ -8,7 +8,7 @@ import { ALGORITHM_NAMES } from "../../domain/algorithms.ts";
 import type { CliContext } from "../context.ts";
 import { positiveInt } from "../parsers.ts";
 import { keyTable } from "../render.ts";
-import type { KeyPageJson } from "../wire.ts";
+import type { KeyPageJson } from "../../contract/keys.ts";
 
 interface ListOptions {
   readonly page?: number;

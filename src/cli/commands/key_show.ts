@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { keyPath } from "../api_client.ts";
 import type { CliContext } from "../context.ts";
 import { keyDetails } from "../render.ts";
-import type { KeyJson } from "../wire.ts";
+import type { KeyJson } from "../../contract/keys.ts";
 
 /** Registers `key show` under `parent`. */
 export function keyShowCommand(parent: Command, ctx: CliContext): void {

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { keyPath } from "../api_client.ts";
 import type { CliContext } from "../context.ts";
 import { versionTable } from "../render.ts";
-import type { VersionJson } from "../wire.ts";
+import type { KeyVersionJson } from "../../contract/keys.ts";
 
 /** Registers `key versions` under `parent`. */
 export function keyVersionsCommand(parent: Command, ctx: CliContext): void {
@@ -16,7 +16,7 @@ export function keyVersionsCommand(parent: Command, ctx: CliContext): void {
     .action(ctx.action(async (id: string, _opts: unknown, cmd: Command) => {
       const res = await ctx.withApi(
         cmd,
-        (api) => api.call<{ items: VersionJson[] }>("GET", keyPath(id, "/versions")),
+        (api) => api.call<{ items: KeyVersionJson[] }>("GET", keyPath(id, "/versions")),
       );
       if (ctx.json(cmd)) return ctx.printJson(res.body);
       ctx.out.line(versionTable(res.body.items, ctx.style));

@@ -1,0 +1,103 @@
+/**
+ * The contract of `/api/v1/keys` lifecycle endpoints: request bodies and queries with
+ * their limits, the key object, pages, versions, public keys, and the 202 answer of a
+ * change held for approval.
+ */
+
+import { z } from "zod";
+import { ALGORITHM_NAMES, USAGE_NAMES } from "../domain/algorithms.ts";
+import { KEY_STATES, VERSION_STATES } from "../domain/records.ts";
+import { Approval } from "./approvals.ts";
+import { timestamp, versionNumber } from "./common.ts";
+
+/** Key names: letters, digits, space and `._:/@-`, 1–128 characters. */
+export const keyName = z.string().min(1).max(128).regex(
+  /^[\p{L}\p{N} ._:/@-]+$/u,
+  "unsupported characters",
+);
+
+/** Tags: at most 32, keys `[A-Za-z0-9_.-]{1,64}`, values up to 256 characters. */
+export const keyTags = z.record(
+  z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, "tag keys are [A-Za-z0-9_.-]"),
+  z.string().max(256),
+).refine((t) => Object.keys(t).length <= 32, "at most 32 tags").meta({ maxProperties: 32 });
+
+/** `POST /api/v1/keys` body. */
+export const CreateKeyRequest = z.strictObject({
+  name: keyName,
+  algorithm: z.enum(ALGORITHM_NAMES),
+  usage: z.array(z.enum(USAGE_NAMES)).max(USAGE_NAMES.length).optional(),
+  tags: keyTags.optional(),
+  dual_control: z.boolean().optional(),
+});
+
+/** `GET /api/v1/keys` query. */
+export const ListKeysQuery = z.strictObject({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  per_page: z.coerce.number().int().min(1).max(100).default(20),
+  algorithm: z.enum(ALGORITHM_NAMES).optional(),
+  state: z.enum(KEY_STATES).optional(),
+  tag: z.string().regex(/^[^:]+:.*$/, "expected k:v").optional(),
+});
+
+/** `GET /api/v1/keys/:id/public` query. */
+export const PublicKeyQuery = z.strictObject({
+  version: z.coerce.number().int().min(1).optional(),
+});
+
+/** `POST /api/v1/keys/:id/rollback` body. */
+export const RollbackRequest = z.strictObject({ version: versionNumber });
+
+/** The key object; never any private or secret material. */
+export const Key = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  algorithm: z.enum(ALGORITHM_NAMES),
+  usage: z.array(z.enum(USAGE_NAMES)),
+  tags: z.record(z.string(), z.string()),
+  state: z.enum(KEY_STATES),
+  current_version: versionNumber,
+  dual_control: z.boolean(),
+  created_at: timestamp,
+  updated_at: timestamp,
+});
+
+/** A key created under dual control: staged, with its activation approval (202). */
+export const StagedKey = z.strictObject({ key: Key, approval: Approval });
+
+/** A page of keys. */
+export const KeyPage = z.strictObject({
+  items: z.array(Key),
+  page: z.number().int().min(1),
+  per_page: z.number().int().min(1),
+  total: z.number().int().min(0),
+});
+
+/** One version of a key. */
+export const KeyVersion = z.strictObject({
+  version: versionNumber,
+  state: z.enum(VERSION_STATES),
+  created_at: timestamp,
+  source_version: versionNumber.optional(),
+});
+
+/** `GET /api/v1/keys/:id/versions` answer. */
+export const KeyVersionList = z.strictObject({ items: z.array(KeyVersion) });
+
+/** The public half of a key version: SPKI PEM and JWK. */
+export const PublicKey = z.strictObject({
+  version: versionNumber,
+  pem: z.string(),
+  jwk: z.record(z.string(), z.unknown()),
+});
+
+/** The key object as clients read it. */
+export type KeyJson = z.output<typeof Key>;
+/** A page of keys as clients read it. */
+export type KeyPageJson = z.output<typeof KeyPage>;
+/** One version as clients read it. */
+export type KeyVersionJson = z.output<typeof KeyVersion>;
+/** A staged key and its approval as clients read them. */
+export type StagedKeyJson = z.output<typeof StagedKey>;
+/** A public key as clients read it. */
+export type PublicKeyJson = z.output<typeof PublicKey>;

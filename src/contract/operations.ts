@@ -1,0 +1,230 @@
+/**
+ * Every operation of the HTTP API in one table: method, path, authentication, the
+ * schemas of its path parameters, query and body, and each status it may answer with
+ * the schema of that answer. Routes validate with these schemas, the OpenAPI document
+ * is generated from this table, and a test checks that the app registers exactly these
+ * routes and answers only the statuses declared here.
+ */
+
+import { z } from "zod";
+import type { HsmErrorCode } from "../domain/errors.ts";
+import { Approval, ApprovalList, ListApprovalsQuery } from "./approvals.ts";
+import { AuditList, AuditVerification, ListAuditQuery } from "./audit.ts";
+import { ErrorBody, idParam } from "./common.ts";
+import {
+  DecapsulateRequest,
+  DecapsulateResponse,
+  DecryptRequest,
+  DecryptResponse,
+  EncapsulateResponse,
+  EncryptRequest,
+  EncryptResponse,
+  MacRequest,
+  MacResponse,
+  MacVerifyRequest,
+  SignRequest,
+  SignResponse,
+  ValidityResponse,
+  VerifyRequest,
+} from "./crypto_ops.ts";
+import { Health, Readiness } from "./health.ts";
+import {
+  CreateKeyRequest,
+  Key,
+  KeyPage,
+  KeyVersionList,
+  ListKeysQuery,
+  PublicKey,
+  PublicKeyQuery,
+  RollbackRequest,
+  StagedKey,
+} from "./keys.ts";
+
+/** An HTTP method the API uses. */
+export type HttpMethod = "get" | "post" | "delete";
+
+/** One answer an operation may give: a JSON schema, or a non-JSON media type. */
+export interface ResponseSpec {
+  readonly description: string;
+  readonly schema?: z.ZodType;
+  /** Media type when the body is not JSON (e.g. Prometheus text). */
+  readonly mediaType?: string;
+}
+
+/** One operation of the API. */
+export interface Operation {
+  readonly method: HttpMethod;
+  /** Hono-style path, e.g. `/api/v1/keys/:id`. */
+  readonly path: string;
+  readonly summary: string;
+  /** `bearer`: a JWT is required; `none`: open. */
+  readonly auth: "bearer" | "none";
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  /** Success (and other non-error) answers by status. */
+  readonly responses: Readonly<Record<number, ResponseSpec>>;
+  /** Error codes the operation may answer with the contract's error body. */
+  readonly errors: readonly HsmErrorCode[];
+}
+
+/** Errors any authenticated API call may answer. */
+const API_ERRORS: readonly HsmErrorCode[] = [
+  "invalid_request",
+  "unauthenticated",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "invalid_state",
+  "payload_too_large",
+  "integrity_error",
+  "rate_limited",
+  "audit_unavailable",
+  "unavailable",
+  "internal",
+];
+
+/** Errors an open endpoint may answer. */
+const OPEN_ERRORS: readonly HsmErrorCode[] = ["invalid_request", "internal"];
+
+function ok(schema: z.ZodType, description = "OK"): ResponseSpec {
+  return { description, schema };
+}
+
+function api(
+  method: HttpMethod,
+  path: string,
+  summary: string,
+  spec: Omit<Operation, "method" | "path" | "summary" | "auth" | "errors">,
+): Operation {
+  const params = path.includes("/:id") ? { params: idParam } : {};
+  return { method, path, summary, auth: "bearer", errors: API_ERRORS, ...params, ...spec };
+}
+
+const changed = {
+  200: ok(Key, "The changed key"),
+  202: ok(Approval, "Held for approval (dual control)"),
+};
+
+/** The API, by operation id. */
+export const OPERATIONS = {
+  createKey: api("post", "/api/v1/keys", "Create a key", {
+    body: CreateKeyRequest,
+    responses: {
+      201: ok(Key, "Created, active"),
+      202: ok(StagedKey, "Created staged, with its activation approval (dual control)"),
+    },
+  }),
+  listKeys: api("get", "/api/v1/keys", "List keys", {
+    query: ListKeysQuery,
+    responses: { 200: ok(KeyPage) },
+  }),
+  getKey: api("get", "/api/v1/keys/:id", "Get a key", { responses: { 200: ok(Key) } }),
+  destroyKey: api("delete", "/api/v1/keys/:id", "Request destruction (dual control)", {
+    responses: { 202: ok(Approval, "Destruction approval opened") },
+  }),
+  getPublicKey: api("get", "/api/v1/keys/:id/public", "Public key (SPKI PEM and JWK)", {
+    query: PublicKeyQuery,
+    responses: { 200: ok(PublicKey) },
+  }),
+  rotateKey: api("post", "/api/v1/keys/:id/rotate", "Rotate", { responses: changed }),
+  listVersions: api("get", "/api/v1/keys/:id/versions", "List versions", {
+    responses: { 200: ok(KeyVersionList) },
+  }),
+  rollbackKey: api("post", "/api/v1/keys/:id/rollback", "Roll back to a version", {
+    body: RollbackRequest,
+    responses: changed,
+  }),
+  revokeKey: api("post", "/api/v1/keys/:id/revoke", "Revoke", {
+    responses: { 200: ok(Key, "The revoked key") },
+  }),
+  encrypt: api("post", "/api/v1/keys/:id/encrypt", "Encrypt", {
+    body: EncryptRequest,
+    responses: { 200: ok(EncryptResponse) },
+  }),
+  decrypt: api("post", "/api/v1/keys/:id/decrypt", "Decrypt", {
+    body: DecryptRequest,
+    responses: { 200: ok(DecryptResponse) },
+  }),
+  sign: api("post", "/api/v1/keys/:id/sign", "Sign a message or digest", {
+    body: SignRequest,
+    responses: { 200: ok(SignResponse) },
+  }),
+  verify: api("post", "/api/v1/keys/:id/verify", "Verify a signature", {
+    body: VerifyRequest,
+    responses: { 200: ok(ValidityResponse) },
+  }),
+  mac: api("post", "/api/v1/keys/:id/mac", "Compute a MAC", {
+    body: MacRequest,
+    responses: { 200: ok(MacResponse) },
+  }),
+  macVerify: api("post", "/api/v1/keys/:id/mac/verify", "Verify a MAC", {
+    body: MacVerifyRequest,
+    responses: { 200: ok(ValidityResponse) },
+  }),
+  encapsulate: api("post", "/api/v1/keys/:id/encapsulate", "Encapsulate a shared secret", {
+    responses: { 200: ok(EncapsulateResponse) },
+  }),
+  decapsulate: api("post", "/api/v1/keys/:id/decapsulate", "Decapsulate a shared secret", {
+    body: DecapsulateRequest,
+    responses: { 200: ok(DecapsulateResponse) },
+  }),
+  listApprovals: api("get", "/api/v1/approvals", "List approvals", {
+    query: ListApprovalsQuery,
+    responses: { 200: ok(ApprovalList) },
+  }),
+  getApproval: api("get", "/api/v1/approvals/:id", "Get an approval", {
+    responses: { 200: ok(Approval) },
+  }),
+  approve: api("post", "/api/v1/approvals/:id/approve", "Approve (executes at quorum)", {
+    responses: { 200: ok(Approval) },
+  }),
+  deny: api("post", "/api/v1/approvals/:id/deny", "Deny", { responses: { 200: ok(Approval) } }),
+  listAudit: api("get", "/api/v1/audit", "Audit entries", {
+    query: ListAuditQuery,
+    responses: { 200: ok(AuditList) },
+  }),
+  verifyAudit: api("get", "/api/v1/audit/verify", "Verify the audit chain", {
+    responses: { 200: ok(AuditVerification) },
+  }),
+  health: {
+    method: "get",
+    path: "/healthz",
+    summary: "Health",
+    auth: "none",
+    responses: { 200: ok(Health, "Healthy"), 503: ok(Health, "Degraded or starting") },
+    errors: OPEN_ERRORS,
+  },
+  ready: {
+    method: "get",
+    path: "/readyz",
+    summary: "Readiness",
+    auth: "none",
+    responses: { 200: ok(Readiness, "Ready"), 503: ok(Readiness, "Starting") },
+    errors: OPEN_ERRORS,
+  },
+  metrics: {
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus metrics (bearer token with metrics:read under --metrics-auth)",
+    auth: "none",
+    responses: {
+      200: { description: "Text format 0.0.4", mediaType: "text/plain; version=0.0.4" },
+    },
+    errors: [...OPEN_ERRORS, "unauthenticated", "forbidden"],
+  },
+  openapi: {
+    method: "get",
+    path: "/api/v1/openapi.json",
+    summary: "This OpenAPI document",
+    auth: "none",
+    responses: { 200: ok(z.record(z.string(), z.unknown()), "OpenAPI 3.1") },
+    errors: OPEN_ERRORS,
+  },
+} as const satisfies Record<string, Operation>;
+
+/** An operation id. */
+export type OperationId = keyof typeof OPERATIONS;
+
+/** The contract's error body schema (re-used by every error answer). */
+export const ERROR_RESPONSE: ResponseSpec = { description: "Error", schema: ErrorBody };
