@@ -5,10 +5,10 @@
  * references.
  */
 
+import type { Installation } from "../testing/installation.ts";
 import { join } from "node:path";
 import type { Algorithm } from "../src/domain/algorithms.ts";
 import { toBase64 } from "../src/core/encoding.ts";
-import type { BenchInstallation } from "./_harness.ts";
 import { LUA_DIR } from "./_harness.ts";
 import type { ReferenceId } from "./_references.ts";
 
@@ -180,7 +180,7 @@ export const BENCH_ROLES = ["Administrator", "Service"] as const;
 export async function prepareScenario(
   s: Scenario,
   url: string,
-  inst: BenchInstallation,
+  inst: Installation,
 ): Promise<PreparedScenario> {
   if (s.kind === "bare" || s.kind === "open") {
     const path = s.path("");

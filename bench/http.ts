@@ -18,6 +18,8 @@
  * `wrk` (Debian: `apt-get install wrk`).
  */
 
+import { makeInstallation } from "../testing/installation.ts";
+import { ROOT, type ServerProcess, startServerProcess } from "../testing/server_process.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import {
@@ -27,14 +29,10 @@ import {
   haveWrk,
   machineInfo,
   machineLine,
-  makeBenchInstallation,
   markdownTable,
   median,
   progress,
-  ROOT,
   runWrk,
-  type ServerChild,
-  startServer,
   writeDocsSection,
   WRK_INSTALL_HINT,
   type WrkResult,
@@ -111,15 +109,15 @@ const cells = new Map<string, WrkResult[]>();
 const refs = new Map<ReferenceId, number[]>();
 const cell = (id: string, c: number) => cells.get(`${id}@${c}`) ?? [];
 
-const inst = await makeBenchInstallation();
-const servers: ServerChild[] = [];
+const inst = await makeInstallation();
+const servers: ServerProcess[] = [];
 try {
   progress(`[${elapsed()}] starting the server (launcher, sqlite stores, ${AUDIT_STORE} audit)`);
-  const server = await startServer(
+  const server = await startServerProcess(
     inst.flags(["--audit-store", AUDIT_STORE, "--key-store", "sqlite", ...LIMIT_FLAGS]),
   );
   servers.push(server);
-  const bare = await startServer([], {
+  const bare = await startServerProcess([], {
     entry: join(ROOT, "bench/_bare_server.ts"),
     permissions: ["--no-prompt", "--allow-net=127.0.0.1"],
   });
@@ -194,11 +192,11 @@ type Comparison = Map<string, Map<string, WrkResult[]>>;
 
 async function runComparisons(): Promise<Comparison> {
   const out: Comparison = new Map();
-  const targets: { id: string; server: ServerChild; prepared: PreparedScenario[] }[] = [];
+  const targets: { id: string; server: ServerProcess; prepared: PreparedScenario[] }[] = [];
   for (const v of VARIANTS) {
-    const vi = await makeBenchInstallation("ferrohsm-bench-variant-");
+    const vi = await makeInstallation("ferrohsm-bench-variant-");
     progress(`[${elapsed()}] starting variant server: ${v.label}`);
-    const server = await startServer(
+    const server = await startServerProcess(
       vi.flags(["--audit-store", AUDIT_STORE, "--key-store", "sqlite", ...LIMIT_FLAGS]),
       { entry: join(ROOT, "bench/_variant_server.ts"), entryArgs: v.args },
     );

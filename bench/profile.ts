@@ -15,6 +15,8 @@
  * within one profile rather than absolute rates across runs.
  */
 
+import { makeInstallation } from "../testing/installation.ts";
+import { ROOT, startServerProcess } from "../testing/server_process.ts";
 import { parseArgs } from "node:util";
 import { join, relative } from "node:path";
 import {
@@ -22,12 +24,9 @@ import {
   haveWrk,
   inspector,
   inspectorUrl,
-  makeBenchInstallation,
   markdownTable,
   progress,
-  ROOT,
   runWrk,
-  startServer,
   WRK_INSTALL_HINT,
 } from "./_harness.ts";
 import { prepareScenario, scenario } from "./_scenarios.ts";
@@ -217,7 +216,7 @@ if (!(await haveWrk())) {
 const s = scenario(values.scenario);
 const connections = Number(values.connections);
 const seconds = Number(values.seconds);
-const inst = await makeBenchInstallation("ferrohsm-profile-");
+const inst = await makeInstallation("ferrohsm-profile-");
 const flags = inst.flags([
   "--audit-store",
   values["audit-store"],
@@ -228,7 +227,7 @@ const flags = inst.flags([
   "--max-queue",
   "4096",
 ]);
-const server = await startServer(flags, {
+const server = await startServerProcess(flags, {
   entry: join(ROOT, "bench/_variant_server.ts"),
   entryArgs: ["--audit", values.audit, "--auth", values.auth],
   denoFlags: ["--inspect=127.0.0.1:0"],

@@ -14,6 +14,8 @@
  * drown the key-store effect; `--audit durable` uses the SQLite audit store.
  */
 
+import { makeInstallation } from "../testing/installation.ts";
+import { ROOT } from "../testing/server_process.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { parseServeConfig } from "../src/config/config.ts";
@@ -26,11 +28,9 @@ import {
   fmtLatency,
   machineInfo,
   machineLine,
-  makeBenchInstallation,
   markdownTable,
   median,
   progress,
-  ROOT,
   writeDocsSection,
 } from "./_harness.ts";
 import { populateKeys, sealerFor } from "./_populate.ts";
@@ -68,7 +68,7 @@ function percentile(values: readonly number[], p: number): number {
 }
 
 const machine = await machineInfo();
-const inst = await makeBenchInstallation("ferrohsm-scale-");
+const inst = await makeInstallation("ferrohsm-scale-");
 const sqlitePath = join(inst.dir, "keys.db");
 const sealer = await sealerFor(inst.masterKeyFile, inst.hmacKeyFile);
 const actor: Actor = { id: "bench", roles: ["Administrator"] };

@@ -15,6 +15,8 @@
  * and to force a full GC at the end (live heap vs RSS).
  */
 
+import { makeInstallation } from "../testing/installation.ts";
+import { ROOT, startServerProcess } from "../testing/server_process.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { toBase64 } from "../src/core/encoding.ts";
@@ -28,12 +30,9 @@ import {
   LUA_DIR,
   machineInfo,
   machineLine,
-  makeBenchInstallation,
   markdownTable,
   progress,
-  ROOT,
   runWrk,
-  startServer,
   writeDocsSection,
   WRK_INSTALL_HINT,
 } from "./_harness.ts";
@@ -70,7 +69,7 @@ if (!(await haveWrk())) {
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const machine = await machineInfo();
-const inst = await makeBenchInstallation("ferrohsm-soak-");
+const inst = await makeInstallation("ferrohsm-soak-");
 try {
   progress(`loading ${KEYS} AES-256-GCM keys`);
   await Deno.mkdir(inst.dataDir, { recursive: true, mode: 0o700 });
@@ -88,7 +87,7 @@ try {
     JSON.stringify({ plaintext: toBase64(crypto.getRandomValues(new Uint8Array(1024))) }),
   );
 
-  const server = await startServer(
+  const server = await startServerProcess(
     inst.flags(["--rate-limit", "1000000", "--max-concurrent", "1024", "--max-queue", "4096"]),
     values.inspect
       ? { entry: join(ROOT, "bench/_variant_server.ts"), denoFlags: ["--inspect=127.0.0.1:0"] }

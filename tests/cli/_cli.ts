@@ -3,7 +3,7 @@
  * keeping stdout as bytes) with the address and token of a test server.
  */
 
-import { ROOT } from "../_server.ts";
+import { ROOT } from "../../testing/server_process.ts";
 
 /** The permissions a CLI run needs (as `deno task cli`). */
 export const CLI_PERMISSIONS = [

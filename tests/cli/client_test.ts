@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeInstallation } from "../_fixtures.ts";
-import { runCli, startServerProcess } from "../_server.ts";
+import { makeInstallation } from "../../testing/installation.ts";
+import { runCli, startServerProcess } from "../../testing/server_process.ts";
 import { runCliWithInput } from "./_cli.ts";
 
 Deno.test("the CLI manages keys, runs crypto, approvals and audit against a server", async (t) => {

@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runCli, startServerProcess } from "../_server.ts";
+import { runCli, startServerProcess } from "../../testing/server_process.ts";
 import { runCliWithInput } from "./_cli.ts";
 
 function mode(path: string): number {

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Installation, makeInstallation } from "../_fixtures.ts";
+import { type Installation, makeInstallation } from "../../testing/installation.ts";
 import {
   type CertFiles,
   hasOpenssl,
@@ -16,14 +16,14 @@ import {
   opensslThumbprint,
   type TestPki,
   tlsClient,
-} from "../_pki.ts";
+} from "../../testing/pki.ts";
 import {
   type ApiResponse,
   jsonRequest,
   readResponse,
   runCli,
   startServerProcess,
-} from "../_server.ts";
+} from "../../testing/server_process.ts";
 
 const UNAUTHENTICATED = {
   error: { code: "unauthenticated", message: "Invalid or expired credentials" },

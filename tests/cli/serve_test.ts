@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { toHex } from "../../src/core/encoding.ts";
-import { makeInstallation } from "../_fixtures.ts";
-import { client, runCli, runDeno, startServerProcess } from "../_server.ts";
+import { makeInstallation } from "../../testing/installation.ts";
+import { client, runCli, runDeno, startServerProcess } from "../../testing/server_process.ts";
 
 function launch(flags: string[]) {
   return runDeno([

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runCli } from "../_server.ts";
+import { runCli } from "../../testing/server_process.ts";
 
 Deno.test("help is printed for the program and each command group, with exit codes", async () => {
   const top = await runCli(["--help"]);

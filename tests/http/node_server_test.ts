@@ -16,7 +16,13 @@ import {
   type MutualTlsServer,
   serveMutualTls,
 } from "../../src/http/node_server.ts";
-import { hasOpenssl, makePki, opensslThumbprint, type TestPki, tlsClient } from "../_pki.ts";
+import {
+  hasOpenssl,
+  makePki,
+  opensslThumbprint,
+  type TestPki,
+  tlsClient,
+} from "../../testing/pki.ts";
 
 function derOf(pem: string): Uint8Array {
   const body = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem)?.[1];

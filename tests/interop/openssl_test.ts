@@ -7,8 +7,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeInstallation } from "../_fixtures.ts";
-import { client, startServerProcess } from "../_server.ts";
+import { makeInstallation } from "../../testing/installation.ts";
+import { client, startServerProcess } from "../../testing/server_process.ts";
 
 const hasOpenssl = await new Deno.Command("openssl", { args: ["version"], stdout: "null" })
   .output().then((o) => o.success, () => false);

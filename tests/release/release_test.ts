@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildRelease, copyTree, ROOT } from "../../scripts/release.ts";
-import { makeInstallation } from "../_fixtures.ts";
-import { client } from "../_server.ts";
+import { makeInstallation } from "../../testing/installation.ts";
+import { client } from "../../testing/server_process.ts";
 
 const BARE_PATH = "/usr/bin:/bin";
 

@@ -12,8 +12,8 @@ import { buildApp } from "../../src/server/app.ts";
 import { buildServices, type ServiceOverrides, type Services } from "../../src/server/services.ts";
 import type { Logger } from "../../src/util/logger.ts";
 import { assertConforms } from "../contract/_conformance.ts";
-import { type Installation, makeInstallation } from "../_fixtures.ts";
-import { type ApiResponse, jsonRequest, readResponse } from "../_server.ts";
+import { type Installation, makeInstallation } from "../../testing/installation.ts";
+import { type ApiResponse, jsonRequest, readResponse } from "../../testing/server_process.ts";
 
 const quiet: Logger = { log() {} };
 

@@ -6,8 +6,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeInstallation } from "../_fixtures.ts";
-import { type ApiCall, client, startServerProcess } from "../_server.ts";
+import { makeInstallation } from "../../testing/installation.ts";
+import { type ApiCall, client, startServerProcess } from "../../testing/server_process.ts";
 
 const MSG = btoa("approve me");
 

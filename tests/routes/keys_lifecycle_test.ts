@@ -4,8 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { makeInstallation } from "../_fixtures.ts";
-import { client, startServerProcess } from "../_server.ts";
+import { makeInstallation } from "../../testing/installation.ts";
+import { client, startServerProcess } from "../../testing/server_process.ts";
 
 const b64 = (s: string) => btoa(s);
 

@@ -5,8 +5,8 @@
  */
 
 import assert from "node:assert/strict";
-import { makeInstallation } from "../_fixtures.ts";
-import { client, startServerProcess } from "../_server.ts";
+import { makeInstallation } from "../../testing/installation.ts";
+import { client, startServerProcess } from "../../testing/server_process.ts";
 
 const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 

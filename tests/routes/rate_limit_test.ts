@@ -7,9 +7,14 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeInstallation } from "../_fixtures.ts";
+import { makeInstallation } from "../../testing/installation.ts";
 import { mintToken } from "../../src/auth/token_mint.ts";
-import { type ApiResponse, client, runDeno, startServerProcess } from "../_server.ts";
+import {
+  type ApiResponse,
+  client,
+  runDeno,
+  startServerProcess,
+} from "../../testing/server_process.ts";
 
 Deno.test("an actor over its rate gets 429 with Retry-After, others are unaffected, and it recovers", async () => {
   const inst = await makeInstallation();

@@ -26,7 +26,7 @@ import {
   readBitStringBytes,
   readSmallInteger,
 } from "../asn1.ts";
-import { derToRaw, rawToDer } from "../der.ts";
+import { derToRaw, rawToDer } from "../ecdsa_signature.ts";
 import { toBase64Url } from "../encoding.ts";
 import { HsmError } from "../../domain/errors.ts";
 import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
@@ -137,7 +137,7 @@ class EcdsaPublicKey implements LoadedKey {
     if (options?.prehashed === true) assertDigestLength(data, hash);
     const size = this.#curve.size;
     const raw = format === "der"
-      ? derToRaw(signature, size)
+      ? derToRaw(this.#curve.namedCurve, signature)
       : (signature.length === 2 * size ? signature : undefined);
     if (raw === undefined) return false;
     try {
@@ -223,7 +223,7 @@ class EcdsaPrivateKey implements LoadedKey {
         await crypto.subtle.sign({ name: "ECDSA", hash }, key, bufferSource(data)),
       );
     }
-    return format === "der" ? rawToDer(raw) : raw;
+    return format === "der" ? rawToDer(this.#curve.namedCurve, raw) : raw;
   }
 
   async verify(data: Uint8Array, signature: Uint8Array, options?: SignOptions): Promise<boolean> {

@@ -1,10 +1,14 @@
 /**
  * Starts the real server as a child process through the launcher (so it runs with the
- * derived least-privilege permissions), waits for its `listening on` line, and offers a
- * small JSON client. Every test that uses it stops the server in a `finally`.
+ * derived least-privilege permissions), or a bench-only entry with the same
+ * permissions; waits for its `listening on` line; offers its RSS, a small JSON client,
+ * and helpers to run the CLI. Shared by the tests and the benchmarks; every caller stops
+ * the server in a `finally`.
  */
 
 import { fileURLToPath } from "node:url";
+import { servePermissions } from "../src/cli/permissions.ts";
+import { parseServeConfig } from "../src/config/config.ts";
 
 /** Path of the project root. */
 export const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -12,10 +16,33 @@ export const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** A server child process. */
 export interface ServerProcess {
   readonly url: string;
+  /** The pid of the process that serves (the launcher's child when launched). */
+  readonly serverPid: number;
   /** Everything the process printed on stdout so far. */
   stdout(): string;
+  /** Everything the process printed on stderr so far (the last MB at most). */
+  stderr(): string;
+  /** Resident set size of the serving process now and at its peak, in bytes. */
+  rss(): Promise<{ rss: number; peak: number }>;
   /** Sends SIGTERM and waits for exit; returns the exit code. */
   stop(): Promise<number>;
+}
+
+/** How to start a server. */
+export interface StartOptions {
+  /**
+   * Default: `src/cli/launch.ts serve`, the production path with its derived
+   * permissions. Otherwise the path of a bench-only entry run with the same permissions.
+   */
+  readonly entry?: string;
+  /** Extra arguments for a bench-only entry (after the serve flags and `--`). */
+  readonly entryArgs?: readonly string[];
+  /** Permissions for a bench-only entry; default: derived from `flags` like the launcher. */
+  readonly permissions?: readonly string[];
+  /** Extra `deno run` flags (e.g. `--inspect=127.0.0.1:9229`), bench-only entries only. */
+  readonly denoFlags?: readonly string[];
+  /** Environment variables for the child. */
+  readonly env?: Record<string, string>;
 }
 
 /** The result of running a command to completion. */
@@ -60,22 +87,22 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 
 /** Launches `serve` with `flags`; resolves once it listens (rejects if it exits first). */
 export async function startServerProcess(
-  flags: string[],
-  env: Record<string, string> = {},
+  flags: readonly string[],
+  options: StartOptions = {},
 ): Promise<ServerProcess> {
+  let args: string[];
+  if (options.entry === undefined) {
+    args = ["run", "--no-prompt", "--allow-read", "--allow-env", "--allow-run"];
+    args.push("src/cli/launch.ts", "serve", ...flags);
+  } else {
+    const permissions = options.permissions ?? servePermissions(parseServeConfig(flags));
+    args = ["run", ...permissions, ...(options.denoFlags ?? []), options.entry, ...flags];
+    if (options.entryArgs !== undefined) args.push("--", ...options.entryArgs);
+  }
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      "--allow-read",
-      "--allow-env",
-      "--allow-run",
-      "src/cli/launch.ts",
-      "serve",
-      ...flags,
-    ],
+    args,
     cwd: ROOT,
-    env,
+    env: options.env ?? {},
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -84,10 +111,13 @@ export async function startServerProcess(
   let err = "";
   const dec = new TextDecoder();
   const errDone = (async () => {
-    for await (const chunk of child.stderr) err += dec.decode(chunk, { stream: true });
+    for await (const chunk of child.stderr) {
+      err += dec.decode(chunk, { stream: true });
+      if (err.length > 1_000_000) err = err.slice(-100_000);
+    }
   })();
   const reader = child.stdout.getReader();
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   let url: string | undefined;
   while (url === undefined) {
     if (Date.now() > deadline) {
@@ -107,12 +137,25 @@ export async function startServerProcess(
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      out += dec.decode(value, { stream: true });
+      if (out.length < 1_000_000) out += dec.decode(value, { stream: true });
     }
   })();
+  let serverPid = child.pid;
+  if (options.entry === undefined) {
+    try {
+      serverPid = await childPid(child.pid);
+    } catch (e) {
+      child.kill("SIGTERM");
+      await child.status;
+      throw e;
+    }
+  }
   return {
     url,
+    serverPid,
     stdout: () => out,
+    stderr: () => err,
+    rss: () => readRss(serverPid),
     async stop() {
       try {
         child.kill("SIGTERM");
@@ -124,6 +167,29 @@ export async function startServerProcess(
       return status.code;
     },
   };
+}
+
+/** The pid of the only child of `pid` (the launcher spawns exactly one). */
+async function childPid(pid: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const out = await new Deno.Command("ps", {
+      args: ["-o", "pid=", "--ppid", String(pid)],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const first = new TextDecoder().decode(out.stdout).trim().split(/\s+/)[0];
+    if (first !== undefined && first !== "") return Number(first);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`cannot find the server process under launcher ${pid}`);
+}
+
+/** VmRSS and VmHWM of a process, in bytes (Linux /proc/<pid>/status). */
+export async function readRss(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
+  return { rss: kib("VmRSS") * 1024, peak: kib("VmHWM") * 1024 };
 }
 
 /** The answer of one API call (`body` is parsed JSON, typed loosely for assertions). */
