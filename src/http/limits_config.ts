@@ -10,7 +10,6 @@
 
 import { z } from "zod";
 import { isRole, type Role } from "../access/rbac.ts";
-import type { Config } from "../config/config.ts";
 import { HsmError } from "../domain/errors.ts";
 import { ConcurrencyLimiter } from "./load_shed.ts";
 import { type RateLimit, RateLimiter } from "./rate_limiter.ts";
@@ -90,9 +89,16 @@ export async function loadRateLimitConfig(path?: string): Promise<RoleRateLimits
   return parseRateLimitConfig(text, path);
 }
 
+/** The flags the limiters are built from (`--rate-limit`, `--max-concurrent`, `--max-queue`). */
+export interface LimitSettings {
+  readonly rateLimit: number;
+  readonly maxConcurrent: number;
+  readonly maxQueue: number;
+}
+
 /** Builds the limiters for `config` and its (already loaded) per-role limits. */
 export function createHttpLimits(
-  config: Pick<Config, "rateLimit" | "maxConcurrent" | "maxQueue">,
+  config: LimitSettings,
   roleLimits: RoleRateLimits,
 ): HttpLimits {
   return {
