@@ -7,6 +7,10 @@
  * States: `staged` (created under dual control, waiting for activation), `active`,
  * `revoked` (consuming operations only: decrypt, verify, MAC verify, decapsulate) and
  * `destroyed` (final; the record stays so the id is never reused).
+ *
+ * A key that never became active is never usable: a staged key cannot be revoked (that
+ * would open its consuming half without an approver; deny its activation or request its
+ * destruction instead), is refused for every operation, and its public key is not served.
  */
 
 import { HsmError } from "./errors.ts";
@@ -21,7 +25,7 @@ const TRANSITION_FROM: Readonly<Record<KeyTransition, readonly KeyState[]>> = Ob
   activate: ["staged"],
   rotate: ["active"],
   rollback: ["active"],
-  revoke: ["active", "staged"],
+  revoke: ["active"],
   destroy: ["active", "staged", "revoked"],
 });
 
@@ -104,10 +108,16 @@ export function requireUsable(record: KeyRecord, operation: KeyOperation): void 
   }
 }
 
-/** @throws HsmError("invalid_state") when the key's public half may not be served */
+/**
+ * @throws HsmError("invalid_state") when the key's public half may not be served: the key
+ * is destroyed, or staged (nobody approved it yet)
+ */
 export function requirePublicReadable(record: KeyRecord): void {
-  if (record.state === "destroyed") {
-    throw new HsmError("invalid_state", `Cannot read key ${record.id}: it is destroyed`);
+  if (record.state === "destroyed" || record.state === "staged") {
+    throw new HsmError(
+      "invalid_state",
+      `Cannot read the public key of key ${record.id}: it is ${record.state}`,
+    );
   }
 }
 

@@ -57,7 +57,7 @@ const TRANSITIONS: Record<KeyTransition, readonly KeyState[]> = {
   activate: ["staged"],
   rotate: ["active"],
   rollback: ["active"],
-  revoke: ["active", "staged"],
+  revoke: ["active"],
   destroy: ["active", "staged", "revoked"],
 };
 
@@ -134,10 +134,10 @@ Deno.test("the current version of a live key is active, the others revoked; all 
   assert.equal(versionState(key("destroyed", 3), version(3)), "destroyed");
 });
 
-Deno.test("a destroyed key's public half is not served", () => {
+Deno.test("a destroyed or staged key's public half is not served", () => {
   requirePublicReadable(key("active"));
-  assert.throws(
-    () => requirePublicReadable(key("destroyed")),
-    (e) => isHsmError(e, "invalid_state"),
-  );
+  requirePublicReadable(key("revoked"));
+  for (const state of ["destroyed", "staged"] as const) {
+    assert.throws(() => requirePublicReadable(key(state)), (e) => isHsmError(e, "invalid_state"));
+  }
 });
