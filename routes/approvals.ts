@@ -16,8 +16,19 @@ export function approvalsRoutes(approvals: ApprovalService): Hono<AppEnv> {
   const id = validate("param", idParam);
 
   app.get("/", validate("query", ListApprovalsQuery), async (c) => {
-    const items = await approvals.list(c.get("actor"), c.req.valid("query").state);
-    return c.json({ items: items.map(approvalJson) });
+    const q = c.req.valid("query");
+    const perPage = q.per_page ?? q.limit ?? 20;
+    const page = await approvals.list(c.get("actor"), {
+      ...(q.state === undefined ? {} : { state: q.state }),
+      offset: (q.page - 1) * perPage,
+      limit: perPage,
+    });
+    return c.json({
+      items: page.items.map(approvalJson),
+      page: q.page,
+      per_page: perPage,
+      total: page.total,
+    });
   });
 
   app.get("/:id", id, async (c) => {

@@ -7,6 +7,7 @@
  */
 
 import { HsmError, isHsmError } from "../domain/errors.ts";
+import type { RecordRef } from "../domain/audit_entry.ts";
 import type { Action, Role } from "./rbac.ts";
 
 /** Who is calling: the JWT subject and its roles. */
@@ -23,11 +24,18 @@ export interface AuditEvent {
   readonly result: string;
   /** Non-secret request parameters; only their hash is stored. */
   readonly payload: unknown;
+  /** Record revisions the entry commits (the record journal). */
+  readonly records?: readonly RecordRef[];
 }
 
-/** Where audit events go; resolves once the event is durable. */
+/** Where audit events go; resolves with the entry's seq once the event is durable. */
 export interface AuditSink {
-  append(event: AuditEvent): Promise<unknown>;
+  append(event: AuditEvent): Promise<{ readonly seq: number }>;
+}
+
+/** Told about record revisions once the entry committing them is durable. */
+export interface CommitObserver {
+  expect(refs: readonly RecordRef[], seq: number): void;
 }
 
 /** Decides whether roles may perform an RBAC action such as `key:use:ec`. */
@@ -50,8 +58,11 @@ export interface GuardedRequest {
 export interface GuardedOp {
   /** @throws HsmError("forbidden") when the actor may not perform `action` */
   authorize(action: Action): void;
-  /** Writes the success entry now; call right before committing a mutation. */
-  commitPoint(): Promise<void>;
+  /**
+   * Writes the success entry now; call right before committing a mutation, naming the
+   * record revisions it writes (they are journaled in the entry).
+   */
+  commitPoint(records?: readonly RecordRef[]): Promise<void>;
   /** Sets the key id recorded in the audit entry (when known only after creation). */
   setKeyId(keyId: string): void;
 }
@@ -60,10 +71,13 @@ export interface GuardedOp {
 export class Guard {
   #audit: AuditSink;
   #authz: Authorizer;
+  #commits: CommitObserver | undefined;
 
-  constructor(audit: AuditSink, authz: Authorizer) {
+  /** `commits` (the record journal) learns of every committed record revision. */
+  constructor(audit: AuditSink, authz: Authorizer, commits?: CommitObserver) {
     this.#audit = audit;
     this.#authz = authz;
+    this.#commits = commits;
   }
 
   /** True when the actor's roles allow `action` (no audit; for UI decisions). */
@@ -80,9 +94,17 @@ export class Guard {
     const payload = request.payload ?? {};
     let audited = false;
     let auditedKeyId = request.keyId ?? null;
+    let committed: readonly RecordRef[] = [];
     const write = async (result: string) => {
       try {
-        await this.#audit.append({ actor: actor.id, action, keyId: auditedKeyId, result, payload });
+        return await this.#audit.append({
+          actor: actor.id,
+          action,
+          keyId: auditedKeyId,
+          result,
+          payload,
+          ...(committed.length === 0 ? {} : { records: committed }),
+        });
       } catch (err) {
         throw new HsmError("audit_unavailable", "Audit log unavailable", { cause: err });
       }
@@ -93,10 +115,12 @@ export class Guard {
           throw new HsmError("forbidden", `Cannot perform ${rbacAction}: not permitted`);
         }
       },
-      commitPoint: async () => {
-        if (audited) return;
-        await write("ok");
+      commitPoint: async (records = []) => {
+        if (audited) throw new TypeError("A guarded operation has one commit point");
+        committed = records;
+        const entry = await write("ok");
         audited = true;
+        if (records.length > 0) this.#commits?.expect(records, entry.seq);
       },
       setKeyId: (id) => {
         auditedKeyId = id;

@@ -32,7 +32,12 @@ import {
   payloadHash,
   verifyMac,
 } from "./chain.ts";
-import { parseAuditEntry, toEntry } from "../domain/audit_entry.ts";
+import {
+  formatRecordRefs,
+  parseAuditEntry,
+  type RecordRef,
+  toEntry,
+} from "../domain/audit_entry.ts";
 import { type VerifyResult, verifyStore } from "./verify.ts";
 
 /** What a caller records; the log adds seq, ts, payload_hash, prev_hash and mac. */
@@ -43,6 +48,8 @@ export interface AuditAppend {
   readonly result: string;
   /** Request parameters; only their hash is stored. Never pass key material anyway. */
   readonly payload?: unknown;
+  /** Record revisions this entry commits (the record journal), if any. */
+  readonly records?: readonly RecordRef[] | undefined;
 }
 
 /** Options of `AuditLog.open`. */
@@ -53,6 +60,11 @@ export interface AuditLogOptions {
   readonly maxBatch?: number | undefined;
   /** Where the truncation anchor is kept (none: truncation goes undetected). */
   readonly anchor?: AnchorStore | undefined;
+  /**
+   * Accept a non-empty log without an anchor (only `ferrohsm audit re-anchor`, an explicit,
+   * audited operator action, sets this; a missing anchor otherwise refuses the log).
+   */
+  readonly allowMissingAnchor?: boolean | undefined;
   /**
    * Called after each durable batch with its entry count and the time from its oldest
    * append to durability (for metrics); exceptions it throws are ignored.
@@ -153,8 +165,17 @@ export class AuditLog {
       }
       head = { seq: last.seq, hash: entryHash(last) };
     }
-    const anchor = await options.anchor?.read();
-    if (anchor !== undefined) await checkAnchor(store, macKey, anchor, head);
+    if (options.anchor !== undefined) {
+      const anchor = await options.anchor.read();
+      if (anchor !== undefined) {
+        await checkAnchor(store, macKey, anchor, head);
+      } else if (head.seq > 0 && options.allowMissingAnchor !== true) {
+        throw new HsmError(
+          "integrity_error",
+          `Audit anchor is missing next to a log of ${head.seq} entries: its tail may have been truncated (re-anchor deliberately with \`ferrohsm audit re-anchor\`)`,
+        );
+      }
+    }
     return new AuditLog(store, macKey, head, options);
   }
 
@@ -175,6 +196,9 @@ export class AuditLog {
           : field(input.keyId, "keyId"),
         result: field(input.result, "result"),
         payload_hash: payloadHash(input.payload),
+        ...(input.records === undefined || input.records.length === 0
+          ? {}
+          : { records: formatRecordRefs(input.records) }),
       };
     } catch (err) {
       return Promise.reject(err);

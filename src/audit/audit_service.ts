@@ -1,43 +1,50 @@
 /**
  * Read access to the audit log for the API: paging through entries and verifying the
- * chain online. Both need `audit:read` and are themselves audited.
+ * chain online — the entries, the anchor, and every stored key record and approval
+ * against the revision the chain last committed (the record journal). Both need
+ * `audit:read` and are themselves audited.
  */
 
-import type { AuditStore } from "../storage/ports.ts";
-import type { AuditEntry } from "../domain/audit_entry.ts";
 import type { Actor, Guard } from "../access/guard.ts";
-import type { AnchorStore } from "../storage/ports.ts";
+import type { AuditEntry } from "../domain/audit_entry.ts";
+import type { AnchorStore, AuditStore } from "../storage/ports.ts";
 import type { AuditMacKey } from "./chain.ts";
-import { type VerifyResult, verifyStore } from "./verify.ts";
+import { type JournaledStores, verifyStoreAndRecords } from "./verify_records.ts";
+import type { VerifyResult } from "./verify.ts";
+
+/** Dependencies of the audit service. */
+export interface AuditServiceOptions {
+  readonly store: AuditStore;
+  readonly guard: Guard;
+  readonly macKey: AuditMacKey;
+  readonly anchor?: AnchorStore;
+  /** The stores whose records verification checks against the journal. */
+  readonly records?: JournaledStores;
+}
 
 /** Lists and verifies the audit log. */
 export class AuditService {
-  #store: AuditStore;
-  #guard: Guard;
-  #macKey: AuditMacKey;
-  #anchor: AnchorStore | undefined;
+  #options: AuditServiceOptions;
 
-  constructor(store: AuditStore, guard: Guard, macKey: AuditMacKey, anchor?: AnchorStore) {
-    this.#store = store;
-    this.#guard = guard;
-    this.#macKey = macKey;
-    this.#anchor = anchor;
+  constructor(options: AuditServiceOptions) {
+    this.#options = options;
   }
 
   /** Entries after `afterSeq`, ascending, at most `limit`. */
   list(actor: Actor, afterSeq: number, limit: number): Promise<AuditEntry[]> {
     const request = { actor, action: "audit.read", payload: { after_seq: afterSeq, limit } };
-    return this.#guard.run(request, async (op) => {
+    return this.#options.guard.run(request, async (op) => {
       op.authorize("audit:read");
-      return await this.#store.list(afterSeq, limit);
+      return await this.#options.store.list(afterSeq, limit);
     });
   }
 
-  /** Verifies the whole chain against the anchor. */
+  /** Verifies the whole chain against the anchor, then every record against the chain. */
   verify(actor: Actor): Promise<VerifyResult> {
-    return this.#guard.run({ actor, action: "audit.verify" }, async (op) => {
+    return this.#options.guard.run({ actor, action: "audit.verify" }, async (op) => {
       op.authorize("audit:read");
-      return await verifyStore(this.#store, this.#macKey, this.#anchor);
+      const { store, macKey, anchor, records } = this.#options;
+      return await verifyStoreAndRecords(store, macKey, { anchor, records });
     });
   }
 }

@@ -5,7 +5,7 @@
  *
  * Canonical encoding, used for both the MAC input and the entry hash:
  *   lp(domain) ‖ u64be(seq) ‖ lp(ts) ‖ lp(actor) ‖ lp(action) ‖ keyId ‖ lp(result)
- *   ‖ lp(payload_hash) ‖ lp(prev_hash)
+ *   ‖ lp(payload_hash) ‖ lp(prev_hash) [‖ 0x01 ‖ lp(records)]
  * where lp(s) = u32be(byte length) ‖ UTF-8 bytes, keyId = 0x00 for null or
  * 0x01 ‖ lp(key_id), and domain is "ferrohsm audit mac v1" for the MAC input and
  * "ferrohsm audit entry v2" for the entry hash. The hash chain links the entries'
@@ -22,7 +22,8 @@
 
 import { sha256 } from "@noble/hashes/sha2.js";
 import type { AuditEntry } from "../domain/audit_entry.ts";
-import { concatBytes, fromHex, toBase64, toHex, utf8 } from "../core/encoding.ts";
+import { canonicalJson } from "../core/canonical_json.ts";
+import { concatBytes, fromHex, toHex, utf8 } from "../core/encoding.ts";
 import { wipe } from "../core/zeroize.ts";
 
 /** prev_hash of the first entry: 64 zeros. */
@@ -109,11 +110,6 @@ export function payloadHash(value: unknown): string {
   return toHex(sha256(utf8(canonicalJson(value))));
 }
 
-/** Canonical JSON: object keys sorted by UTF-16 code units, no whitespace. */
-export function canonicalJson(value: unknown): string {
-  return canon(value === undefined ? null : value, new Set());
-}
-
 function encode(
   domain: string,
   f: AuditFields,
@@ -126,6 +122,9 @@ function encode(
   parts.push(new Uint8Array([f.key_id === null ? 0 : 1]));
   if (f.key_id !== null) parts.push(lp(f.key_id));
   parts.push(lp(f.result), lp(f.payload_hash), lp(prevHash));
+  // Journal refs extend the encoding only when present, so entries without them encode
+  // (and verify) exactly as before; the trailing marker keeps the encoding injective.
+  if (f.records !== undefined) parts.push(new Uint8Array([1]), lp(f.records));
   return concatBytes(...parts);
 }
 
@@ -135,35 +134,4 @@ function lp(text: string): Uint8Array<ArrayBuffer> {
   new DataView(out.buffer).setUint32(0, bytes.length);
   out.set(bytes, 4);
   return out;
-}
-
-function canon(value: unknown, seen: Set<object>): string {
-  if (value === null || typeof value === "boolean" || typeof value === "string") {
-    return JSON.stringify(value);
-  }
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new TypeError("Cannot hash a non-finite number");
-    return JSON.stringify(value);
-  }
-  if (typeof value !== "object") throw new TypeError(`Cannot hash a value of type ${typeof value}`);
-  if (value instanceof Uint8Array) return JSON.stringify(toBase64(value));
-  if (seen.has(value)) throw new TypeError("Cannot hash a cyclic value");
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === "function") return canon(toJSON.call(value), seen);
-  seen.add(value);
-  try {
-    if (Array.isArray(value)) {
-      return `[${value.map((v) => (v === undefined ? "null" : canon(v, seen))).join(",")}]`;
-    }
-    const obj = value as Record<string, unknown>;
-    const members: string[] = [];
-    for (const key of Object.keys(obj).sort()) {
-      const v = obj[key];
-      if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
-      members.push(`${JSON.stringify(key)}:${canon(v, seen)}`);
-    }
-    return `{${members.join(",")}}`;
-  } finally {
-    seen.delete(value);
-  }
 }

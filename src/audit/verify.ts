@@ -28,6 +28,8 @@ export type VerifyResult =
 export interface VerifyProgressOptions {
   /** Called with the number of entries checked so far, every PROGRESS_INTERVAL entries. */
   readonly onProgress?: ((entries: number) => void) | undefined;
+  /** Called with each entry once it verified (e.g. to rebuild the record journal). */
+  readonly onEntry?: ((entry: AuditEntry) => void) | undefined;
 }
 
 /** How many entries pass between two `onProgress` calls. */
@@ -61,6 +63,7 @@ export async function verifyChain(
       if (entry.prev_hash !== head) return fail(entry.seq, "chain_broken");
       head = entryHash(entry);
       lastSeq = entry.seq;
+      options.onEntry?.(entry);
       if (lastSeq % PROGRESS_INTERVAL === 0) options.onProgress?.(lastSeq);
       if (trusted !== undefined && entry.seq === trusted.seq && head !== trusted.hash) {
         return fail(entry.seq, "anchor_mismatch");
@@ -81,7 +84,8 @@ export async function verifyChain(
 /**
  * Verifies a store against the anchor kept in `anchors` (read before the scan starts,
  * so a live log is never shorter than it). An unreadable anchor is reported as
- * "anchor_invalid" (first_bad_seq 0) only when the chain itself is intact.
+ * "anchor_invalid", and a missing anchor next to a non-empty log as "anchor_missing"
+ * (first_bad_seq 0), only when the chain itself is intact.
  */
 export async function verifyStore(
   store: AuditStore,
@@ -98,7 +102,13 @@ export async function verifyStore(
     unreadable = true;
   }
   const result = await verifyChain(store.scan(), macKey, anchor, options);
-  return unreadable && result.valid ? fail(0, "anchor_invalid") : result;
+  if (!result.valid) return result;
+  if (unreadable) return fail(0, "anchor_invalid");
+  // A log without its anchor may have lost its tail together with the anchor.
+  if (anchors !== undefined && anchor === undefined && result.entries > 0) {
+    return fail(0, "anchor_missing");
+  }
+  return result;
 }
 
 function fail(first_bad_seq: number, reason: VerifyFailureReason): VerifyResult {

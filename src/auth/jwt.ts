@@ -191,7 +191,9 @@ export class JwtVerifier {
     if (typeof sub !== "string" || typeof exp !== "number" || typeof iat !== "number") {
       throw new JwtFailure("missing_claims");
     }
-    if (sub.length === 0 || sub.length > 256 || CONTROL_RE.test(sub)) {
+    // A subject starting with "[" is reserved: audit entries of approved actions name
+    // their approvers as a JSON array in the actor field, which no token may imitate.
+    if (sub.length === 0 || sub.length > 256 || CONTROL_RE.test(sub) || sub.startsWith("[")) {
       throw new JwtFailure("malformed");
     }
     if (!Number.isSafeInteger(exp) || !Number.isSafeInteger(iat) || exp <= iat) {

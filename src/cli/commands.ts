@@ -16,6 +16,7 @@ import { approvalApproveCommand } from "./commands/approval_approve.ts";
 import { approvalDenyCommand } from "./commands/approval_deny.ts";
 import { approvalListCommand } from "./commands/approval_list.ts";
 import { auditTailCommand } from "./commands/audit_tail.ts";
+import { auditReanchorCommand } from "./commands/audit_reanchor.ts";
 import { auditVerifyCommand } from "./commands/audit_verify.ts";
 import { completionCommand } from "./commands/completion.ts";
 import { decryptCommand } from "./commands/decrypt.ts";
@@ -101,6 +102,7 @@ export function buildProgram(ctx: CliContext): Command {
   const audit = program.command("audit").description("Read and verify the audit log");
   auditTailCommand(audit, ctx);
   auditVerifyCommand(audit, ctx);
+  auditReanchorCommand(audit, ctx);
 
   const token = program.command("token").description("JWT tokens");
   tokenMintCommand(token, ctx);

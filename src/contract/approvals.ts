@@ -7,9 +7,12 @@ import { APPROVABLE_ACTIONS } from "../domain/approvals.ts";
 import { APPROVAL_STATES } from "../domain/records.ts";
 import { timestamp } from "./common.ts";
 
-/** `GET /api/v1/approvals` query. */
+/** `GET /api/v1/approvals` query: a state filter and pages (`limit` is `per_page`). */
 export const ListApprovalsQuery = z.strictObject({
   state: z.enum(APPROVAL_STATES).optional(),
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  per_page: z.coerce.number().int().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
 });
 
 /** A dual-control request. */
@@ -25,8 +28,13 @@ export const Approval = z.strictObject({
   expires_at: timestamp,
 });
 
-/** `GET /api/v1/approvals` answer. */
-export const ApprovalList = z.strictObject({ items: z.array(Approval) });
+/** `GET /api/v1/approvals` answer: one page, oldest first. */
+export const ApprovalList = z.strictObject({
+  items: z.array(Approval),
+  page: z.number().int().min(1),
+  per_page: z.number().int().min(1),
+  total: z.number().int().min(0),
+});
 
 /** The approval object as clients read it. */
 export type ApprovalJson = z.output<typeof Approval>;

@@ -25,6 +25,8 @@ export const AuditEntry = z.strictObject({
   payload_hash: hex64,
   prev_hash: hex64,
   mac: z.string().regex(/^[0-9a-f]{96}$/),
+  /** Record revisions the entry commits (`kind:id@revision:digest`, space separated). */
+  records: z.string().optional(),
 });
 
 /** `GET /api/v1/audit` answer. */

@@ -9,14 +9,18 @@
  * decryption failure is `integrity_error` and the material is never used.
  *
  * Key metadata records are MAC'd too, so an edited state (say `revoked` → `active`) in a
- * database row or `current.json` is detected on read.
+ * database row or `current.json` is detected on read; so are dual-control approvals
+ * (requester, action, key, quorum, approvers, state, expiry, parameters), so an edited
+ * approval row can never execute. Record and approval MACs use the record MAC key with
+ * distinct domain labels.
  */
 
 import type { Algorithm, Usage } from "../domain/algorithms.ts";
 import { HsmError } from "../domain/errors.ts";
 import { toBase64, utf8 } from "./encoding.ts";
 import type { RootKeys } from "./master_key.ts";
-import type { KeyRecord, SealedVersion } from "../domain/records.ts";
+import type { ApprovalRecord, KeyRecord, SealedVersion } from "../domain/records.ts";
+import { canonicalJson } from "./canonical_json.ts";
 
 /** What a sealed version binds besides the material. */
 export interface SealMetadata {
@@ -84,6 +88,24 @@ function recordInput(r: Omit<KeyRecord, "mac">): Uint8Array {
     r.createdAt,
     r.updatedAt,
     String(r.revision),
+  ]);
+}
+
+/** The fields of an approval the MAC covers (all but `mac`), in a fixed order. */
+function approvalInput(a: Omit<ApprovalRecord, "mac">): Uint8Array {
+  return frame([
+    "ferrohsm-approval-v1",
+    a.id,
+    a.action,
+    a.keyId === null ? "\u0000" : `k:${a.keyId}`,
+    a.requestedBy,
+    JSON.stringify(a.approvals.map((x) => [x.actor, x.at])),
+    String(a.quorum),
+    a.state,
+    a.createdAt,
+    a.expiresAt,
+    canonicalJson(a.params),
+    String(a.revision),
   ]);
 }
 
@@ -174,20 +196,47 @@ export class Sealer {
     return { ...record, mac: toBase64(new Uint8Array(tag)) };
   }
 
+  /** Returns `approval` with its `mac` computed. */
+  async macApproval(approval: Omit<ApprovalRecord, "mac">): Promise<ApprovalRecord> {
+    const tag = await crypto.subtle.sign(
+      "HMAC",
+      this.#keys.recordMacKey,
+      approvalInput(approval) as BufferSource,
+    );
+    return { ...approval, mac: toBase64(new Uint8Array(tag)) };
+  }
+
+  /**
+   * Verifies an approval read from storage.
+   * @throws HsmError("integrity_error") when the approval was edited at rest
+   */
+  async verifyApproval(approval: ApprovalRecord): Promise<ApprovalRecord> {
+    const expected = await this.macApproval(approval);
+    if (!sameText(expected.mac, approval.mac)) {
+      throw new HsmError("integrity_error", `Approval ${approval.id} failed its integrity check`);
+    }
+    return approval;
+  }
+
   /**
    * Verifies a record read from storage.
    * @throws HsmError("integrity_error") when the record was edited at rest
    */
   async verifyRecord(record: KeyRecord): Promise<KeyRecord> {
     const expected = await this.macRecord(record);
-    const a = utf8(expected.mac), b = utf8(record.mac);
-    let diff = a.length ^ b.length;
-    for (let i = 0; i < Math.min(a.length, b.length); i++) {
-      diff |= (a[i] as number) ^ (b[i] as number);
-    }
-    if (diff !== 0) {
+    if (!sameText(expected.mac, record.mac)) {
       throw new HsmError("integrity_error", "Key metadata failed its integrity check");
     }
     return record;
   }
+}
+
+/** Constant-time comparison of two MAC texts. */
+function sameText(x: string, y: string): boolean {
+  const a = utf8(x), b = utf8(y);
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    diff |= (a[i] as number) ^ (b[i] as number);
+  }
+  return diff === 0;
 }

@@ -18,6 +18,43 @@ export interface AuditEntry {
   readonly prev_hash: string;
   /** Hex HMAC-SHA-384 over this entry's other fields and `prev_hash`. */
   readonly mac: string;
+  /**
+   * The record revisions this entry commits (the record journal), as space-separated
+   * `kind:id@revision:digest` refs; absent on entries that change no record.
+   */
+  readonly records?: string;
+}
+
+/** One journaled record revision: `kind:id@revision:digest`. */
+export interface RecordRef {
+  readonly kind: "key" | "approval";
+  readonly id: string;
+  readonly revision: number;
+  /** Hex SHA-256 prefix (32 chars) of the record's MAC. */
+  readonly digest: string;
+}
+
+const REF_RE = /^(key|approval):([A-Za-z0-9_-]{1,64})@([1-9][0-9]{0,15}):([0-9a-f]{32})$/;
+
+/** Formats refs as an entry's `records` field. */
+export function formatRecordRefs(refs: readonly RecordRef[]): string {
+  return refs.map((r) => `${r.kind}:${r.id}@${r.revision}:${r.digest}`).join(" ");
+}
+
+/** Parses an entry's `records` field; undefined when any ref is malformed. */
+export function parseRecordRefs(text: string): RecordRef[] | undefined {
+  const refs: RecordRef[] = [];
+  for (const part of text.split(" ")) {
+    const m = REF_RE.exec(part);
+    if (m === null) return undefined;
+    refs.push({
+      kind: m[1] as RecordRef["kind"],
+      id: m[2] as string,
+      revision: Number(m[3]),
+      digest: m[4] as string,
+    });
+  }
+  return refs;
 }
 
 const HASH_RE = /^[0-9a-f]{64}$/;
@@ -43,7 +80,11 @@ export function parseAuditEntry(value: unknown): AuditEntry | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
   const v = value as Record<string, unknown>;
   const keys = Object.keys(v);
-  if (keys.length !== ENTRY_KEYS.length || !ENTRY_KEYS.every((k) => Object.hasOwn(v, k))) {
+  const extra = Object.hasOwn(v, "records") ? 1 : 0;
+  if (keys.length !== ENTRY_KEYS.length + extra || !ENTRY_KEYS.every((k) => Object.hasOwn(v, k))) {
+    return undefined;
+  }
+  if (extra === 1 && (typeof v.records !== "string" || parseRecordRefs(v.records) === undefined)) {
     return undefined;
   }
   const { seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac } = v;
@@ -75,6 +116,7 @@ export function toEntry(e: AuditEntry): AuditEntry {
     payload_hash: e.payload_hash,
     prev_hash: e.prev_hash,
     mac: e.mac,
+    ...(e.records === undefined ? {} : { records: e.records }),
   };
 }
 
@@ -105,6 +147,9 @@ export const VERIFY_FAILURE_REASONS = [
   "truncated",
   "anchor_mismatch",
   "anchor_invalid",
+  "anchor_missing",
+  "record_rollback",
+  "record_unjournaled",
 ] as const;
 
 /** A reason verification failed. */

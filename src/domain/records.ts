@@ -76,4 +76,6 @@ export interface ApprovalRecord {
   /** Action parameters needed to execute it later (never key material). */
   readonly params: Readonly<Record<string, unknown>>;
   readonly revision: number;
+  /** HMAC-SHA-384 (base64) over every other field; an edited row never executes. */
+  readonly mac: string;
 }

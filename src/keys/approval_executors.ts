@@ -12,10 +12,11 @@ import type { KeyTransitions } from "./key_transitions.ts";
 /** The executors of every approvable key action, over the key transitions. */
 export function keyApprovalExecutors(transitions: KeyTransitions): ApprovalExecutors {
   return {
-    "key.destroy": (a) => transitions.destroy(keyIdOf(a)),
-    "key.activate": (a) => transitions.activate(keyIdOf(a)),
-    "key.rotate": (a) => transitions.rotateById(keyIdOf(a)),
-    "key.rollback": (a) => transitions.rollbackById(keyIdOf(a), Number(a.params.version)),
+    "key.destroy": (a, commit) => transitions.destroy(keyIdOf(a), commit),
+    "key.activate": (a, commit) => transitions.activate(keyIdOf(a), commit),
+    "key.rotate": (a, commit) => transitions.rotateById(keyIdOf(a), commit),
+    "key.rollback": (a, commit) =>
+      transitions.rollbackById(keyIdOf(a), Number(a.params.version), commit),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
- * Verified key records: reads a record from the store, checks its MAC, and keeps the
- * records this process verified or wrote in a bounded cache. Every service that needs
+ * Verified key records: reads a record from the store, checks its MAC and that it is the
+ * revision the audit log last committed (the record journal), and keeps the records
+ * this process verified or wrote in a bounded cache. Every service that needs
  * a key's metadata reads it here, so no path skips the integrity check.
  *
  * The server owns its data dir, so only its own writes change records; an edit made on
@@ -8,6 +9,7 @@
  * eviction or a restart).
  */
 
+import { type RecordJournal, refOf } from "../audit/record_journal.ts";
 import type { Sealer } from "../core/sealing.ts";
 import { HsmError } from "../domain/errors.ts";
 import type { KeyRecord } from "../domain/records.ts";
@@ -18,6 +20,7 @@ import { LruCache } from "../util/lru_cache.ts";
 export interface KeyRecordsOptions {
   readonly store: KeyStore;
   readonly sealer: Sealer;
+  readonly journal: RecordJournal;
   /** Records kept verified in memory (default 10 000). */
   readonly cacheSize?: number;
 }
@@ -26,11 +29,13 @@ export interface KeyRecordsOptions {
 export class KeyRecords {
   #store: KeyStore;
   #sealer: Sealer;
+  #journal: RecordJournal;
   #cache: LruCache<string, KeyRecord>;
 
   constructor(options: KeyRecordsOptions) {
     this.#store = options.store;
     this.#sealer = options.sealer;
+    this.#journal = options.journal;
     this.#cache = new LruCache({ maxEntries: options.cacheSize ?? 10_000 });
   }
 
@@ -43,20 +48,29 @@ export class KeyRecords {
     if (cached !== undefined) return cached;
     const record = await this.#store.get(id);
     if (record === undefined) throw new HsmError("not_found", `Key ${id} not found`);
-    await this.#sealer.verifyRecord(record);
+    await this.verify(record);
     this.#cache.set(id, record);
     return record;
   }
 
-  /** Runs a store write of `next` and keeps the cache in step with it. */
+  /**
+   * Checks a record read from the store: its MAC, and that it is the revision the audit
+   * log last committed (not a replayed older row).
+   * @throws HsmError("integrity_error")
+   */
+  async verify(record: KeyRecord): Promise<void> {
+    await this.#sealer.verifyRecord(record);
+    this.#journal.check("key", record);
+  }
+
+  /**
+   * Runs the store write of `next` (already journaled by a commit point), keeps the
+   * cache in step and tells the journal the store holds it.
+   */
   async write(next: KeyRecord, write: () => Promise<void>): Promise<void> {
     this.#cache.delete(next.id);
     await write();
+    this.#journal.settle(refOf("key", next));
     this.#cache.set(next.id, next);
-  }
-
-  /** Remembers a record this process has just written and verified. */
-  remember(record: KeyRecord): void {
-    this.#cache.set(record.id, record);
   }
 }

@@ -17,6 +17,8 @@ import {
 } from "../domain/key_lifecycle.ts";
 import type { ApprovalRecord, KeyRecord, SealedVersion } from "../domain/records.ts";
 import type { Actor, Guard } from "../access/guard.ts";
+import { refOf } from "../audit/record_journal.ts";
+import type { RecordRef } from "../domain/audit_entry.ts";
 import type { Action } from "../access/rbac.ts";
 import type { Sealer } from "../core/sealing.ts";
 import type { KeyListPage, KeyListQuery, KeyStore } from "../storage/ports.ts";
@@ -41,15 +43,21 @@ export interface VersionInfo {
   readonly sourceVersion?: number;
 }
 
-/** Dual-control requests the key service raises. */
+/** Dual-control requests the key service raises (the approval service). */
 export interface ApprovalRequester {
   /** True when `action` must wait for approvers. */
   requires(action: ApprovableAction): boolean;
+  /**
+   * Opens a pending request; `commit` journals its ref (and the caller's own writes) in
+   * the caller's audit entry before the request is stored.
+   * @throws HsmError("conflict") when a request for this action and key is pending
+   */
   request(
     requester: Actor,
     action: ApprovableAction,
     keyId: string,
-    params?: Record<string, unknown>,
+    params: Record<string, unknown>,
+    commit: (records: readonly RecordRef[]) => Promise<void>,
   ): Promise<ApprovalRecord>;
 }
 
@@ -152,10 +160,23 @@ export class KeyService {
         createdAt: now,
         updatedAt: now,
       });
-      await op.commitPoint();
-      await this.#transitions.create(record, sealed);
-      if (!req.dualControl) return { key: record };
-      const approval = await this.#approvals.request(actor, "key.activate", id);
+      const keyRef = refOf("key", record);
+      if (!req.dualControl) {
+        await op.commitPoint([keyRef]);
+        await this.#transitions.create(record, sealed);
+        return { key: record };
+      }
+      // One entry journals both the staged key and its activation request.
+      const approval = await this.#approvals.request(
+        actor,
+        "key.activate",
+        id,
+        {},
+        async (refs) => {
+          await op.commitPoint([keyRef, ...refs]);
+          await this.#transitions.create(record, sealed);
+        },
+      );
       return { key: record, approval };
     });
   }
@@ -174,7 +195,7 @@ export class KeyService {
       op.authorize("key:read");
       return await this.#listCache.getOrLoad(actor.id, query, async () => {
         const page = await this.#store.list(query);
-        for (const item of page.items) await this.#sealer.verifyRecord(item);
+        for (const item of page.items) await this.#records.verify(item);
         return page;
       });
     });
@@ -222,7 +243,7 @@ export class KeyService {
       op.authorize("key:revoke");
       return await this.#transitions.withKey(id, async (record) => {
         requireTransition(record, "revoke");
-        return await this.#transitions.setState(record, "revoked", () => op.commitPoint());
+        return await this.#transitions.setState(record, "revoked", (refs) => op.commitPoint(refs));
       });
     });
   }
@@ -232,8 +253,13 @@ export class KeyService {
     return this.#guard.run({ actor, action: "key.destroy.request", keyId: id }, async (op) => {
       op.authorize("key:destroy");
       requireTransition(await this.#records.get(id), "destroy");
-      await op.commitPoint();
-      return await this.#approvals.request(actor, "key.destroy", id);
+      return await this.#approvals.request(
+        actor,
+        "key.destroy",
+        id,
+        {},
+        (refs) => op.commitPoint(refs),
+      );
     });
   }
 
@@ -262,13 +288,18 @@ export class KeyService {
       return await this.#transitions.withKey(id, async (record) => {
         requireTransition(record, change.transition);
         check?.(record);
+        const commitPoint = (refs: readonly RecordRef[]) => op.commitPoint(refs);
         if (this.#approvals.requires(change.action)) {
-          await op.commitPoint();
-          return {
-            approval: await this.#approvals.request(actor, change.action, id, change.params),
-          };
+          const approval = await this.#approvals.request(
+            actor,
+            change.action,
+            id,
+            change.params,
+            commitPoint,
+          );
+          return { approval };
         }
-        return { key: await commit(record, () => op.commitPoint()) };
+        return { key: await commit(record, commitPoint) };
       });
     });
   }

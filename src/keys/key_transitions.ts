@@ -1,8 +1,8 @@
 /**
  * The writes of the key lifecycle: create, rotate, roll back, change state, destroy.
  * Each write builds the next MAC'd record, runs the caller's commit point (where the
- * audit entry becomes durable) and only then writes the store, so nothing changes
- * unaudited. Material is generated and sealed inside the core; only sealed bytes reach
+ * audit entry naming the new revision becomes durable, see `audit/record_journal.ts`)
+ * and only then writes the store, so nothing changes unaudited or unjournaled. Material is generated and sealed inside the core; only sealed bytes reach
  * the store.
  *
  * Changes to one key run one at a time in this process (`withKey`); stores still
@@ -18,6 +18,8 @@ import type { KeyRecord, KeyState, SealedVersion } from "../domain/records.ts";
 import { providerFor } from "../core/providers/index.ts";
 import type { Sealer } from "../core/sealing.ts";
 import { wipe } from "../core/zeroize.ts";
+import type { RecordRef } from "../domain/audit_entry.ts";
+import { refOf } from "../audit/record_journal.ts";
 import type { KeyStore } from "../storage/ports.ts";
 import { KeyLocks } from "../util/keyed_locks.ts";
 import type { KeyLoader } from "./key_loader.ts";
@@ -43,8 +45,11 @@ export interface VersionHeader {
   readonly createdAt: string;
 }
 
-/** Runs when a change is final and about to be written (the audit commit point). */
-export type CommitPoint = () => Promise<void>;
+/**
+ * Runs when a change is final and about to be written: the audit commit point, which
+ * journals the record revisions about to be stored (see `audit/record_journal.ts`).
+ */
+export type CommitPoint = (records: readonly RecordRef[]) => Promise<void>;
 
 /** The record fields a lifecycle change may set. */
 type RecordChange = Partial<Pick<KeyRecord, "state" | "currentVersion" | "updatedAt">>;
@@ -93,15 +98,17 @@ export class KeyTransitions {
     return await this.#sealer.macRecord({ ...record, revision: 1 });
   }
 
-  /** Stores a new key with its first version. */
+  /**
+   * Stores a new key with its first version. The caller's commit point must already have
+   * journaled `refOf("key", record)`.
+   */
   async create(record: KeyRecord, first: SealedVersion): Promise<void> {
-    await this.#store.create(record, first);
-    this.#records.remember(record);
+    await this.#records.write(record, () => this.#store.create(record, first));
     this.#listCache.invalidate();
   }
 
   /** Adds a version with fresh material (the caller holds the lock and checked the rules). */
-  async rotate(record: KeyRecord, commit?: CommitPoint): Promise<KeyRecord> {
+  async rotate(record: KeyRecord, commit: CommitPoint): Promise<KeyRecord> {
     const version = nextVersion(record);
     const now = this.now();
     const sealed = await this.generateSealed({
@@ -118,7 +125,7 @@ export class KeyTransitions {
   }
 
   /** Adds a version holding `target`'s material (lock held, rules checked by the caller). */
-  async rollback(record: KeyRecord, target: number, commit?: CommitPoint): Promise<KeyRecord> {
+  async rollback(record: KeyRecord, target: number, commit: CommitPoint): Promise<KeyRecord> {
     const source = await this.#store.getVersion(record.id, target);
     if (source === undefined) {
       throw new HsmError("not_found", `Cannot roll back to version ${target}: not found`);
@@ -146,40 +153,41 @@ export class KeyTransitions {
   }
 
   /** Moves the key to `state` (lock held, rules checked by the caller). */
-  async setState(record: KeyRecord, state: KeyState, commit?: CommitPoint): Promise<KeyRecord> {
+  async setState(record: KeyRecord, state: KeyState, commit: CommitPoint): Promise<KeyRecord> {
     return await this.#apply(record, { state, updatedAt: this.now() }, { commit });
   }
 
   /** Executes an approved activation of a staged key. */
-  activate(id: string): Promise<KeyRecord> {
+  activate(id: string, commit: CommitPoint): Promise<KeyRecord> {
     return this.withKey(id, async (record) => {
       requireTransition(record, "activate");
-      return await this.setState(record, "active");
+      return await this.setState(record, "active", commit);
     });
   }
 
   /** Executes an approved rotation. */
-  rotateById(id: string): Promise<KeyRecord> {
+  rotateById(id: string, commit: CommitPoint): Promise<KeyRecord> {
     return this.withKey(id, async (record) => {
       requireTransition(record, "rotate");
-      return await this.rotate(record);
+      return await this.rotate(record, commit);
     });
   }
 
   /** Executes an approved rollback. */
-  rollbackById(id: string, target: number): Promise<KeyRecord> {
+  rollbackById(id: string, target: number, commit: CommitPoint): Promise<KeyRecord> {
     return this.withKey(id, async (record) => {
       requireTransition(record, "rollback");
       requireRollbackTarget(record, target);
-      return await this.rollback(record, target);
+      return await this.rollback(record, target, commit);
     });
   }
 
   /** Executes an approved destruction: the record says destroyed, every version is deleted. */
-  destroy(id: string): Promise<KeyRecord> {
+  destroy(id: string, commit: CommitPoint): Promise<KeyRecord> {
     return this.withKey(id, async (record) => {
       requireTransition(record, "destroy");
       const next = await this.#next(record, { state: "destroyed", updatedAt: this.now() });
+      await commit([refOf("key", next)]);
       await this.#records.write(next, () => this.#store.destroy(next));
       this.#loader.invalidate(id);
       this.#listCache.invalidate();
@@ -195,10 +203,10 @@ export class KeyTransitions {
   async #apply(
     record: KeyRecord,
     change: RecordChange,
-    options: { readonly version?: SealedVersion; readonly commit?: CommitPoint | undefined },
+    options: { readonly version?: SealedVersion; readonly commit: CommitPoint },
   ): Promise<KeyRecord> {
     const next = await this.#next(record, change);
-    await options.commit?.();
+    await options.commit([refOf("key", next)]);
     await this.#records.write(next, () => this.#store.update(next, options.version));
     this.#listCache.invalidate();
     return next;

@@ -1,17 +1,29 @@
 /**
  * Where a data dir keeps its audit log and anchor, and offline verification of that
- * log (`ferrohsm audit verify`): opens the configured store adapter read-only and runs
- * the same chain verification the server runs online.
+ * log (`ferrohsm audit verify`): opens the configured store adapters and runs the same
+ * chain and record-journal verification the server runs online.
  */
 
+import { join } from "node:path";
+import { AuditLog } from "../audit/audit_log.ts";
 import { deriveAuditMacKey } from "../audit/chain.ts";
 import { type VerifyResult, verifyStore } from "../audit/verify.ts";
-import { HsmError } from "../domain/errors.ts";
+import {
+  type JournaledStores,
+  mismatches,
+  verifyChainJournal,
+  verifyStoreAndRecords,
+} from "../audit/verify_records.ts";
+import type { RecordRef } from "../domain/audit_entry.ts";
+import { HsmError, isHsmError } from "../domain/errors.ts";
 import { FileAnchorStore } from "../storage/file/anchor_store.ts";
 import { FileAuditStore } from "../storage/file/audit_store.ts";
-import type { AuditStore } from "../storage/ports.ts";
+import { FileKeyStore } from "../storage/file/key_store.ts";
+import type { AuditStore, KeyStore } from "../storage/ports.ts";
+import { SqliteApprovalStore } from "../storage/sqlite/approval_store.ts";
 import { SqliteAuditStore } from "../storage/sqlite/audit_store.ts";
-import { openDatabase } from "../storage/sqlite/database.ts";
+import { type Database, openDatabase } from "../storage/sqlite/database.ts";
+import { SqliteKeyStore } from "../storage/sqlite/key_store.ts";
 import { exists } from "../util/fs.ts";
 
 /** Where the audit files of a data directory live. */
@@ -35,6 +47,10 @@ export interface VerifyAuditStoreOptions {
   readonly hmacKey: Uint8Array;
   readonly store: "file" | "sqlite";
   readonly sqlitePath?: string | undefined;
+  /** Where the key records are (checked against the chain's record journal); default sqlite. */
+  readonly keyStore?: "memory" | "filesystem" | "sqlite" | undefined;
+  /** Where the approvals are; default sqlite. */
+  readonly approvalStore?: "memory" | "sqlite" | undefined;
   /** Called with the number of entries checked so far, every PROGRESS_INTERVAL entries. */
   readonly onProgress?: ((entries: number) => void) | undefined;
 }
@@ -54,37 +70,171 @@ export function auditPaths(dataDir: string, sqlitePath?: string): AuditPaths {
 
 /**
  * Offline verification of a data directory's audit log with the operator's HMAC key
- * (derived exactly as the server does). The file store is opened read-only without
- * the writer's lock, so it also works while the server runs.
+ * (derived exactly as the server does), then of every key record and approval against
+ * the revision the log last committed for it. The file audit store is opened read-only
+ * without the writer's lock, so it also works while the server runs; a filesystem key
+ * store is locked by a running server (verify online then).
  * @throws HsmError("not_found") when there is neither a log nor an anchor
+ * @throws HsmError("unavailable") when a running server holds the filesystem key store
  */
 export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<VerifyResult> {
   const paths = auditPaths(opts.dataDir, opts.sqlitePath);
   const macKey = await deriveAuditMacKey(opts.hmacKey);
-  const anchors = new FileAnchorStore(
+  const anchor = new FileAnchorStore(
     opts.store === "file" ? paths.fileAnchor : paths.sqliteAnchor,
   );
   const logPath = opts.store === "file" ? paths.logFile : paths.sqliteFile;
-  const progress = { onProgress: opts.onProgress };
-  if (!(await exists(logPath))) {
-    if (!(await exists(anchors.path))) {
-      throw new HsmError("not_found", `No audit log at ${logPath}`);
-    }
-    return await verifyStore(emptyStore(), macKey, anchors);
-  }
-  if (opts.store === "file") {
-    const store = await FileAuditStore.open(logPath, { readOnly: true });
-    try {
-      return await verifyStore(store, macKey, anchors, progress);
-    } finally {
-      await store.close();
-    }
-  }
-  const database = await openDatabase(logPath);
+  const closers: (() => Promise<void> | void)[] = [];
   try {
-    return await verifyStore(new SqliteAuditStore(database), macKey, anchors, progress);
+    let database: Database | undefined;
+    const db = async () => {
+      if (database === undefined) {
+        database = await openDatabase(paths.sqliteFile);
+        closers.push(() => database?.close());
+      }
+      return database;
+    };
+    if (!(await exists(logPath))) {
+      if (!(await exists(anchor.path))) {
+        throw new HsmError("not_found", `No audit log at ${logPath}`);
+      }
+      return await verifyStore(emptyStore(), macKey, anchor);
+    }
+    let store: AuditStore;
+    if (opts.store === "file") {
+      const file = await FileAuditStore.open(logPath, { readOnly: true });
+      closers.unshift(() => file.close());
+      store = file;
+    } else {
+      store = new SqliteAuditStore(await db());
+    }
+    const records = await openRecordStores(opts, db, closers);
+    return await verifyStoreAndRecords(store, macKey, {
+      anchor,
+      records,
+      onProgress: opts.onProgress,
+    });
   } finally {
-    database.close();
+    for (const close of closers) await close();
+  }
+}
+
+async function openRecordStores(
+  opts: Pick<VerifyAuditStoreOptions, "dataDir" | "sqlitePath" | "keyStore" | "approvalStore">,
+  db: () => Promise<Database>,
+  closers: (() => Promise<void> | void)[],
+): Promise<JournaledStores> {
+  const keyKind = opts.keyStore ?? "sqlite";
+  const approvalKind = opts.approvalStore ?? "sqlite";
+  let keys: KeyStore | undefined;
+  if (keyKind === "sqlite" && await exists(auditPaths(opts.dataDir, opts.sqlitePath).sqliteFile)) {
+    keys = new SqliteKeyStore(await db());
+  } else if (keyKind === "filesystem" && await exists(join(opts.dataDir, "keys"))) {
+    try {
+      const files = await FileKeyStore.open(join(opts.dataDir, "keys"));
+      closers.unshift(() => files.close());
+      keys = files;
+    } catch (err) {
+      if (!isHsmError(err, "unavailable")) throw err;
+      throw new HsmError(
+        "unavailable",
+        "Cannot verify the key records offline: a running server holds the key store (verify with --online, or stop it)",
+      );
+    }
+  }
+  const approvals = approvalKind === "sqlite" &&
+      await exists(auditPaths(opts.dataDir, opts.sqlitePath).sqliteFile)
+    ? new SqliteApprovalStore(await db())
+    : undefined;
+  return { keys, approvals };
+}
+
+/** Options of `reanchorAuditLog`. */
+export interface ReanchorOptions {
+  readonly dataDir: string;
+  readonly hmacKey: Uint8Array;
+  readonly store: "file" | "sqlite";
+  readonly sqlitePath?: string | undefined;
+  /** Who re-anchors (recorded as `operator:<actor>`). */
+  readonly actor: string;
+  /** Why (recorded in the entry's payload hash and shown to the operator). */
+  readonly reason: string;
+  /** Where the key records are; default sqlite. */
+  readonly keyStore?: "memory" | "filesystem" | "sqlite" | undefined;
+  /** Where the approvals are; default sqlite. */
+  readonly approvalStore?: "memory" | "sqlite" | undefined;
+}
+
+/**
+ * Re-anchors an audit log whose anchor is missing: verifies the chain as it is, appends an
+ * `audit.reanchor` entry naming the operator, journals (as `journal.baseline` entries by
+ * the operator) the records whose commits were lost with the tail, and writes a fresh
+ * anchor. The
+ * deliberate, audited way out of `anchor_missing`; it cannot hide a truncation that
+ * happened before it, which stays visible as the jump in the log's history that the
+ * operator accepted here. Refuses a log whose chain does not verify, and a log that still
+ * has an anchor.
+ * @throws HsmError("integrity_error" | "conflict")
+ */
+export async function reanchorAuditLog(opts: ReanchorOptions): Promise<VerifyResult> {
+  const paths = auditPaths(opts.dataDir, opts.sqlitePath);
+  const macKey = await deriveAuditMacKey(opts.hmacKey);
+  const anchor = new FileAnchorStore(
+    opts.store === "file" ? paths.fileAnchor : paths.sqliteAnchor,
+  );
+  if (await anchor.read() !== undefined) {
+    throw new HsmError("conflict", "Cannot re-anchor: the audit log has an anchor");
+  }
+  const closers: (() => Promise<void> | void)[] = [];
+  try {
+    let database: Database | undefined;
+    const db = async () => {
+      if (database === undefined) {
+        database = await openDatabase(paths.sqliteFile);
+        closers.push(() => database?.close());
+      }
+      return database;
+    };
+    let store: AuditStore;
+    if (opts.store === "file") {
+      const file = await FileAuditStore.open(paths.logFile);
+      closers.unshift(() => file.close());
+      store = file;
+    } else {
+      store = new SqliteAuditStore(await db());
+    }
+    const { result: chain, journal } = await verifyChainJournal(store, macKey);
+    if (!chain.valid) {
+      throw new HsmError(
+        "integrity_error",
+        `Cannot re-anchor: the chain is broken at entry ${chain.first_bad_seq} (${chain.reason})`,
+      );
+    }
+    const log = await AuditLog.open(store, macKey, { anchor, allowMissingAnchor: true });
+    const actor = `operator:${opts.actor}`;
+    await log.append({
+      actor,
+      action: "audit.reanchor",
+      result: "ok",
+      payload: { reason: opts.reason, entries: chain.entries, head: chain.head },
+    });
+    // Records whose committing entries were in the lost tail are accepted as they are now,
+    // each named in an entry of its own kind, so the acceptance is on the record.
+    const records = await openRecordStores(opts, db, closers);
+    const refs: RecordRef[] = [];
+    for await (const { ref } of mismatches(journal, records)) refs.push(ref);
+    for (let i = 0; i < refs.length; i += 64) {
+      await log.append({
+        actor,
+        action: "journal.baseline",
+        result: "ok",
+        records: refs.slice(i, i + 64),
+      });
+    }
+    await log.close();
+    return await verifyStoreAndRecords(store, macKey, { anchor, records });
+  } finally {
+    for (const close of closers) await close();
   }
 }
 
@@ -94,6 +244,7 @@ function emptyStore(): AuditStore {
     last: () => Promise.resolve(undefined),
     list: () => Promise.resolve([]),
     scan: async function* () {},
+    journal: async function* () {},
     close: () => Promise.resolve(),
   };
 }

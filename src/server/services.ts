@@ -11,6 +11,7 @@ import { ApprovalService } from "../approvals/approval_service.ts";
 import { AuditLog } from "../audit/audit_log.ts";
 import { AuditService } from "../audit/audit_service.ts";
 import { deriveAuditMacKey } from "../audit/chain.ts";
+import { RecordJournal } from "../audit/record_journal.ts";
 import { JwksKeyring } from "../auth/jwks.ts";
 import { JwtVerifier } from "../auth/jwt.ts";
 import type { ServerConfig } from "../config/config_files.ts";
@@ -29,6 +30,7 @@ import { ListCache } from "../keys/list_cache.ts";
 import { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
 import { type Logger, printLine } from "../util/logger.ts";
 import { connectMetricSources } from "./metrics_sources.ts";
+import { startJournal, stopJournal } from "./journal_startup.ts";
 import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
 import { EXIT, StartupError } from "./startup_error.ts";
 import { openStores, type StoreOverrides, type Stores } from "./stores.ts";
@@ -84,6 +86,8 @@ export async function buildServices(
       anchor: stores.anchor,
       onBatch: (size, latencyMs) => metrics.auditBatch(size, latencyMs / 1000),
     });
+    const journal = await RecordJournal.load(stores.audit, auditMacKey);
+    await startJournal(journal, stores, auditLog);
     const keysetInfo = await resolveKeyset(config);
     const keyring = await JwksKeyring.open(keysetInfo.path);
     const verifier = new JwtVerifier(keyring, {
@@ -92,11 +96,11 @@ export async function buildServices(
     });
     const { rbac, approvalPolicy, roleRateLimits } = config.files;
     const limits = createHttpLimits(config, roleRateLimits);
-    const guard = new Guard(auditLog, rbac);
+    const guard = new Guard(auditLog, rbac, journal);
     const sealer = new Sealer(rootKeys);
     const loader = new KeyLoader(stores.keys, sealer, config.keyCacheSize);
     const listCache = new ListCache();
-    const records = new KeyRecords({ store: stores.keys, sealer });
+    const records = new KeyRecords({ store: stores.keys, sealer, journal });
     const transitions = new KeyTransitions({
       store: stores.keys,
       sealer,
@@ -107,6 +111,8 @@ export async function buildServices(
     const approvals = new ApprovalService({
       store: stores.approvals,
       guard,
+      sealer,
+      journal,
       policy: approvalPolicy,
       executors: keyApprovalExecutors(transitions),
     });
@@ -125,7 +131,13 @@ export async function buildServices(
       guard,
       onOperation: (algorithm, operation, result) => metrics.cryptoOp(algorithm, operation, result),
     });
-    const audit = new AuditService(stores.audit, guard, auditMacKey, stores.anchor);
+    const audit = new AuditService({
+      store: stores.audit,
+      guard,
+      macKey: auditMacKey,
+      anchor: stores.anchor,
+      records: { keys: stores.keys, approvals: stores.approvals },
+    });
     connectMetricSources(metrics, {
       loader,
       listCache,
@@ -159,6 +171,7 @@ export async function buildServices(
       limits,
       stores,
       async close() {
+        await stopJournal(auditLog).catch(() => undefined);
         await auditLog.close();
         loader.clear();
         await stores.close();

@@ -17,6 +17,7 @@ import type {
   SealedVersion,
 } from "../domain/records.ts";
 import type { AnchorRecord, AuditEntry } from "../domain/audit_entry.ts";
+import type { ApprovableAction } from "../domain/approvals.ts";
 
 /** Filters and paging for `KeyStore.list`. */
 export interface KeyListQuery {
@@ -75,15 +76,45 @@ export interface AuditStore {
   list(afterSeq: number, limit: number): Promise<AuditEntry[]>;
   /** Every entry in stored order (as found on disk, for verification). */
   scan(): AsyncIterable<AuditEntry>;
+  /**
+   * The entries the record journal is rebuilt from, ascending: those with `records`, and
+   * those whose action is one of `actions` (the server start and stop markers).
+   */
+  journal(actions: readonly string[]): AsyncIterable<AuditEntry>;
   close(): Promise<void>;
+}
+
+/** Filters and paging for `ApprovalStore.list`. */
+export interface ApprovalListQuery {
+  /**
+   * The state as callers see it: a stored `pending` approval whose `expiresAt` is not
+   * after `now` counts as `expired`.
+   */
+  readonly state?: ApprovalState;
+  readonly action?: ApprovableAction;
+  readonly keyId?: string;
+  /** The instant that decides expiry (ISO 8601, as `expiresAt` is written). */
+  readonly now: string;
+  /** Zero-based offset. */
+  readonly offset: number;
+  readonly limit: number;
+}
+
+/** A page of approvals, ordered by creation time then id, with the total matching count. */
+export interface ApprovalPage {
+  readonly items: ApprovalRecord[];
+  readonly total: number;
 }
 
 /** Persistent store of approvals. */
 export interface ApprovalStore {
-  /** @throws HsmError("conflict") when the id exists. */
+  /** Stores a new approval. @throws HsmError("conflict") when the id exists. */
   create(record: ApprovalRecord): Promise<void>;
   get(id: string): Promise<ApprovalRecord | undefined>;
-  list(state?: ApprovalState): Promise<ApprovalRecord[]>;
+  /** Approvals matching the query, by creation time then id. */
+  list(query: ApprovalListQuery): Promise<ApprovalPage>;
+  /** How many approvals are in each state as callers see it at `now` (for metrics). */
+  countByState(now: string): Promise<Record<ApprovalState, number>>;
   /** Replaces a record; `revision` must be stored + 1. @throws HsmError("conflict") */
   update(record: ApprovalRecord): Promise<void>;
   close(): Promise<void>;

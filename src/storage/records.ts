@@ -11,7 +11,7 @@ import { isAlgorithm } from "../core/algorithms.ts";
 import { type Usage, USAGE_NAMES } from "../domain/algorithms.ts";
 import { APPROVABLE_ACTIONS } from "../domain/approvals.ts";
 import { HsmError } from "../domain/errors.ts";
-import type { KeyListPage, KeyListQuery } from "./ports.ts";
+import type { ApprovalListQuery, ApprovalPage, KeyListPage, KeyListQuery } from "./ports.ts";
 import {
   APPROVAL_STATES,
   type ApprovalRecord,
@@ -110,6 +110,7 @@ export function approvalRecordProblem(value: unknown): string | undefined {
   }
   if (!isObject(a.params)) return "params is not an object";
   if (!isPositiveInt(a.revision)) return "revision is not a positive integer";
+  if (typeof a.mac !== "string") return "mac is not a string";
   return undefined;
 }
 
@@ -132,8 +133,36 @@ export function assertApprovalRecord(record: ApprovalRecord): void {
   if (problem !== undefined) throw new TypeError(`Invalid approval record: ${problem}`);
 }
 
+/** The state of an approval as callers see it at `now` (a lapsed pending one is expired). */
+export function effectiveApprovalState(record: ApprovalRecord, now: string): ApprovalState {
+  return record.state === "pending" && record.expiresAt <= now ? "expired" : record.state;
+}
+
+/** A count of zero for every approval state. */
+export function zeroCounts(): Record<ApprovalState, number> {
+  return { pending: 0, approved: 0, denied: 0, executed: 0, expired: 0 };
+}
+
+/** Filters, orders and pages in-memory approvals for `ApprovalStore.list`; returns copies. */
+export function pageApprovals(
+  records: Iterable<ApprovalRecord>,
+  query: ApprovalListQuery,
+): ApprovalPage {
+  assertListQuery(query);
+  const matching: ApprovalRecord[] = [];
+  for (const r of records) {
+    if (query.state !== undefined && effectiveApprovalState(r, query.now) !== query.state) continue;
+    if (query.action !== undefined && r.action !== query.action) continue;
+    if (query.keyId !== undefined && r.keyId !== query.keyId) continue;
+    matching.push(r);
+  }
+  matching.sort(compareByCreation);
+  const items = matching.slice(query.offset, query.offset + query.limit).map(copyApprovalRecord);
+  return { items, total: matching.length };
+}
+
 /** Throws RangeError unless offset and limit are non-negative integers. */
-export function assertListQuery(query: KeyListQuery): void {
+export function assertListQuery(query: { readonly offset: number; readonly limit: number }): void {
   if (!Number.isSafeInteger(query.offset) || query.offset < 0) {
     throw new RangeError("List offset must be a non-negative integer");
   }

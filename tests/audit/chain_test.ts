@@ -1,9 +1,9 @@
+import { canonicalJson } from "../../src/core/canonical_json.ts";
 import assert from "node:assert/strict";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha384 } from "@noble/hashes/sha2.js";
 import {
-  canonicalJson,
   computeMac,
   deriveAuditMacKey,
   entryHash,

@@ -6,6 +6,8 @@ import { SqliteAuditStore } from "../../src/storage/sqlite/audit_store.ts";
 import type { AuditStore } from "../../src/storage/ports.ts";
 import { AuditLog } from "../../src/audit/audit_log.ts";
 import { signAnchor } from "../../src/audit/anchor.ts";
+import { entryHash } from "../../src/audit/chain.ts";
+import type { AuditEntry } from "../../src/domain/audit_entry.ts";
 import { FileAnchorStore } from "../../src/storage/file/anchor_store.ts";
 import { verifyChain } from "../../src/audit/verify.ts";
 import { auditPaths, verifyAuditStore } from "../../src/server/audit_files.ts";
@@ -342,6 +344,9 @@ Deno.test("verification reports progress every 1000 entries, offline too", async
     await Deno.mkdir(paths.dir, { recursive: true });
     const lines = entries.slice(0, 1000).map((e) => JSON.stringify(e)).join("\n");
     await Deno.writeTextFile(paths.logFile, `${lines}\n`);
+    await new FileAnchorStore(paths.fileAnchor).write(
+      await signAnchor(key, 1000, entryHash(entries[999] as AuditEntry)),
+    );
     const offline: number[] = [];
     const r = await verifyAuditStore({
       dataDir,

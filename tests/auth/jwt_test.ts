@@ -456,3 +456,11 @@ Deno.test("the verifier rejects an out-of-range clock tolerance", () => {
   const lookup = { lookup: () => Promise.resolve(undefined) };
   assert.throws(() => new JwtVerifier(lookup, { clockToleranceS: -1 }), RangeError);
 });
+
+Deno.test("a subject that could pose as an approver list in the audit log is refused", async () => {
+  const { verifier } = await setup();
+  for (const sub of ['["alice","bob"]', "[x"]) {
+    await assertRefused(verifier, await sign("hs", claims({ sub })), "malformed");
+  }
+  assert.equal((await verifier.verify(await sign("hs", claims({ sub: "a[b]" })))).sub, "a[b]");
+});

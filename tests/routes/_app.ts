@@ -31,6 +31,14 @@ export interface TestApp {
   ): Promise<ApiResponse>;
   /** Closes the services and builds them again over the same data dir (a restart). */
   reopen(): Promise<void>;
+  /**
+   * Builds the services again without closing the running ones first, as a new process
+   * would after a crash (no clean-stop marker in the audit log).
+   */
+  crash(): Promise<void>;
+  /** Closes the services (a clean stop), keeping the installation on disk. */
+  shutdown(): Promise<void>;
+  /** Closes the services and deletes the installation. */
   close(): Promise<void>;
 }
 
@@ -42,6 +50,7 @@ export async function makeTestApp(
   const inst = await makeInstallation();
   const config = await loadServerConfig(parseServeConfig(inst.flags(extraFlags), () => undefined));
   const services = await buildServices(config, quiet, overrides);
+  const crashed: Services[] = [];
   const t: TestApp = {
     app: buildApp(services, config, () => true),
     services,
@@ -56,8 +65,17 @@ export async function makeTestApp(
       t.services = await buildServices(config, quiet, overrides);
       t.app = buildApp(t.services, config, () => true);
     },
-    async close() {
+    async crash() {
+      crashed.push(t.services);
+      t.services = await buildServices(config, quiet, overrides);
+      t.app = buildApp(t.services, config, () => true);
+    },
+    async shutdown() {
+      for (const old of crashed.splice(0)) await old.close().catch(() => undefined);
       await t.services.close();
+    },
+    async close() {
+      await t.shutdown();
       await inst.cleanup();
     },
   };

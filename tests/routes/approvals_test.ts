@@ -61,7 +61,11 @@ Deno.test("dual control over HTTP: staging, quorum, denial, expiry and rotation"
       const exec = log.body.items.find((e: { action: string; key_id: string }) =>
         e.action === "key.destroy.execute" && e.key_id === k.body.id
       );
-      assert.equal(exec.actor, "bob+carol", "the execution entry names every approver");
+      assert.deepEqual(
+        JSON.parse(exec.actor),
+        ["bob", "carol"],
+        "the execution entry names every approver as a list",
+      );
     });
 
     await t.step("a denial ends the request", async () => {

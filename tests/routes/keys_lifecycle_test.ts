@@ -175,7 +175,7 @@ Deno.test("a key goes through its whole lifecycle over HTTP", async (t) => {
         ]
       ) assert.ok(actions.includes(a), `missing ${a}`);
       const exec = r.body.items.find((e: { action: string }) => e.action === "key.destroy.execute");
-      assert.equal(exec.actor, "bob");
+      assert.deepEqual(JSON.parse(exec.actor), ["bob"]);
       assert.equal(exec.key_id, id);
       const text = JSON.stringify(r.body);
       assert.ok(!text.includes(b64("hello")), "plaintext must not appear in audit entries");

@@ -35,7 +35,10 @@ Deno.test("a staged key cannot be revoked into a usable state", async () => {
       ];
       for (const [op, body] of attempts) {
         const r = await call("POST", `/api/v1/keys/${id}/${op}`, body);
-        assert.ok(r.status === 409 || r.status === 400, `${op} on staged ${algorithm}: ${r.status}`);
+        assert.ok(
+          r.status === 409 || r.status === 400,
+          `${op} on staged ${algorithm}: ${r.status}`,
+        );
         if (r.status === 409) assert.equal(r.body.error.code, "invalid_state");
       }
       const pub = await call("GET", `/api/v1/keys/${id}/public`);

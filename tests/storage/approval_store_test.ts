@@ -5,7 +5,7 @@
 
 import { strict as assert } from "node:assert";
 import { MemoryApprovalStore } from "../../src/storage/memory/approval_store.ts";
-import type { ApprovalStore } from "../../src/storage/ports.ts";
+import type { ApprovalListQuery, ApprovalStore } from "../../src/storage/ports.ts";
 import type { ApprovalRecord } from "../../src/domain/records.ts";
 import { type Database, openDatabase } from "../../src/storage/sqlite/database.ts";
 import { SqliteApprovalStore } from "../../src/storage/sqlite/approval_store.ts";
@@ -62,8 +62,13 @@ function fakeApproval(changes: Partial<ApprovalRecord> = {}): ApprovalRecord {
     expiresAt: "2099-01-01T00:00:00.000Z",
     params: { reason: "retired", nested: { list: [1, "two", null] } },
     revision: 1,
+    mac: "bWFj",
     ...changes,
   };
+}
+
+function query(changes: Partial<ApprovalListQuery> = {}): ApprovalListQuery {
+  return { now: "2026-01-01T00:00:00.000Z", offset: 0, limit: 100, ...changes };
 }
 
 function next(record: ApprovalRecord, changes: Partial<ApprovalRecord> = {}): ApprovalRecord {
@@ -158,16 +163,47 @@ function approvalContract(
       fakeApproval({ state: "expired" }),
     ];
     for (const r of [...records].reverse()) await store.create(r);
-    const ids = (rs: ApprovalRecord[]) => rs.map((r) => r.id);
-    assert.deepStrictEqual(ids(await store.list()), [
-      "apr_a",
-      "apr_b",
-      records[2]?.id,
-      records[3]?.id,
-    ]);
-    assert.deepStrictEqual(ids(await store.list("pending")), ["apr_b", records[2]?.id]);
-    assert.deepStrictEqual(ids(await store.list("expired")), [records[3]?.id]);
-    assert.deepStrictEqual(await store.list("executed"), []);
+    const ids = async (state?: ApprovalRecord["state"]) =>
+      (await store.list(query(state === undefined ? {} : { state }))).items.map((r) => r.id);
+    assert.deepStrictEqual(await ids(), ["apr_a", "apr_b", records[2]?.id, records[3]?.id]);
+    assert.deepStrictEqual(await ids("pending"), ["apr_b", records[2]?.id]);
+    assert.deepStrictEqual(await ids("expired"), [records[3]?.id]);
+    assert.deepStrictEqual(await ids("executed"), []);
+  });
+
+  test("a pending request past its expiry lists and counts as expired", async ({ store }) => {
+    const lapsed = fakeApproval({ expiresAt: "2020-01-01T00:00:00.000Z" });
+    const live = fakeApproval();
+    await store.create(lapsed);
+    await store.create(live);
+    const now = "2030-01-01T00:00:00.000Z";
+    const pending = await store.list(query({ state: "pending", now }));
+    assert.deepStrictEqual(pending.items.map((r) => r.id), [live.id]);
+    const expired = await store.list(query({ state: "expired", now }));
+    assert.deepStrictEqual(expired.items.map((r) => r.id), [lapsed.id]);
+    assert.deepStrictEqual(await store.countByState(now), {
+      pending: 1,
+      approved: 0,
+      denied: 0,
+      executed: 0,
+      expired: 1,
+    });
+  });
+
+  test("list pages with a total and filters by key and action", async ({ store }) => {
+    for (let i = 0; i < 7; i++) {
+      await store.create(fakeApproval({ keyId: i % 2 === 0 ? "key_even" : "key_odd" }));
+    }
+    await store.create(fakeApproval({ keyId: "key_even", action: "key.rotate" }));
+    const first = await store.list(query({ keyId: "key_even", action: "key.destroy", limit: 3 }));
+    assert.equal(first.total, 4);
+    assert.equal(first.items.length, 3);
+    const rest = await store.list(
+      query({ keyId: "key_even", action: "key.destroy", offset: 3, limit: 3 }),
+    );
+    assert.equal(rest.items.length, 1);
+    assert.ok(!first.items.some((a) => a.id === rest.items[0]?.id));
+    assert.equal((await store.list(query({ limit: 100 }))).total, 8);
   });
 
   test("stored approvals cannot be changed through objects passed in or out", async ({ store }) => {
@@ -190,7 +226,7 @@ function approvalContract(
 
   test("operations after close are refused as unavailable", async ({ store }) => {
     await store.close();
-    await rejectsWith(store.list(), "unavailable");
+    await rejectsWith(store.list(query()), "unavailable");
     await rejectsWith(store.create(fakeApproval()), "unavailable");
   });
 
@@ -201,7 +237,7 @@ function approvalContract(
     await fx.store.update(approved);
     await fx.reopen?.();
     assert.deepStrictEqual(await fx.store.get(record.id), approved);
-    assert.deepStrictEqual(await fx.store.list("approved"), [approved]);
+    assert.deepStrictEqual((await fx.store.list(query({ state: "approved" }))).items, [approved]);
     await fx.store.update(next(approved, { state: "executed" }));
   }, !durable);
 }
@@ -219,7 +255,7 @@ Deno.test("SqliteApprovalStore: a malformed row is an integrity_error", async ()
       args: [record.id],
     });
     await rejectsWith(fx.store.get(record.id), "integrity_error");
-    await rejectsWith(fx.store.list(), "integrity_error");
+    await rejectsWith(fx.store.list(query()), "integrity_error");
   } finally {
     await fx.cleanup();
   }

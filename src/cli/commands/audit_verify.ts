@@ -19,6 +19,8 @@ interface VerifyOptions {
   readonly dataDir: string;
   readonly hmacKeyFile?: string;
   readonly auditStore: "file" | "sqlite";
+  readonly keyStore: "memory" | "filesystem" | "sqlite";
+  readonly approvalStore: "memory" | "sqlite";
   readonly sqlitePath?: string;
 }
 
@@ -37,6 +39,14 @@ export function auditVerifyCommand(parent: Command, ctx: CliContext): void {
     .addOption(
       new Option("--audit-store <store>", "where the log lives").choices(["file", "sqlite"])
         .env("FERROHSM_AUDIT_STORE").default("sqlite"),
+    )
+    .addOption(
+      new Option("--key-store <store>", "where the key records live (checked against the log)")
+        .choices(["memory", "filesystem", "sqlite"]).env("FERROHSM_KEY_STORE").default("sqlite"),
+    )
+    .addOption(
+      new Option("--approval-store <store>", "where the approvals live")
+        .choices(["memory", "sqlite"]).env("FERROHSM_APPROVAL_STORE").default("sqlite"),
     )
     .addOption(
       new Option("--sqlite-path <file>", "SQLite database (default <data-dir>/ferrohsm.db)")
@@ -75,6 +85,8 @@ async function verifyOffline(ctx: CliContext, opts: VerifyOptions): Promise<Audi
       dataDir: opts.dataDir,
       hmacKey,
       store: opts.auditStore,
+      keyStore: opts.keyStore,
+      approvalStore: opts.approvalStore,
       sqlitePath: opts.sqlitePath,
       onProgress: (n) => progress.update(n),
     });

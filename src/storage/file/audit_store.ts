@@ -221,6 +221,13 @@ export class FileAuditStore implements AuditStore {
     }
   }
 
+  /** Journal entries (`records` set, or an action of `actions`), ascending. */
+  async *journal(actions: readonly string[]): AsyncGenerator<AuditEntry> {
+    for await (const entry of this.scan()) {
+      if (entry.records !== undefined || actions.includes(entry.action)) yield entry;
+    }
+  }
+
   /** Releases the lock and the file. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;

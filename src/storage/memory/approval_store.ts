@@ -5,13 +5,15 @@
  */
 
 import { HsmError } from "../../domain/errors.ts";
-import type { ApprovalStore } from "../ports.ts";
+import type { ApprovalListQuery, ApprovalPage, ApprovalStore } from "../ports.ts";
 import type { ApprovalRecord, ApprovalState } from "../../domain/records.ts";
 import {
   assertApprovalRecord,
   assertSafeId,
-  compareByCreation,
   copyApprovalRecord,
+  effectiveApprovalState,
+  pageApprovals,
+  zeroCounts,
 } from "../records.ts";
 
 /** An ApprovalStore held in process memory. */
@@ -27,6 +29,7 @@ export class MemoryApprovalStore implements ApprovalStore {
       if (this.#records.has(record.id)) {
         throw new HsmError("conflict", "Cannot create approval: the id already exists");
       }
+
       this.#records.set(record.id, copyApprovalRecord(record));
     });
   }
@@ -39,14 +42,17 @@ export class MemoryApprovalStore implements ApprovalStore {
     });
   }
 
-  /** Approvals (optionally only those in `state`), ordered by creation time then id. */
-  list(state?: ApprovalState): Promise<ApprovalRecord[]> {
+  /** Approvals matching the query, by creation time then id. */
+  list(query: ApprovalListQuery): Promise<ApprovalPage> {
+    return this.#run(() => pageApprovals(this.#records.values(), query));
+  }
+
+  /** Approvals per state as callers see them at `now`. */
+  countByState(now: string): Promise<Record<ApprovalState, number>> {
     return this.#run(() => {
-      const out = [...this.#records.values()].filter((r) =>
-        state === undefined || r.state === state
-      );
-      out.sort(compareByCreation);
-      return out.map(copyApprovalRecord);
+      const counts = zeroCounts();
+      for (const r of this.#records.values()) counts[effectiveApprovalState(r, now)]++;
+      return counts;
     });
   }
 

@@ -74,6 +74,13 @@ export class MemoryAuditStore implements AuditStore {
     }
   }
 
+  /** Journal entries (`records` set, or an action of `actions`), ascending. */
+  async *journal(actions: readonly string[]): AsyncGenerator<AuditEntry> {
+    for await (const entry of this.scan()) {
+      if (entry.records !== undefined || actions.includes(entry.action)) yield entry;
+    }
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

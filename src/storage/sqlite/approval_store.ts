@@ -5,11 +5,19 @@
  * JSON text; `params` must therefore be JSON-serialisable (never key material).
  */
 
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, count, eq, gt, lte, or, type SQL, sql } from "drizzle-orm";
 import { HsmError } from "../../domain/errors.ts";
-import type { ApprovalStore } from "../ports.ts";
+import type { ApprovalListQuery, ApprovalPage, ApprovalStore } from "../ports.ts";
 import type { ApprovalRecord, ApprovalState } from "../../domain/records.ts";
-import { approvalRecordProblem, assertApprovalRecord, assertSafeId, isSafeId } from "../records.ts";
+import {
+  approvalRecordProblem,
+  assertApprovalRecord,
+  assertListQuery,
+  assertSafeId,
+  isApprovalState,
+  isSafeId,
+  zeroCounts,
+} from "../records.ts";
 import { isDuplicateKeyError } from "./constraint.ts";
 import type { Database } from "./database.ts";
 import { approvals } from "./schema.ts";
@@ -41,9 +49,11 @@ export class SqliteApprovalStore implements ApprovalStore {
       await db.insert(approvals).values({ id: record.id, ...columns(record) });
     } catch (err) {
       if (isDuplicateKeyError(err)) {
-        throw new HsmError("conflict", "Cannot create approval: the id already exists", {
-          cause: err,
-        });
+        throw new HsmError(
+          "conflict",
+          "Cannot create approval: the id already exists",
+          { cause: err },
+        );
       }
       throw err;
     }
@@ -57,13 +67,37 @@ export class SqliteApprovalStore implements ApprovalStore {
     return rows[0] && decodeRow(rows[0]);
   }
 
-  /** Approvals (optionally only those in `state`), ordered by creation time then id. */
-  async list(state?: ApprovalState): Promise<ApprovalRecord[]> {
+  /** Approvals matching the query, by creation time then id. */
+  async list(query: ApprovalListQuery): Promise<ApprovalPage> {
+    assertListQuery(query);
     const db = this.#db();
-    const rows = await db.select().from(approvals)
-      .where(state === undefined ? undefined : eq(approvals.state, state))
-      .orderBy(asc(approvals.createdAt), asc(approvals.id));
-    return rows.map(decodeRow);
+    const where = and(
+      stateCondition(query.state, query.now),
+      query.action === undefined ? undefined : eq(approvals.action, query.action),
+      query.keyId === undefined ? undefined : eq(approvals.keyId, query.keyId),
+    );
+    const [rows, total] = await Promise.all([
+      db.select().from(approvals).where(where)
+        .orderBy(asc(approvals.createdAt), asc(approvals.id))
+        .limit(query.limit).offset(query.offset),
+      db.select({ n: count() }).from(approvals).where(where),
+    ]);
+    return { items: rows.map(decodeRow), total: total[0]?.n ?? 0 };
+  }
+
+  /** Approvals per state as callers see them at `now`. */
+  async countByState(now: string): Promise<Record<ApprovalState, number>> {
+    const db = this.#db();
+    const effective = sql<
+      string
+    >`case when ${approvals.state} = 'pending' and ${approvals.expiresAt} <= ${now} then 'expired' else ${approvals.state} end`;
+    const rows = await db.select({ state: effective, n: count() }).from(approvals)
+      .groupBy(effective);
+    const counts = zeroCounts();
+    for (const row of rows) {
+      if (isApprovalState(row.state)) counts[row.state] = row.n;
+    }
+    return counts;
   }
 
   /**
@@ -115,7 +149,23 @@ function columns(record: ApprovalRecord) {
     expiresAt: record.expiresAt,
     params: JSON.stringify(record.params),
     revision: record.revision,
+    mac: record.mac,
   };
+}
+
+/** The SQL condition for a state as callers see it (a lapsed pending request is expired). */
+function stateCondition(state: ApprovalState | undefined, now: string): SQL | undefined {
+  if (state === undefined) return undefined;
+  if (state === "pending") {
+    return and(eq(approvals.state, "pending"), gt(approvals.expiresAt, now));
+  }
+  if (state === "expired") {
+    return or(
+      eq(approvals.state, "expired"),
+      and(eq(approvals.state, "pending"), lte(approvals.expiresAt, now)),
+    );
+  }
+  return eq(approvals.state, state);
 }
 
 function decodeRow(row: typeof approvals.$inferSelect): ApprovalRecord {

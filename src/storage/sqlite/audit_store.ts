@@ -8,7 +8,7 @@
  * it reads. The database connection belongs to the caller: `close()` does not close it.
  */
 
-import { asc, desc, gt } from "drizzle-orm";
+import { and, asc, desc, gt, inArray, isNotNull, or } from "drizzle-orm";
 import type { AuditWriterThread } from "./audit_writer.ts";
 import type { Database } from "./database.ts";
 import { auditEntries } from "./schema.ts";
@@ -50,6 +50,7 @@ export class SqliteAuditStore implements AuditStore {
         e.payload_hash,
         e.prev_hash,
         e.mac,
+        e.records ?? null,
       ]));
       return;
     }
@@ -78,6 +79,21 @@ export class SqliteAuditStore implements AuditStore {
     const rows = await this.#database.db.select().from(auditEntries)
       .where(gt(auditEntries.seq, afterSeq)).orderBy(asc(auditEntries.seq)).limit(limit);
     return rows.map(fromRow);
+  }
+
+  /** Journal entries (`records` set, or an action of `actions`), by seq, page by page. */
+  async *journal(actions: readonly string[]): AsyncGenerator<AuditEntry> {
+    let after = Number.MIN_SAFE_INTEGER;
+    const wanted = or(isNotNull(auditEntries.records), inArray(auditEntries.action, [...actions]));
+    for (;;) {
+      const rows = await this.#database.db.select().from(auditEntries)
+        .where(and(gt(auditEntries.seq, after), wanted))
+        .orderBy(asc(auditEntries.seq)).limit(SCAN_PAGE);
+      for (const row of rows) yield fromRow(row);
+      const last = rows[rows.length - 1];
+      if (last === undefined || rows.length < SCAN_PAGE) return;
+      after = last.seq;
+    }
   }
 
   /** Every entry in seq (rowid) order, streamed page by page. */
@@ -110,6 +126,7 @@ function toRow(e: AuditEntry): Row {
     payloadHash: e.payload_hash,
     prevHash: e.prev_hash,
     mac: e.mac,
+    records: e.records ?? null,
   };
 }
 
@@ -124,5 +141,6 @@ function fromRow(r: Row): AuditEntry {
     payload_hash: r.payloadHash,
     prev_hash: r.prevHash,
     mac: r.mac,
+    ...(r.records === null ? {} : { records: r.records }),
   };
 }

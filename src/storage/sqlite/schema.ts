@@ -60,6 +60,8 @@ export const auditEntries = sqliteTable("audit_entries", {
   payloadHash: text("payload_hash").notNull(),
   prevHash: text("prev_hash").notNull(),
   mac: text("mac").notNull(),
+  /** Record commits this entry journals (`kind:id@revision:digest`, space separated). */
+  records: text("records"),
 });
 
 /** Dual-control approval requests. */
@@ -75,4 +77,9 @@ export const approvals = sqliteTable("approvals", {
   expiresAt: text("expires_at").notNull(),
   params: text("params").notNull(),
   revision: integer("revision").notNull(),
-}, (t) => [index("approvals_state_idx").on(t.state, t.createdAt)]);
+  /** HMAC-SHA-384 over every other field (base64). */
+  mac: text("mac").notNull().default(""),
+}, (t) => [
+  index("approvals_state_idx").on(t.state, t.createdAt),
+  index("approvals_key_idx").on(t.keyId, t.createdAt),
+]);

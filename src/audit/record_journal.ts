@@ -1,0 +1,194 @@
+/**
+ * The record journal: anti-rollback for key records and approvals, anchored in the
+ * audit chain. Every store write of a record is committed by an audit entry that names
+ * the new revision and a digest of its MAC (`records: "key:<id>@<rev>:<digest>"`); the
+ * journal is the index of those refs, rebuilt from the chain at start-up and kept in step
+ * as the server commits. A record read from a store must be the revision the chain last
+ * committed for it: an older row with a valid MAC (a replayed backup row that would
+ * un-revoke a key, undo a rotation or bring a destroyed key back) answers
+ * `integrity_error`, and `audit verify` reports it.
+ *
+ * Accepted digests per record: the last committed one; also the one before it while a
+ * write is in flight, when the entry that committed it was followed by a `failed:*`
+ * entry (the store write failed), or when the process stopped between the entry and the
+ * store write (a crash; see `interrupted`).
+ *
+ * Caveat: the chain is the authority, so rolling back a record *and* the audit log's tail
+ * *and* its anchor together (restoring a whole old snapshot of the data dir) is not
+ * detected here; export the audit head to an external system to detect that.
+ */
+
+import { sha256 } from "@noble/hashes/sha2.js";
+import { toHex, utf8 } from "../core/encoding.ts";
+import {
+  type AuditEntry,
+  parseAuditEntry,
+  parseRecordRefs,
+  type RecordRef,
+} from "../domain/audit_entry.ts";
+import { HsmError } from "../domain/errors.ts";
+import type { AuditStore } from "../storage/ports.ts";
+import { type AuditMacKey, verifyMac } from "./chain.ts";
+
+/** A record the journal can check: its kind, id, revision and MAC. */
+export interface JournaledRecord {
+  readonly id: string;
+  readonly revision: number;
+  readonly mac: string;
+}
+
+/** The audit actions that mark a server's start and its clean stop. */
+export const SERVER_START = "server.start";
+/** See SERVER_START. */
+export const SERVER_STOP = "server.stop";
+
+interface Head {
+  /** The last committed ref and the seq of the entry that committed it. */
+  readonly latest: RecordRef;
+  readonly seq: number;
+  /** Digests a read may find (the latest, and the previous one when not settled). */
+  accepted: string[];
+  readonly previous: string | undefined;
+}
+
+/** The digest the journal keeps of a record: SHA-256 of its MAC, 32 hex characters. */
+export function recordDigest(mac: string): string {
+  return toHex(sha256(utf8(mac))).slice(0, 32);
+}
+
+/** The journal ref of a record about to be written. */
+export function refOf(kind: RecordRef["kind"], record: JournaledRecord): RecordRef {
+  return { kind, id: record.id, revision: record.revision, digest: recordDigest(record.mac) };
+}
+
+/** A record whose current row contradicts the journal. */
+export interface JournalMismatch {
+  readonly kind: RecordRef["kind"];
+  readonly id: string;
+  /** The seq of the entry that committed the expected revision (0 when none did). */
+  readonly seq: number;
+  readonly reason: "record_rollback" | "record_unjournaled";
+}
+
+/** The index of committed record revisions. */
+export class RecordJournal {
+  /**
+   * Rebuilds the journal from the chain's journal entries, checking each entry's MAC.
+   * @throws HsmError("integrity_error") at an entry that fails verification
+   */
+  static async load(store: AuditStore, macKey: AuditMacKey): Promise<RecordJournal> {
+    const journal = new RecordJournal();
+    for await (const raw of store.journal([SERVER_START, SERVER_STOP])) {
+      const entry = parseAuditEntry(raw);
+      if (entry === undefined || !(await verifyMac(macKey, entry))) {
+        throw new HsmError("integrity_error", `Audit log entry ${raw.seq} fails verification`);
+      }
+      journal.observe(entry);
+    }
+    return journal;
+  }
+
+  #heads = new Map<string, Head>();
+  #lastStart = 0;
+  #lastStop = 0;
+  #entries = 0;
+
+  /** Feeds one verified entry, in chain order (start-up rebuild and verification). */
+  observe(entry: AuditEntry): void {
+    if (entry.action === SERVER_START) this.#lastStart = entry.seq;
+    if (entry.action === SERVER_STOP) this.#lastStop = entry.seq;
+    if (entry.records === undefined) return;
+    const refs = parseRecordRefs(entry.records);
+    if (refs === undefined) return;
+    this.#entries++;
+    if (entry.result === "ok") {
+      for (const ref of refs) this.#commit(ref, entry.seq);
+    } else if (entry.result.startsWith("failed:")) {
+      for (const ref of refs) this.#unsettle(ref);
+    }
+  }
+
+  /** True once any journaled entry was seen (false: a data dir from before the journal). */
+  get started(): boolean {
+    return this.#entries > 0;
+  }
+
+  /**
+   * Refs whose committing entry came after the last server start with no clean stop
+   * after it: the process may have stopped before their store write.
+   */
+  interrupted(): RecordRef[] {
+    if (this.#lastStop > this.#lastStart) return [];
+    const out: RecordRef[] = [];
+    for (const head of this.#heads.values()) {
+      if (head.seq > this.#lastStart && head.previous !== undefined) out.push(head.latest);
+    }
+    return out;
+  }
+
+  /** The digest committed before `ref` (undefined for a record's first revision). */
+  previousDigest(ref: RecordRef): string | undefined {
+    return this.#heads.get(key(ref.kind, ref.id))?.previous;
+  }
+
+  /** Records an entry that committed `refs` (durable): both old and new rows are accepted. */
+  expect(refs: readonly RecordRef[], seq: number): void {
+    for (const ref of refs) {
+      this.#commit(ref, seq);
+      this.#unsettle(ref);
+    }
+  }
+
+  /** The store now holds `ref`: only it is accepted from now on. */
+  settle(ref: RecordRef): void {
+    const head = this.#heads.get(key(ref.kind, ref.id));
+    if (head?.latest.digest === ref.digest) head.accepted = [ref.digest];
+  }
+
+  /** Accepts the revision before `ref` too (its write was interrupted or failed). */
+  unsettle(ref: RecordRef): void {
+    this.#unsettle(ref);
+  }
+
+  /** Why `record` contradicts the journal, or undefined when it is the committed revision. */
+  mismatch(kind: RecordRef["kind"], record: JournaledRecord): JournalMismatch | undefined {
+    const head = this.#heads.get(key(kind, record.id));
+    if (head === undefined) return { kind, id: record.id, seq: 0, reason: "record_unjournaled" };
+    if (head.accepted.includes(recordDigest(record.mac))) return undefined;
+    return { kind, id: record.id, seq: head.seq, reason: "record_rollback" };
+  }
+
+  /**
+   * Checks a record read from a store.
+   * @throws HsmError("integrity_error") when it is not the revision the chain committed
+   */
+  check(kind: RecordRef["kind"], record: JournaledRecord): void {
+    const problem = this.mismatch(kind, record);
+    if (problem === undefined) return;
+    throw new HsmError(
+      "integrity_error",
+      problem.reason === "record_rollback"
+        ? `The stored ${kind} ${record.id} is older than the revision the audit log committed (entry ${problem.seq}): it was rolled back`
+        : `The stored ${kind} ${record.id} was never committed by the audit log`,
+    );
+  }
+
+  #commit(ref: RecordRef, seq: number): void {
+    const k = key(ref.kind, ref.id);
+    const before = this.#heads.get(k);
+    const previous = before?.latest.digest === ref.digest ? before.previous : before?.latest.digest;
+    this.#heads.set(k, { latest: ref, seq, accepted: [ref.digest], previous });
+  }
+
+  #unsettle(ref: RecordRef): void {
+    const head = this.#heads.get(key(ref.kind, ref.id));
+    if (head === undefined || head.latest.digest !== ref.digest) return;
+    if (head.previous !== undefined && !head.accepted.includes(head.previous)) {
+      head.accepted = [ref.digest, head.previous];
+    }
+  }
+}
+
+function key(kind: RecordRef["kind"], id: string): string {
+  return `${kind}:${id}`;
+}
