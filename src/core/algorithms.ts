@@ -20,6 +20,14 @@ export const ALGORITHM_NAMES = [
   "ML-DSA-44",
   "ML-DSA-65",
   "ML-DSA-87",
+  "ML-KEM-768-X25519",
+  "ML-KEM-768-P256",
+  "ML-KEM-1024-P384",
+  "SLH-DSA-SHA2-128s",
+  "SLH-DSA-SHAKE-128f",
+  "SLH-DSA-SHA2-256s",
+  "ML-DSA-65-EC-P256",
+  "ML-DSA-87-EC-P384",
 ] as const;
 
 /** A key algorithm name as it appears in the API. */
@@ -42,7 +50,17 @@ export const USAGE_NAMES = [
 export type Usage = typeof USAGE_NAMES[number];
 
 /** Algorithm families; RBAC's `key:use:<family>` actions are named after them. */
-export type Family = "aes" | "hmac" | "rsa" | "ec" | "ed25519" | "ml-kem" | "ml-dsa";
+export type Family =
+  | "aes"
+  | "hmac"
+  | "rsa"
+  | "ec"
+  | "ed25519"
+  | "ml-kem"
+  | "ml-dsa"
+  | "hybrid-kem"
+  | "slh-dsa"
+  | "composite-sig";
 
 /** Hash functions that sign/verify accept. */
 export type HashName = "SHA-256" | "SHA-384" | "SHA-512";
@@ -177,6 +195,62 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
   "ML-DSA-87": entry({
     name: "ML-DSA-87",
     family: "ml-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+  }),
+  "ML-KEM-768-X25519": entry({
+    name: "ML-KEM-768-X25519",
+    family: "hybrid-kem",
+    asymmetric: true,
+    usages: ["encapsulate", "decapsulate"],
+    defaultUsages: ["encapsulate", "decapsulate"],
+  }),
+  "ML-KEM-768-P256": entry({
+    name: "ML-KEM-768-P256",
+    family: "hybrid-kem",
+    asymmetric: true,
+    usages: ["encapsulate", "decapsulate"],
+    defaultUsages: ["encapsulate", "decapsulate"],
+  }),
+  "ML-KEM-1024-P384": entry({
+    name: "ML-KEM-1024-P384",
+    family: "hybrid-kem",
+    asymmetric: true,
+    usages: ["encapsulate", "decapsulate"],
+    defaultUsages: ["encapsulate", "decapsulate"],
+  }),
+  "SLH-DSA-SHA2-128s": entry({
+    name: "SLH-DSA-SHA2-128s",
+    family: "slh-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+  }),
+  "SLH-DSA-SHAKE-128f": entry({
+    name: "SLH-DSA-SHAKE-128f",
+    family: "slh-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+  }),
+  "SLH-DSA-SHA2-256s": entry({
+    name: "SLH-DSA-SHA2-256s",
+    family: "slh-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+  }),
+  "ML-DSA-65-EC-P256": entry({
+    name: "ML-DSA-65-EC-P256",
+    family: "composite-sig",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+  }),
+  "ML-DSA-87-EC-P384": entry({
+    name: "ML-DSA-87-EC-P384",
+    family: "composite-sig",
     asymmetric: true,
     usages: ["sign", "verify"],
     defaultUsages: ["sign", "verify"],
