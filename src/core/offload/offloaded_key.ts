@@ -44,7 +44,11 @@ class OffloadedKey implements LoadedKey {
   declare encrypt?: (plaintext: Uint8Array, aad?: Uint8Array) => Promise<Uint8Array>;
   declare decrypt?: (ciphertext: Uint8Array, aad?: Uint8Array) => Promise<Uint8Array>;
   declare sign?: (data: Uint8Array, options?: SignOptions) => Promise<Uint8Array>;
-  declare verify?: (data: Uint8Array, signature: Uint8Array, options?: SignOptions) => Promise<boolean>;
+  declare verify?: (
+    data: Uint8Array,
+    signature: Uint8Array,
+    options?: SignOptions,
+  ) => Promise<boolean>;
   declare mac?: (message: Uint8Array) => Promise<Uint8Array>;
   declare macVerify?: (message: Uint8Array, tag: Uint8Array) => Promise<boolean>;
   declare encapsulate?: () => Promise<Encapsulation>;

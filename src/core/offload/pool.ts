@@ -38,8 +38,10 @@ export interface OffloadPoolStats {
   /** Keys currently loaded (each on every live worker). */
   readonly keys: number;
   readonly inFlight: number;
-  /** Calls answered since start (including loads and failures). */
+  /** Requests answered since start (loads, calls and failures). */
   readonly completed: number;
+  /** Requests answered by each worker, in pool order. */
+  readonly completedPerWorker: readonly number[];
 }
 
 /** A key loaded in the pool: its methods, its public half and a way to call it. */
@@ -60,6 +62,7 @@ class Slot {
   readonly worker: Worker;
   readonly pending = new Map<number, Pending>();
   alive = true;
+  completed = 0;
 
   constructor(worker: Worker) {
     this.worker = worker;
@@ -141,7 +144,16 @@ export class OffloadPool {
       keys: this.#handles.size,
       inFlight: alive.reduce((n, s) => n + s.pending.size, 0),
       completed: this.#completed,
+      completedPerWorker: this.#slots.map((s) => s.completed),
     };
+  }
+
+  /** How many keys each live worker holds (what `dispose` and `close` must bring to 0). */
+  async heldKeys(): Promise<number[]> {
+    const live = this.#closed ? [] : this.#slots.filter((s) => s.alive);
+    return (await Promise.all(
+      live.map((slot) => this.#send(slot, { kind: "count", id: 0 })),
+    )) as number[];
   }
 
   /** Wipes every key in every worker and stops the workers. Idempotent. */
@@ -160,9 +172,14 @@ export class OffloadPool {
   }
 
   #call(handle: number, method: KeyMethod, args: readonly unknown[]): Promise<unknown> {
+    if (this.#closed) {
+      return Promise.reject(
+        new HsmError("unavailable", "Cannot use key: the crypto worker pool is closed"),
+      );
+    }
     const slots = this.#handles.get(handle)?.filter((s) => s.alive);
     if (slots === undefined) return Promise.reject(new TypeError("Key has been disposed"));
-    if (this.#closed || slots.length === 0) {
+    if (slots.length === 0) {
       return Promise.reject(
         new HsmError("unavailable", "Cannot use key: no crypto worker holds it"),
       );
@@ -208,6 +225,7 @@ export class OffloadPool {
     const pending = slot.pending.get(reply.id);
     if (pending === undefined) return;
     slot.pending.delete(reply.id);
+    slot.completed++;
     this.#completed++;
     if (reply.ok) pending.resolve(reply.value);
     else pending.reject(fromWire(reply.error));

@@ -42,6 +42,7 @@ export type WorkerRequest =
     readonly args: readonly unknown[];
   }
   | { readonly kind: "dispose"; readonly id: number; readonly handle: number }
+  | { readonly kind: "count"; readonly id: number }
   | { readonly kind: "close"; readonly id: number };
 
 /** What a worker answers to `load`: the methods the key has and its public half. */

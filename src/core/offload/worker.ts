@@ -97,12 +97,18 @@ async function handle(request: WorkerRequest): Promise<void> {
       reply({ id: request.id, ok: true, value: keys.size });
       return;
     }
+    case "count": {
+      reply({ id: request.id, ok: true, value: keys.size });
+      return;
+    }
     case "close": {
       for (const key of keys.values()) key.dispose();
       keys.clear();
       reply({ id: request.id, ok: true, value: 0 });
       return;
     }
+    default:
+      throw new TypeError("Unknown request");
   }
 }
 
