@@ -9,7 +9,7 @@
  * call's context string and hedged randomness (n fresh bytes of opt_rand per signature);
  * HashSLH-DSA is not offered, so `prehash` and `prehashed` are refused. `verify` returns
  * false, never throws, for malformed signatures. Public keys are published as SPKI with
- * the NIST OIDs (RFC 9909), as `AKP` JWKs and raw (PK.seed‖PK.root).
+ * the NIST CSOR OIDs (draft-ietf-lamps-x509-slhdsa), as `AKP` JWKs and raw (PK.seed‖PK.root).
  *
  * Security caveats: noble is pure JavaScript (no constant-time guarantee). Signing takes
  * from half a second (128f) to several seconds (128s, 256s) of synchronous work: the
