@@ -96,7 +96,11 @@ export interface LoadedKey {
 /** The `LoadedKey` methods a provider may declare slow. */
 export type OffloadMethod = "sign" | "verify" | "encapsulate" | "decapsulate";
 
-/** Which calls of a key are CPU-heavy synchronous work, to be run off the main thread. */
+/**
+ * Which calls of a key are CPU-heavy synchronous work, to be run off the main thread.
+ * Without `when`, every call of the key goes to the pool and no copy of it is kept on the
+ * main thread (so `methods` must name all of its slow methods).
+ */
 export interface OffloadPolicy {
   /** Methods that may block the event loop for long. */
   readonly methods: readonly OffloadMethod[];
