@@ -29,6 +29,8 @@ export interface OffloadPoolOptions {
   readonly size?: number;
   /** Start workers with `permissions: "none"` (requires `--unstable-worker-options`). */
   readonly restrictPermissions?: boolean;
+  /** The worker module; default `./worker.ts` (tests substitute one that fails on cue). */
+  readonly workerUrl?: URL;
 }
 
 /** Pool figures for health and metrics. */
@@ -85,7 +87,7 @@ export class OffloadPool {
     const size = Math.max(1, Math.floor(options.size ?? cores));
     if (!Number.isFinite(size)) throw new RangeError("Pool size must be a finite number");
     this.size = size;
-    const url = new URL("./worker.ts", import.meta.url);
+    const url = options.workerUrl ?? new URL("./worker.ts", import.meta.url);
     const workerOptions = options.restrictPermissions === true
       ? { type: "module", deno: { permissions: "none" } }
       : { type: "module" };

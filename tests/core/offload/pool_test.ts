@@ -95,3 +95,30 @@ Deno.test("closing a pool wipes its keys and later loads and calls answer unavai
   );
   await assert.rejects(pool.load("ML-DSA-65", await material("ML-DSA-65")), isUnavailable);
 });
+
+// Deno prints the crashing worker's uncaught error ("worker crashed on cue") on stderr;
+// that line is expected.
+Deno.test("a crashed worker fails its calls with unavailable and the key lives on elsewhere", async () => {
+  const pool = createOffloadPool({
+    size: 2,
+    workerUrl: new URL("./_crashing_worker.ts", import.meta.url),
+  });
+  try {
+    const remote = await pool.load(
+      "ML-DSA-44",
+      await providerFor("ML-DSA-44").generate("ML-DSA-44"),
+    );
+    await assert.rejects(
+      remote.call("sign", [Uint8Array.of(0xff)]),
+      (e: unknown) => isHsmError(e, "unavailable"),
+    );
+    assert.equal(pool.stats().alive, 1);
+    assert.deepEqual(await pool.heldKeys(), [1]);
+    for (let i = 0; i < 3; i++) {
+      const signature = await remote.call("sign", [MESSAGE]);
+      assert.equal(await remote.call("verify", [MESSAGE, signature]), true);
+    }
+  } finally {
+    await pool.close();
+  }
+});
