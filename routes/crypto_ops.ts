@@ -32,6 +32,8 @@ function signParams(body: SignBody): SignParams {
     ...(body.hash === undefined ? {} : { hash: body.hash }),
     ...(body.padding === undefined ? {} : { padding: body.padding }),
     ...(body.signature_format === undefined ? {} : { format: body.signature_format }),
+    ...(body.context === undefined ? {} : { context: body.context }),
+    ...(body.prehash === undefined ? {} : { prehash: body.prehash }),
   };
 }
 

@@ -15,7 +15,7 @@ import type { AppEnv } from "../src/http/context.ts";
 import { validate } from "../src/http/validation.ts";
 import type { CryptoService } from "../src/keys/crypto_service.ts";
 import type { KeyChange, KeyService } from "../src/keys/key_service.ts";
-import { approvalJson, keyJson, versionJson } from "./serialize.ts";
+import { approvalJson, keyJson, publicKeyJson, versionJson } from "./serialize.ts";
 
 /** Routes for key lifecycle management. */
 export function keysRoutes(keys: KeyService, cryptoOps: CryptoService): Hono<AppEnv> {
@@ -63,7 +63,9 @@ export function keysRoutes(keys: KeyService, cryptoOps: CryptoService): Hono<App
 
   app.get("/:id/public", id, validate("query", PublicKeyQuery), async (c) => {
     const { version } = c.req.valid("query");
-    return c.json(await cryptoOps.publicKey(c.get("actor"), c.req.valid("param").id, version));
+    return c.json(
+      publicKeyJson(await cryptoOps.publicKey(c.get("actor"), c.req.valid("param").id, version)),
+    );
   });
 
   app.post("/:id/rotate", id, async (c) => {

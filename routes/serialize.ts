@@ -6,7 +6,9 @@
  */
 
 import type { ApprovalJson } from "../src/contract/approvals.ts";
-import type { KeyJson, KeyVersionJson } from "../src/contract/keys.ts";
+import type { KeyJson, KeyVersionJson, PublicKeyJson } from "../src/contract/keys.ts";
+import { toBase64 } from "../src/core/encoding.ts";
+import type { PublicKeyView } from "../src/keys/crypto_service.ts";
 import type { ApprovalRecord, KeyRecord } from "../src/domain/records.ts";
 import type { VersionInfo } from "../src/keys/key_service.ts";
 
@@ -48,5 +50,23 @@ export function versionJson(v: VersionInfo): KeyVersionJson {
     state: v.state,
     created_at: v.createdAt,
     ...(v.sourceVersion === undefined ? {} : { source_version: v.sourceVersion }),
+  };
+}
+
+/** A public key version: PEM, JWK and, for post-quantum keys, raw bytes and components. */
+export function publicKeyJson(p: PublicKeyView): PublicKeyJson {
+  return {
+    version: p.version,
+    pem: p.pem,
+    jwk: p.jwk,
+    ...(p.raw === undefined ? {} : { raw: toBase64(p.raw) }),
+    ...(p.components === undefined ? {} : {
+      components: p.components.map((c) => ({
+        algorithm: c.algorithm,
+        pem: c.pem,
+        jwk: c.jwk,
+        raw: toBase64(c.raw),
+      })),
+    }),
   };
 }

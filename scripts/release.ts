@@ -3,7 +3,7 @@
  * and its archive, for hosts where `deno compile` cannot fetch its base binary.
  *
  * The folder holds `ferrohsm.js` (`deno bundle --platform deno main.ts`), the audit
- * writer worker `audit_writer_worker.js`, `launcher.js`
+ * writer worker `audit_writer_worker.js`, the crypto offload worker `offload_worker.js`, `launcher.js`
  * (the bundled permission derivation, scripts/release_launcher.ts), the `ferrohsm` POSIX
  * script, the libSQL native addon package under `node_modules/` (the bundle loads it
  * with require()), `migrations/`, `static/`, `deploy/`, the docs, the `deno` binary this
@@ -214,6 +214,8 @@ export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResu
   await bundle("scripts/release_launcher.ts", join(folder, "launcher.js"));
   // The audit writer runs as a worker module of its own (src/storage/sqlite/audit_writer.ts).
   await bundle("src/storage/sqlite/audit_writer_worker.ts", join(folder, "audit_writer_worker.js"));
+  // Slow post-quantum and prehashed operations run in a pool of workers (src/core/offload/).
+  await bundle("src/core/offload/worker.ts", join(folder, "offload_worker.js"));
 
   const addonName = addonPackageName();
   const addon = libsqlAddonPath(ROOT) as string;

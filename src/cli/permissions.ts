@@ -56,7 +56,17 @@ export function usesSqlite(config: Config): boolean {
  * bound (`--max-heap-mb`) that keeps memory bounded whatever the load.
  */
 export function servePermissions(config: Config, root = PROJECT_ROOT): string[] {
-  const read = new Set<string>([config.dataDir, join(root, "migrations"), join(root, "static")]);
+  const read = new Set<string>([
+    config.dataDir,
+    join(root, "migrations"),
+    join(root, "static"),
+    // The crypto offload workers load their module graph at run time: from source the
+    // core, the domain and the noble packages (code, no secrets); in a release one bundle.
+    join(root, "src", "core"),
+    join(root, "src", "domain"),
+    join(root, "node_modules"),
+    join(root, "offload_worker.js"),
+  ]);
   if (config.auditStore === "sqlite") {
     // The audit writer thread's module (from source, or beside the release bundle).
     read.add(join(root, "src", "storage", "sqlite", "audit_writer_worker.ts"));

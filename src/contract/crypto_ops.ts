@@ -26,6 +26,10 @@ const signFields = {
   hash: z.enum(["SHA-256", "SHA-384", "SHA-512"]).optional(),
   padding: z.enum(["pkcs1", "pss"]).optional(),
   signature_format: z.enum(["der", "raw"]).optional(),
+  /** ML-DSA, SLH-DSA and composite signing context (base64, ≤ 255 bytes; default empty). */
+  context: base64Bytes(255).optional(),
+  /** `SHA-512`: the pre-hash variant (HashML-DSA); `digest` is then the SHA-512 digest. */
+  prehash: z.enum(["SHA-512"]).optional(),
 };
 
 /** `sign` body: exactly one of `message` or `digest`. */
@@ -34,7 +38,7 @@ export const SignRequest = z.strictObject(signFields);
 /** `verify` body. */
 export const VerifyRequest = z.strictObject({
   ...signFields,
-  signature: base64Bytes(16 * 1024),
+  signature: base64Bytes(64 * 1024), // SLH-DSA-SHA2-256s signatures are 29 792 bytes
   version: versionNumber.optional(),
 });
 

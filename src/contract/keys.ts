@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ALGORITHM_NAMES, USAGE_NAMES } from "../domain/algorithms.ts";
 import { KEY_STATES, VERSION_STATES } from "../domain/records.ts";
 import { Approval } from "./approvals.ts";
-import { timestamp, versionNumber } from "./common.ts";
+import { base64Text, timestamp, versionNumber } from "./common.ts";
 
 /** Key names: letters, digits, space and `._:/@-`, 1–128 characters. */
 export const keyName = z.string().min(1).max(128).regex(
@@ -84,11 +84,24 @@ export const KeyVersion = z.strictObject({
 /** `GET /api/v1/keys/:id/versions` answer. */
 export const KeyVersionList = z.strictObject({ items: z.array(KeyVersion) });
 
-/** The public half of a key version: SPKI PEM and JWK. */
+/** One component of a hybrid or composite public key. */
+export const PublicKeyComponent = z.strictObject({
+  algorithm: z.string(),
+  pem: z.string(),
+  jwk: z.record(z.string(), z.unknown()),
+  raw: base64Text,
+});
+
+/**
+ * The public half of a key version: SPKI PEM and JWK; `raw` (base64) for post-quantum,
+ * hybrid and composite keys; `components` for hybrid and composite keys.
+ */
 export const PublicKey = z.strictObject({
   version: versionNumber,
   pem: z.string(),
   jwk: z.record(z.string(), z.unknown()),
+  raw: base64Text.optional(),
+  components: z.array(PublicKeyComponent).optional(),
 });
 
 /** The key object as clients read it. */

@@ -7,7 +7,17 @@
 import type { Algorithm, HashName, Usage } from "../domain/algorithms.ts";
 
 /** Algorithm families; RBAC's `key:use:<family>` actions are named after them. */
-export type Family = "aes" | "hmac" | "rsa" | "ec" | "ed25519" | "ml-kem" | "ml-dsa";
+export type Family =
+  | "aes"
+  | "hmac"
+  | "rsa"
+  | "ec"
+  | "ed25519"
+  | "ml-kem"
+  | "ml-dsa"
+  | "hybrid-kem"
+  | "slh-dsa"
+  | "composite-sig";
 
 /** What the registry knows about one algorithm. */
 export interface AlgorithmInfo {
@@ -34,16 +44,31 @@ export interface AlgorithmInfo {
 
 /** Sign/verify request options an algorithm understands. */
 export interface SignOptionSupport {
-  /** `digest` input and a choice of `hash`. */
+  /** `digest` input (a hash the caller computed) and a choice of `hash`. */
   readonly digest: boolean;
   /** RSA padding (`pkcs1` or `pss`). */
   readonly padding: boolean;
   /** ECDSA signature encoding (`der` or `raw`). */
   readonly signatureFormat: boolean;
+  /** A signing `context` (FIPS 204/205, composite signatures), ≤ 255 bytes. */
+  readonly context: boolean;
+  /** The pre-hash variant (`prehash: "SHA-512"`, HashML-DSA); a `digest` is then allowed. */
+  readonly prehash: boolean;
 }
 
-const RSA_SIGNING: SignOptionSupport = { digest: true, padding: true, signatureFormat: false };
-const EC_SIGNING: SignOptionSupport = { digest: true, padding: false, signatureFormat: true };
+const NONE: SignOptionSupport = {
+  digest: false,
+  padding: false,
+  signatureFormat: false,
+  context: false,
+  prehash: false,
+};
+const RSA_SIGNING: SignOptionSupport = { ...NONE, digest: true, padding: true };
+const EC_SIGNING: SignOptionSupport = { ...NONE, digest: true, signatureFormat: true };
+const ML_DSA_SIGNING: SignOptionSupport = { ...NONE, context: true, prehash: true };
+const SLH_DSA_SIGNING: SignOptionSupport = { ...NONE, context: true };
+/** Composite signatures sign PH(M) = SHA-512(M), so a caller may send that digest. */
+const COMPOSITE_SIGNING: SignOptionSupport = { ...NONE, context: true, digest: true };
 
 function entry(info: AlgorithmInfo): AlgorithmInfo {
   return Object.freeze(info);
@@ -157,6 +182,7 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
     asymmetric: true,
     usages: ["sign", "verify"],
     defaultUsages: ["sign", "verify"],
+    signOptions: ML_DSA_SIGNING,
   }),
   "ML-DSA-65": entry({
     name: "ML-DSA-65",
@@ -164,6 +190,7 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
     asymmetric: true,
     usages: ["sign", "verify"],
     defaultUsages: ["sign", "verify"],
+    signOptions: ML_DSA_SIGNING,
   }),
   "ML-DSA-87": entry({
     name: "ML-DSA-87",
@@ -171,6 +198,68 @@ const TABLE: Record<Algorithm, AlgorithmInfo> = Object.assign(Object.create(null
     asymmetric: true,
     usages: ["sign", "verify"],
     defaultUsages: ["sign", "verify"],
+    signOptions: ML_DSA_SIGNING,
+  }),
+  "ML-KEM-768-X25519": entry({
+    name: "ML-KEM-768-X25519",
+    family: "hybrid-kem",
+    asymmetric: true,
+    usages: ["encapsulate", "decapsulate"],
+    defaultUsages: ["encapsulate", "decapsulate"],
+  }),
+  "ML-KEM-768-P256": entry({
+    name: "ML-KEM-768-P256",
+    family: "hybrid-kem",
+    asymmetric: true,
+    usages: ["encapsulate", "decapsulate"],
+    defaultUsages: ["encapsulate", "decapsulate"],
+  }),
+  "ML-KEM-1024-P384": entry({
+    name: "ML-KEM-1024-P384",
+    family: "hybrid-kem",
+    asymmetric: true,
+    usages: ["encapsulate", "decapsulate"],
+    defaultUsages: ["encapsulate", "decapsulate"],
+  }),
+  "SLH-DSA-SHA2-128s": entry({
+    name: "SLH-DSA-SHA2-128s",
+    family: "slh-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+    signOptions: SLH_DSA_SIGNING,
+  }),
+  "SLH-DSA-SHAKE-128f": entry({
+    name: "SLH-DSA-SHAKE-128f",
+    family: "slh-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+    signOptions: SLH_DSA_SIGNING,
+  }),
+  "SLH-DSA-SHA2-256s": entry({
+    name: "SLH-DSA-SHA2-256s",
+    family: "slh-dsa",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+    signOptions: SLH_DSA_SIGNING,
+  }),
+  "ML-DSA-65-EC-P256": entry({
+    name: "ML-DSA-65-EC-P256",
+    family: "composite-sig",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+    signOptions: COMPOSITE_SIGNING,
+  }),
+  "ML-DSA-87-EC-P384": entry({
+    name: "ML-DSA-87-EC-P384",
+    family: "composite-sig",
+    asymmetric: true,
+    usages: ["sign", "verify"],
+    defaultUsages: ["sign", "verify"],
+    signOptions: COMPOSITE_SIGNING,
   }),
 });
 Object.freeze(TABLE);

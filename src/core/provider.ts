@@ -6,7 +6,12 @@
  *
  * Material formats (what sealing encrypts): AES/HMAC raw 32 bytes; RSA, EC and
  * Ed25519 PKCS#8 DER; ML-KEM the 64-byte FIPS 203 seed (d‖z); ML-DSA the 32-byte
- * FIPS 204 seed ξ.
+ * FIPS 204 seed ξ; SLH-DSA the FIPS 205 key-generation seeds SK.seed‖SK.prf‖PK.seed
+ * (3n bytes); the hybrid KEMs their 32-byte decapsulation seed; composite ML-DSA the
+ * draft's private key mldsaSeed(32)‖ECPrivateKey DER (RFC 5915, no public key).
+ *
+ * A provider may declare which calls are CPU-heavy synchronous work (`offload`), so that
+ * `src/core/offload/` runs them in worker threads and the event loop stays free.
  */
 
 import type { Algorithm, HashName } from "../domain/algorithms.ts";
@@ -19,8 +24,18 @@ export interface SignOptions {
   readonly padding?: "pkcs1" | "pss";
   /** ECDSA signature encoding; default `der` (`raw` = IEEE P1363 r‖s). */
   readonly format?: "der" | "raw";
-  /** True when `data` is already a digest of `hash` (RSA and ECDSA only). */
+  /**
+   * True when `data` is already a digest: of `hash` for RSA and ECDSA, the 64-byte SHA-512
+   * digest for HashML-DSA (`prehash`) and for composite ML-DSA (its PH(M)).
+   */
   readonly prehashed?: boolean;
+  /**
+   * Context string ctx of FIPS 204/205 and composite ML-DSA (at most 255 bytes, default
+   * empty). Only ML-DSA, SLH-DSA and composite keys take it; others refuse it.
+   */
+  readonly context?: Uint8Array;
+  /** HashML-DSA pre-hash (FIPS 204 §5.4). Only ML-DSA keys take it; others refuse it. */
+  readonly prehash?: "SHA-512";
 }
 
 /** The public half of an asymmetric key. */
@@ -29,6 +44,22 @@ export interface PublicKeyExport {
   readonly spki: Uint8Array;
   /** The key as a public JWK (PQC: `kty: "AKP"`, draft-ietf-cose-dilithium style). */
   readonly jwk: Record<string, unknown>;
+  /**
+   * The raw public key of post-quantum, hybrid and composite keys: the FIPS 203/204/205
+   * encoding, the hybrid's concatenated encapsulation key, the composite's serialized key.
+   */
+  readonly raw?: Uint8Array;
+  /** The component public keys of a hybrid or composite key, in serialization order. */
+  readonly components?: readonly ComponentPublicKey[];
+}
+
+/** One component of a hybrid or composite public key. */
+export interface ComponentPublicKey {
+  /** The component algorithm, e.g. `ML-DSA-65`, `EC-P256`, `X25519`. */
+  readonly algorithm: string;
+  readonly spki: Uint8Array;
+  readonly jwk: Record<string, unknown>;
+  readonly raw: Uint8Array;
 }
 
 /** A KEM encapsulation result. */
@@ -62,6 +93,24 @@ export interface LoadedKey {
   dispose(): void;
 }
 
+/** The `LoadedKey` methods a provider may declare slow. */
+export type OffloadMethod = "sign" | "verify" | "encapsulate" | "decapsulate";
+
+/**
+ * Which calls of a key are CPU-heavy synchronous work, to be run off the main thread.
+ * Without `when`, every call of the key goes to the pool and no copy of it is kept on the
+ * main thread (so `methods` must name all of its slow methods).
+ */
+export interface OffloadPolicy {
+  /** Methods that may block the event loop for long. */
+  readonly methods: readonly OffloadMethod[];
+  /**
+   * Narrows `methods` per call: when present, only calls for which it returns true are
+   * offloaded and the key is also loaded on the main thread for the others.
+   */
+  readonly when?: (method: OffloadMethod, options: SignOptions | undefined) => boolean;
+}
+
 /** One algorithm family's implementation. */
 export interface Provider {
   /** Generates fresh private material from the OS CSPRNG. The caller seals then wipes it. */
@@ -72,4 +121,6 @@ export interface Provider {
    * material does not parse as a key of `algorithm`.
    */
   load(algorithm: Algorithm, material: Uint8Array): Promise<LoadedKey>;
+  /** Which calls of `algorithm`'s keys to run in the offload pool; undefined for none. */
+  offload?(algorithm: Algorithm): OffloadPolicy | undefined;
 }

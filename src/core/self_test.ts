@@ -3,7 +3,8 @@
  * an entropy health test): known-answer tests with fixed published vectors for every
  * primitive the core relies on, run through the same code paths the service uses
  * (providers, verifier builders, Web Crypto), plus ML-KEM/ML-DSA round trips with fresh
- * keys and the SP 800-90B RNG health test. The service must refuse to start unless
+ * keys, the hybrid KEM, SLH-DSA and composite KATs of `self_test_pq.ts`, and the
+ * SP 800-90B RNG health test. The service must refuse to start unless
  * `runSelfTests()` reports `ok: true`.
  *
  * Every vector is public (no secret of the deployment is involved), so failure details
@@ -20,6 +21,7 @@ import { loadMlDsaKey, mlDsaPublicKey } from "./providers/ml_dsa.ts";
 import { loadMlKemKey, mlKemPublicKey } from "./providers/ml_kem.ts";
 import { rsaVerifierFromSpki } from "./providers/rsa.ts";
 import { type EntropySource, runRngHealthTest } from "./rng_health.ts";
+import { PQ_SELF_TEST_NAMES, PQ_SELF_TESTS } from "./self_test_pq.ts";
 import { timingSafeEqual, wipe } from "./zeroize.ts";
 
 /** The self-tests, in the order they run (also the `name` of each result). */
@@ -31,6 +33,7 @@ export const SELF_TEST_NAMES = [
   "RSA PKCS#1 v1.5 SHA-256 verify",
   "ML-KEM-768",
   "ML-DSA-65",
+  ...PQ_SELF_TEST_NAMES,
   "RNG health",
 ] as const;
 
@@ -316,6 +319,7 @@ export async function runSelfTests(options: SelfTestOptions = {}): Promise<SelfT
     "RSA PKCS#1 v1.5 SHA-256 verify": rsaKat,
     "ML-KEM-768": mlKemKat,
     "ML-DSA-65": mlDsaKat,
+    ...PQ_SELF_TESTS,
     "RNG health": () => {
       // Corrupting this test swaps in a stuck source, which must fail the RCT.
       const stuck: EntropySource = (buf) => buf.fill(0);

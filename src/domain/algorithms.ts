@@ -21,6 +21,14 @@ export const ALGORITHM_NAMES = [
   "ML-DSA-44",
   "ML-DSA-65",
   "ML-DSA-87",
+  "ML-KEM-768-X25519",
+  "ML-KEM-768-P256",
+  "ML-KEM-1024-P384",
+  "SLH-DSA-SHA2-128s",
+  "SLH-DSA-SHAKE-128f",
+  "SLH-DSA-SHA2-256s",
+  "ML-DSA-65-EC-P256",
+  "ML-DSA-87-EC-P384",
 ] as const;
 
 /** A key algorithm name as it appears in the API. */

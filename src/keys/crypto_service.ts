@@ -35,6 +35,18 @@ export interface SignParams {
   readonly hash?: HashName;
   readonly padding?: "pkcs1" | "pss";
   readonly format?: "der" | "raw";
+  /** FIPS 204/205 and composite signing context (≤ 255 bytes). */
+  readonly context?: Uint8Array;
+  /** The pre-hash variant (HashML-DSA). */
+  readonly prehash?: "SHA-512";
+}
+
+/** One component of a hybrid or composite public key. */
+export interface PublicComponentView {
+  readonly algorithm: string;
+  readonly pem: string;
+  readonly jwk: Record<string, unknown>;
+  readonly raw: Uint8Array;
 }
 
 /** The public half of a key version as the API returns it. */
@@ -42,6 +54,10 @@ export interface PublicKeyView {
   readonly version: number;
   readonly pem: string;
   readonly jwk: Record<string, unknown>;
+  /** The raw public key (post-quantum, hybrid and composite keys). */
+  readonly raw?: Uint8Array;
+  /** The components of a hybrid or composite key. */
+  readonly components?: readonly PublicComponentView[];
 }
 
 /** A result tagged with the key version that produced it. */
@@ -219,7 +235,20 @@ export class CryptoService {
       const v = chooseVersion(record, version);
       const loaded = await this.#loader.load(id, v, record.algorithm);
       const pub = need(loaded.publicKey, record, "export a public key for").call(loaded);
-      return { version: v, pem: toPem("PUBLIC KEY", pub.spki), jwk: pub.jwk };
+      return {
+        version: v,
+        pem: toPem("PUBLIC KEY", pub.spki),
+        jwk: pub.jwk,
+        ...(pub.raw === undefined ? {} : { raw: pub.raw }),
+        ...(pub.components === undefined ? {} : {
+          components: pub.components.map((c) => ({
+            algorithm: c.algorithm,
+            pem: toPem("PUBLIC KEY", c.spki),
+            jwk: c.jwk,
+            raw: c.raw,
+          })),
+        }),
+      };
     });
   }
 
@@ -267,7 +296,17 @@ function need<F>(method: F | undefined, record: KeyRecord, verb: string): F {
 
 function signOptions(record: KeyRecord, p: SignParams): SignOptions {
   const support = algorithmInfo(record.algorithm)?.signOptions;
-  if (!support?.digest && (p.prehashed || p.hash !== undefined)) {
+  if (p.prehash !== undefined && !support?.prehash) {
+    throw new HsmError("invalid_request", `Cannot use prehash with a ${record.algorithm} key`);
+  }
+  if (p.context !== undefined && !support?.context) {
+    throw new HsmError("invalid_request", `Cannot use context with a ${record.algorithm} key`);
+  }
+  const digestAllowed = support?.digest === true || p.prehash !== undefined;
+  if (p.hash !== undefined && support?.digest !== true) {
+    throw new HsmError("invalid_request", `Cannot choose a hash for a ${record.algorithm} key`);
+  }
+  if (p.prehashed && !digestAllowed) {
     throw new HsmError(
       "invalid_request",
       `Cannot use digest or hash with a ${record.algorithm} key: it signs messages only`,
@@ -287,6 +326,8 @@ function signOptions(record: KeyRecord, p: SignParams): SignOptions {
     ...(p.hash === undefined ? {} : { hash: p.hash }),
     ...(p.padding === undefined ? {} : { padding: p.padding }),
     ...(p.format === undefined ? {} : { format: p.format }),
+    ...(p.context === undefined ? {} : { context: p.context }),
+    ...(p.prehash === undefined ? {} : { prehash: p.prehash }),
   };
 }
 
@@ -297,5 +338,7 @@ function signPayload(p: SignParams): Record<string, unknown> {
     hash: p.hash,
     padding: p.padding,
     signature_format: p.format,
+    context_bytes: p.context?.length,
+    prehash: p.prehash,
   };
 }

@@ -22,15 +22,29 @@ export interface KeyCacheStats {
   readonly evictions: number;
 }
 
+/** Turns unsealed material (wiped by the callee) into a loaded key. */
+export type KeyFactory = (algorithm: Algorithm, material: Uint8Array) => Promise<LoadedKey>;
+
 /** Unseals and caches loaded keys. */
 export class KeyLoader {
   #store: KeyStore;
   #sealer: Sealer;
+  #load: KeyFactory;
   #cache: LruCache<string, Promise<LoadedKey>>;
 
-  constructor(store: KeyStore, sealer: Sealer, capacity: number) {
+  /**
+   * `load` turns unsealed material into a key (default: the algorithm's provider on this
+   * thread; the server passes one that sends slow algorithms to the offload pool).
+   */
+  constructor(
+    store: KeyStore,
+    sealer: Sealer,
+    capacity: number,
+    load: KeyFactory = (algorithm, material) => providerFor(algorithm).load(algorithm, material),
+  ) {
     this.#store = store;
     this.#sealer = sealer;
+    this.#load = load;
     this.#cache = new LruCache({ maxEntries: capacity, onEvict: (_id, key) => dispose(key) });
   }
 
@@ -84,7 +98,7 @@ export class KeyLoader {
     }
     const material = await this.#sealer.unseal(sealed, { keyId, version });
     try {
-      return await providerFor(algorithm).load(algorithm, material);
+      return await this.#load(algorithm, material);
     } finally {
       wipe(material);
     }

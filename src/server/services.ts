@@ -18,6 +18,8 @@ import type { ServerConfig } from "../config/config_files.ts";
 import { RootKeys } from "../core/master_key.ts";
 import { Sealer } from "../core/sealing.ts";
 import { runSelfTests, type SelfTestReport } from "../core/self_test.ts";
+import { offloadKey } from "../core/offload/offloaded_key.ts";
+import { createOffloadPool } from "../core/offload/pool.ts";
 import { wipe } from "../core/zeroize.ts";
 import { createHttpLimits, type HttpLimits } from "../http/limits_config.ts";
 import { keyApprovalExecutors } from "../keys/approval_executors.ts";
@@ -80,6 +82,7 @@ export async function buildServices(
   await checkRootKeys(config, rootKeys);
 
   const stores = await openStores(config, overrides);
+  const closers: (() => Promise<void>)[] = [];
   try {
     const metrics = new FerroHsmMetrics();
     const auditLog = await AuditLog.open(stores.audit, auditMacKey, {
@@ -98,7 +101,16 @@ export async function buildServices(
     const limits = createHttpLimits(config, roleRateLimits);
     const guard = new Guard(auditLog, rbac, journal);
     const sealer = new Sealer(rootKeys);
-    const loader = new KeyLoader(stores.keys, sealer, config.keyCacheSize);
+    // Slow synchronous crypto (post-quantum, prehashed ECDSA/RSA) runs in worker threads
+    // holding their own copies of the keys, so cheap requests stay fast meanwhile.
+    const pool = createOffloadPool();
+    closers.push(() => pool.close());
+    const loader = new KeyLoader(
+      stores.keys,
+      sealer,
+      config.keyCacheSize,
+      (algorithm, material) => offloadKey(pool, algorithm, material),
+    );
     const listCache = new ListCache();
     const records = new KeyRecords({ store: stores.keys, sealer, journal });
     const transitions = new KeyTransitions({
@@ -174,10 +186,12 @@ export async function buildServices(
         await stopJournal(auditLog).catch(() => undefined);
         await auditLog.close();
         loader.clear();
+        for (const close of closers) await close();
         await stores.close();
       },
     };
   } catch (err) {
+    for (const close of closers) await close().catch(() => undefined);
     await stores.close();
     throw err;
   }

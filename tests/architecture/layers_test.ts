@@ -16,6 +16,7 @@ const ENTRIES = [
   "src/cli/launch.ts",
   "src/storage/sqlite/audit_writer_worker.ts",
   "scripts/release_launcher.ts",
+  "src/core/offload/worker.ts",
 ];
 
 type Layer =

@@ -48,10 +48,12 @@ export function assertFamily(algorithm: Algorithm, family: Family): void {
 }
 
 /**
- * Resolves the hash of a sign/verify call (option or registry default).
- * @throws HsmError("invalid_request") for an unknown hash name
+ * Resolves the hash of a sign/verify call (option or registry default). RSA and ECDSA call
+ * it first in every sign/verify, so it also refuses the post-quantum options there.
+ * @throws HsmError("invalid_request") for an unknown hash name, a context or a prehash
  */
 export function resolveHash(algorithm: Algorithm, options: SignOptions | undefined): HashName {
+  refuseSignExtensions(algorithm, options);
   const hash = options?.hash ?? algorithmInfo(algorithm)?.defaultHash ?? "SHA-256";
   if (!Object.hasOwn(HASH_LENGTHS, hash)) {
     throw new HsmError("invalid_request", "Hash must be one of SHA-256, SHA-384, SHA-512");
@@ -68,4 +70,43 @@ export function assertDigestLength(digest: Uint8Array, hash: HashName): void {
   if (digest.length !== expected) {
     throw new HsmError("invalid_request", `Digest must be ${expected} bytes for ${hash}`);
   }
+}
+
+/** Longest context string FIPS 204/205 and composite ML-DSA accept. */
+export const MAX_CONTEXT = 255;
+
+/**
+ * Refuses the post-quantum sign options (`context`, `prehash`) for an algorithm that
+ * takes neither (RSA, ECDSA, Ed25519).
+ * @throws HsmError("invalid_request") when either is given
+ */
+export function refuseSignExtensions(algorithm: Algorithm, options: SignOptions | undefined): void {
+  if (options?.context !== undefined) {
+    throw new HsmError(
+      "invalid_request",
+      `Cannot use a context with a ${algorithm} key: only ML-DSA, SLH-DSA and composite keys take one`,
+    );
+  }
+  if (options?.prehash !== undefined) {
+    throw new HsmError(
+      "invalid_request",
+      `Cannot use prehash with a ${algorithm} key: only ML-DSA keys take it`,
+    );
+  }
+}
+
+/**
+ * Returns the context string of a sign/verify call (`fallback` when the call gives none).
+ * @throws HsmError("invalid_request") when it is longer than 255 bytes
+ */
+export function signContext(
+  options: SignOptions | undefined,
+  fallback: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  const ctx = options?.context ?? fallback;
+  if (!(ctx instanceof Uint8Array)) throw new TypeError("Context must be a Uint8Array");
+  if (ctx.length > MAX_CONTEXT) {
+    throw new HsmError("invalid_request", `Context must be at most ${MAX_CONTEXT} bytes`);
+  }
+  return ctx;
 }

@@ -29,7 +29,13 @@ import {
 import { derToRaw, rawToDer } from "../ecdsa_signature.ts";
 import { toBase64Url } from "../encoding.ts";
 import { HsmError } from "../../domain/errors.ts";
-import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
+import type {
+  LoadedKey,
+  OffloadPolicy,
+  Provider,
+  PublicKeyExport,
+  SignOptions,
+} from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
 import {
   assertDigestLength,
@@ -305,6 +311,11 @@ export async function ecdsaVerifierFromSpki(
   return key;
 }
 
+const PREHASHED_ONLY: OffloadPolicy = Object.freeze({
+  methods: Object.freeze(["sign", "verify"] as const),
+  when: (_method: string, options: SignOptions | undefined) => options?.prehashed === true,
+});
+
 /** The ECDSA provider for EC-P256 and EC-P384 (material: PKCS#8 DER). */
 export const ecdsaProvider: Provider = Object.freeze({
   async generate(algorithm: Algorithm): Promise<Uint8Array> {
@@ -348,5 +359,10 @@ export const ecdsaProvider: Provider = Object.freeze({
     } finally {
       wipe(material, der, scalar);
     }
+  },
+  /** Digest signing and verification run on `@noble/curves` (synchronous): offload those. */
+  offload(algorithm: Algorithm): OffloadPolicy {
+    curveOf(algorithm);
+    return PREHASHED_ONLY;
   },
 });

@@ -24,7 +24,13 @@ import { toBase64Url } from "../encoding.ts";
 import { HsmError } from "../../domain/errors.ts";
 import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
 import { wipe } from "../zeroize.ts";
-import { assertFamily, bufferSource, disposedKey, unreadableMaterial } from "./_common.ts";
+import {
+  assertFamily,
+  bufferSource,
+  disposedKey,
+  refuseSignExtensions,
+  unreadableMaterial,
+} from "./_common.ts";
 
 /** id-Ed25519, 1.3.101.112. */
 const ED25519_OID = new Uint8Array([0x2b, 0x65, 0x70]);
@@ -32,6 +38,7 @@ const KEY_LENGTH = 32;
 const SIGNATURE_LENGTH = 64;
 
 function refusePrehashed(options: SignOptions | undefined): void {
+  refuseSignExtensions("Ed25519", options);
   if (options?.prehashed === true) {
     throw new HsmError("invalid_request", "Prehashed input is not supported for Ed25519 keys");
   }

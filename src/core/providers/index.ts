@@ -8,12 +8,15 @@ import type { Algorithm } from "../../domain/algorithms.ts";
 import { algorithmInfo } from "../algorithms.ts";
 import type { Provider } from "../provider.ts";
 import { aesGcmProvider } from "./aes_gcm.ts";
+import { compositeSigProvider } from "./composite_sig.ts";
 import { ecdsaProvider } from "./ecdsa.ts";
 import { ed25519Provider } from "./ed25519.ts";
 import { hmacProvider } from "./hmac.ts";
+import { hybridKemProvider } from "./hybrid_kem.ts";
 import { mlDsaProvider } from "./ml_dsa.ts";
 import { mlKemProvider } from "./ml_kem.ts";
 import { rsaProvider } from "./rsa.ts";
+import { slhDsaProvider } from "./slh_dsa.ts";
 
 const BY_FAMILY: Readonly<Record<Family, Provider>> = Object.freeze(
   Object.assign(Object.create(null), {
@@ -24,6 +27,9 @@ const BY_FAMILY: Readonly<Record<Family, Provider>> = Object.freeze(
     "ed25519": ed25519Provider,
     "ml-kem": mlKemProvider,
     "ml-dsa": mlDsaProvider,
+    "hybrid-kem": hybridKemProvider,
+    "slh-dsa": slhDsaProvider,
+    "composite-sig": compositeSigProvider,
   }),
 );
 

@@ -4,25 +4,35 @@
  * Sealed material is the 32-byte seed ξ; `load` expands it with ML-DSA.KeyGen_internal,
  * wipes the seed at once and keeps only the expanded secret key in a private buffer that
  * `dispose()` wipes. `sign` is pure ML-DSA.Sign (FIPS 204 Algorithm 2) over the whole
- * message with an empty context and hedged randomness (32 fresh bytes per signature);
- * HashML-DSA is not offered, so `prehashed` input is refused. `verify` returns false,
- * never throws, for any malformed signature. Public keys are published as
- * SubjectPublicKeyInfo with the NIST OIDs (draft-ietf-lamps-dilithium-certificates) and
- * as `kty: "AKP"` JWKs.
+ * message with the call's context string (default empty) and hedged randomness (32 fresh
+ * bytes per signature). With `prehash: "SHA-512"` it is HashML-DSA.Sign (FIPS 204
+ * Algorithm 4) with SHA-512, over the message or, with `prehashed`, over the caller's
+ * 64-byte SHA-512 digest; `prehashed` without `prehash` is refused. `verify` returns
+ * false, never throws, for any malformed signature. Public keys are published as
+ * SubjectPublicKeyInfo with the NIST OIDs (RFC 9881), as `kty: "AKP"` JWKs and raw.
+ * All signing and verification is synchronous JavaScript: the provider asks for it to
+ * be offloaded (`offload`).
  *
  * Security caveats: noble is pure JavaScript, so neither constant time nor the absence
  * of stray copies of secrets can be guaranteed.
  */
 
+import { sha512 } from "@noble/hashes/sha2.js";
 import { shake256 } from "@noble/hashes/sha3.js";
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from "@noble/post-quantum/ml-dsa.js";
 import type { Algorithm } from "../../domain/algorithms.ts";
 import { DER_TAG, encodeBitString, encodeDer } from "../asn1.ts";
 import { toBase64Url } from "../encoding.ts";
 import { HsmError } from "../../domain/errors.ts";
-import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
+import type {
+  LoadedKey,
+  OffloadPolicy,
+  Provider,
+  PublicKeyExport,
+  SignOptions,
+} from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
-import { disposedKey, unreadableMaterial } from "./_common.ts";
+import { disposedKey, signContext, unreadableMaterial } from "./_common.ts";
 
 /** The ML-DSA parameter sets of the API. */
 export type MlDsaAlgorithm = "ML-DSA-44" | "ML-DSA-65" | "ML-DSA-87";
@@ -37,7 +47,7 @@ export interface MlDsaKeyOptions {
    * that fills zeros gives FIPS 204's deterministic variant (known-answer tests only).
    */
   readonly random?: RandomFill;
-  /** FIPS 204 context string ctx (at most 255 bytes); default empty. */
+  /** FIPS 204 context string ctx (at most 255 bytes) used when a call gives none; default empty. */
   readonly context?: Uint8Array;
 }
 
@@ -93,10 +103,50 @@ function checkedContext(options: MlDsaKeyOptions): Uint8Array {
   return ctx.slice();
 }
 
-function refusePrehashed(options: SignOptions | undefined): void {
-  if (options?.prehashed === true) {
-    throw new HsmError("invalid_request", "ML-DSA signs whole messages: digests are not accepted");
+/** DER of id-sha512 (2.16.840.1.101.3.4.2.3), the OID field of HashML-DSA's M′. */
+const SHA512_OID_DER = Uint8Array.of(
+  0x06,
+  0x09,
+  0x60,
+  0x86,
+  0x48,
+  0x01,
+  0x65,
+  0x03,
+  0x04,
+  0x02,
+  0x03,
+);
+const SHA512_BYTES = 64;
+
+/**
+ * How a sign/verify call formats its message: pure ML-DSA (noble formats M′ itself), or
+ * HashML-DSA, for which this returns M′ = 1‖|ctx|‖ctx‖OID‖PH(M) (FIPS 204 Algorithm 4).
+ */
+function hashMessage(data: Uint8Array, ctx: Uint8Array, options: SignOptions | undefined) {
+  if (options?.prehash === undefined) {
+    if (options?.prehashed === true) {
+      throw new HsmError(
+        "invalid_request",
+        "ML-DSA signs whole messages: digests need prehash SHA-512 (HashML-DSA)",
+      );
+    }
+    return undefined;
   }
+  if (options.prehash !== "SHA-512") {
+    throw new HsmError("invalid_request", "Prehash must be SHA-512");
+  }
+  if (options.prehashed === true && data.length !== SHA512_BYTES) {
+    throw new HsmError("invalid_request", `Digest must be ${SHA512_BYTES} bytes for SHA-512`);
+  }
+  const digest = options.prehashed === true ? data : sha512(data);
+  const out = new Uint8Array(2 + ctx.length + SHA512_OID_DER.length + SHA512_BYTES);
+  out[0] = 1;
+  out[1] = ctx.length;
+  out.set(ctx, 2);
+  out.set(SHA512_OID_DER, 2 + ctx.length);
+  out.set(digest, 2 + ctx.length + SHA512_OID_DER.length);
+  return out;
 }
 
 /** DER contents of the OID 2.16.840.1.101.3.4.3.x (NIST algorithm arc). */
@@ -114,6 +164,7 @@ function exportPublic(algorithm: MlDsaAlgorithm, p: Params, pk: Uint8Array): Pub
   return {
     spki: spkiDer(p.oidArc, pk),
     jwk: { kty: "AKP", alg: algorithm, pub: toBase64Url(pk) },
+    raw: pk.slice(),
   };
 }
 
@@ -125,14 +176,21 @@ function verifyWith(
   signature: Uint8Array,
   options: SignOptions | undefined,
 ): Promise<boolean> {
+  let hashed: Uint8Array | undefined;
+  let context: Uint8Array;
   try {
-    refusePrehashed(options);
+    context = signContext(options, ctx);
+    hashed = hashMessage(data, context, options);
   } catch (err) {
     return Promise.reject(err);
   }
   if (signature.length !== p.signature) return Promise.resolve(false);
   try {
-    return Promise.resolve(p.dsa.verify(signature, data, pk, { context: ctx }));
+    return Promise.resolve(
+      hashed === undefined
+        ? p.dsa.verify(signature, data, pk, { context })
+        : p.dsa.internal.verify(signature, hashed, pk),
+    );
   } catch {
     return Promise.resolve(false);
   }
@@ -190,10 +248,13 @@ class MlDsaPrivateKey implements LoadedKey {
     const sk = this.#secret();
     const rnd = new Uint8Array(RND_BYTES);
     try {
-      refusePrehashed(options);
+      const context = signContext(options, this.#ctx);
+      const hashed = hashMessage(data, context, options);
       this.#random(rnd);
       return Promise.resolve(
-        this.#params.dsa.sign(data, sk, { extraEntropy: rnd, context: this.#ctx }),
+        hashed === undefined
+          ? this.#params.dsa.sign(data, sk, { extraEntropy: rnd, context })
+          : this.#params.dsa.internal.sign(hashed, sk, { extraEntropy: rnd }),
       );
     } catch (err) {
       return Promise.reject(err);
@@ -315,6 +376,10 @@ export function mlDsaPublicKey(
   );
 }
 
+const ALWAYS_OFFLOAD: OffloadPolicy = Object.freeze({
+  methods: Object.freeze(["sign", "verify"] as const),
+});
+
 /** The ML-DSA provider: material is the 32-byte FIPS 204 seed ξ. */
 export const mlDsaProvider: Provider = Object.freeze({
   generate(algorithm: Algorithm): Promise<Uint8Array> {
@@ -331,5 +396,10 @@ export const mlDsaProvider: Provider = Object.freeze({
     } catch (err) {
       return Promise.reject(err);
     }
+  },
+  /** Every signature and verification is synchronous lattice arithmetic. */
+  offload(algorithm: Algorithm): OffloadPolicy {
+    paramsFor(algorithm);
+    return ALWAYS_OFFLOAD;
   },
 });

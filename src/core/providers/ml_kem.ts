@@ -4,7 +4,9 @@
  * Sealed material is the 64-byte seed d‖z; `load` expands it with ML-KEM.KeyGen_internal,
  * wipes the seed at once and keeps only the expanded decapsulation key in a private
  * buffer that `dispose()` wipes. Public keys are published as SubjectPublicKeyInfo with
- * the NIST OIDs (draft-ietf-lamps-kyber-certificates) and as `kty: "AKP"` JWKs.
+ * the NIST OIDs (draft-ietf-lamps-kyber-certificates), as `kty: "AKP"` JWKs and raw.
+ * Encapsulation and decapsulation are synchronous JavaScript: the provider asks for them
+ * to be offloaded (`offload`).
  *
  * Security caveats: noble is pure JavaScript, so neither constant time nor the absence
  * of stray copies of secrets can be guaranteed; decapsulation uses implicit rejection
@@ -19,7 +21,13 @@ import type { Algorithm } from "../../domain/algorithms.ts";
 import { DER_TAG, encodeBitString, encodeDer } from "../asn1.ts";
 import { toBase64Url } from "../encoding.ts";
 import { HsmError } from "../../domain/errors.ts";
-import type { Encapsulation, LoadedKey, Provider, PublicKeyExport } from "../provider.ts";
+import type {
+  Encapsulation,
+  LoadedKey,
+  OffloadPolicy,
+  Provider,
+  PublicKeyExport,
+} from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
 import { disposedKey, unreadableMaterial } from "./_common.ts";
 
@@ -109,6 +117,7 @@ function exportPublic(algorithm: MlKemAlgorithm, p: Params, ek: Uint8Array): Pub
   return {
     spki: spkiDer(p.oidArc, ek),
     jwk: { kty: "AKP", alg: algorithm, pub: toBase64Url(ek) },
+    raw: ek.slice(),
   };
 }
 
@@ -284,6 +293,10 @@ export function mlKemPublicKey(
   return new MlKemPublicKey(algorithm as MlKemAlgorithm, ek.slice(), options.random ?? osRandom);
 }
 
+const ALWAYS_OFFLOAD: OffloadPolicy = Object.freeze({
+  methods: Object.freeze(["encapsulate", "decapsulate"] as const),
+});
+
 /** The ML-KEM provider: material is the 64-byte FIPS 203 seed d‖z. */
 export const mlKemProvider: Provider = Object.freeze({
   generate(algorithm: Algorithm): Promise<Uint8Array> {
@@ -300,5 +313,10 @@ export const mlKemProvider: Provider = Object.freeze({
     } catch (err) {
       return Promise.reject(err);
     }
+  },
+  /** Encapsulation and decapsulation are synchronous lattice arithmetic. */
+  offload(algorithm: Algorithm): OffloadPolicy {
+    paramsFor(algorithm);
+    return ALWAYS_OFFLOAD;
   },
 });

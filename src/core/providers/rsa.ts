@@ -32,7 +32,13 @@ import {
 } from "../asn1.ts";
 import { toBase64Url } from "../encoding.ts";
 import { HsmError } from "../../domain/errors.ts";
-import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
+import type {
+  LoadedKey,
+  OffloadPolicy,
+  Provider,
+  PublicKeyExport,
+  SignOptions,
+} from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
 import {
   assertDigestLength,
@@ -430,6 +436,11 @@ export async function rsaVerifierFromSpki(
   return key;
 }
 
+const PREHASHED_VERIFY: OffloadPolicy = Object.freeze({
+  methods: Object.freeze(["verify"] as const),
+  when: (_method: string, options: SignOptions | undefined) => options?.prehashed === true,
+});
+
 /** The RSA provider for RSA-2048/3072/4096 (material: PKCS#8 DER). */
 export const rsaProvider: Provider = Object.freeze({
   async generate(algorithm: Algorithm): Promise<Uint8Array> {
@@ -477,5 +488,10 @@ export const rsaProvider: Provider = Object.freeze({
     } finally {
       wipe(material, der);
     }
+  },
+  /** Digest verification runs on BigInts (synchronous): offload it; the rest is Web Crypto. */
+  offload(algorithm: Algorithm): OffloadPolicy {
+    assertFamily(algorithm, "rsa");
+    return PREHASHED_VERIFY;
   },
 });
