@@ -62,6 +62,7 @@ import { keysRoutes } from "../routes/keys.ts";
 import { metricsRoutes } from "../routes/metrics.ts";
 import { openapiRoutes } from "../routes/openapi.ts";
 import { exists } from "./util/fs.ts";
+import { type Pkcs11Server, startPkcs11Server } from "./pkcs11/start.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -501,8 +502,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     (req, env) => serving.app?.fetch(req, env) ?? startingResponse(req, started),
   );
   let services: Services;
+  let pkcs11: Pkcs11Server | undefined;
   try {
     services = await buildServices(config, log);
+    pkcs11 = await startPkcs11Server(services, config, log).catch(async (err) => {
+      await services.close();
+      throw err;
+    });
   } catch (err) {
     await server.shutdown();
     throw err;
@@ -522,6 +528,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       stopping ??= (async () => {
         ready = false;
         await server.shutdown();
+        await pkcs11?.close();
         await services.close();
       })();
       return stopping;
