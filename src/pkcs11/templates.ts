@@ -114,7 +114,7 @@ function usages(algorithm: Algorithm, templates: Template[], rules: readonly Usa
     }
   }
   if (chosen.size === 0) throw inconsistent();
-  return [...chosen];
+  return info.usages.filter((u) => chosen.has(u)); // registry order
 }
 
 const PAIR_RULES: readonly UsageRule[] = [
