@@ -92,8 +92,12 @@ export function toPkcs11Error(err: unknown, op: Operation): Pkcs11Error {
         return CKR.FUNCTION_FAILED;
       case "not_found":
         return KEY_OPERATIONS.has(op) ? CKR.KEY_HANDLE_INVALID : CKR.OBJECT_HANDLE_INVALID;
-      case "invalid_state":
-        return op === "destroy" ? CKR.ACTION_PROHIBITED : CKR.KEY_FUNCTION_NOT_PERMITTED;
+      case "invalid_state": // revoked, staged or destroyed
+        return op === "destroy"
+          ? CKR.ACTION_PROHIBITED
+          : op === "public"
+          ? CKR.OBJECT_HANDLE_INVALID
+          : CKR.KEY_FUNCTION_NOT_PERMITTED;
       case "conflict":
         return op === "destroy" ? CKR.FUNCTION_REJECTED : CKR.FUNCTION_FAILED;
       case "payload_too_large":
