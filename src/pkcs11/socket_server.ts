@@ -142,8 +142,14 @@ export class Pkcs11SocketServer {
       if ((await timed(() => reader.read(1, true))) === undefined) return;
       await writeAll(conn, Uint8Array.of(0));
       for (;;) {
-        const header = await reader.read(HEADER_BYTES, true);
-        if (header === undefined) return;
+        // Idle between frames is fine (applications keep their connection); once a
+        // frame has started, all of it must arrive within the frame timeout.
+        const first = await reader.read(1, true);
+        if (first === undefined) return;
+        const rest = (await timed(() => reader.read(HEADER_BYTES - 1))) as Uint8Array;
+        const header = new Uint8Array(HEADER_BYTES);
+        header.set(first);
+        header.set(rest, 1);
         const view = new DataView(header.buffer);
         const code = view.getUint32(0);
         const optionsLength = view.getUint32(4);
