@@ -2,7 +2,8 @@
  * OpenSSL 3.0 through libp11's pkcs11 engine (MODULE_PATH = p11-kit-client.so) signs a
  * self-signed certificate with a FerroHSM EC key, the JWT given as the engine's `PIN`
  * setting in openssl.cnf; `openssl verify` accepts the certificate. Also records the
- * measured limit: libp11 0.4.12 refuses a JWT as a URI `pin-value` (32-byte buffer).
+ * measured limit: libp11 0.4.12 refuses a JWT as a URI `pin-value` (32-byte buffer),
+ * while a short `file:NAME` PIN naming a token file fits.
  */
 
 import assert from "node:assert/strict";
@@ -105,6 +106,27 @@ Deno.test({
         join(w.work, "no.pem"),
       ], env);
       assert.notEqual(viaUri.code, 0, "libp11 0.4.12 was expected to refuse a long pin-value");
+      // A short `file:NAME` PIN naming a token file fits, so URIs can carry it.
+      const tokenFile = join(w.inst.dataDir, "pkcs11-tokens", "web");
+      await Deno.writeTextFile(tokenFile, w.adminToken, { mode: 0o600 });
+      const viaFile = await tool("openssl", [
+        "req",
+        "-new",
+        "-x509",
+        "-engine",
+        "pkcs11",
+        "-keyform",
+        "engine",
+        "-key",
+        `${uri};pin-value=file:web`,
+        "-subj",
+        "/CN=y",
+        "-days",
+        "1",
+        "-out",
+        join(w.work, "file.pem"),
+      ], env);
+      assert.equal(viaFile.code, 0, viaFile.text);
     } finally {
       await w.stop();
     }
