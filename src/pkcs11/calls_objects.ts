@@ -19,7 +19,8 @@ import {
   NEEDS_PUBLIC_KEY,
   SENSITIVE,
 } from "./objects.ts";
-import { attributeKind, type AttributeReply, ULONG_SIZE } from "./rpc_codec.ts";
+import { ULONG_SIZE } from "./rpc_codec.ts";
+import { attributeKind, type AttributeReply } from "./rpc_values.ts";
 import type { Session } from "./sessions.ts";
 import { keyPairRequest, secretKeyRequest } from "./templates.ts";
 import {

@@ -12,7 +12,7 @@
 
 import type { HashName } from "../core/algorithms.ts";
 import { CKF, CKG, CKM, CKR, CKZ_DATA_SPECIFIED } from "./constants.ts";
-import type { Mechanism } from "./rpc_codec.ts";
+import type { Mechanism } from "./rpc_values.ts";
 import { Pkcs11Error, type SignInput } from "./token_backend.ts";
 
 /** Key families the token exposes. */

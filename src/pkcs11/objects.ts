@@ -12,7 +12,7 @@
 import { algorithmInfo, type Usage } from "../core/algorithms.ts";
 import { CKA, CKK, CKM, CKO } from "./constants.ts";
 import { mechanismsFor, type TokenFamily } from "./mechanisms.ts";
-import { type Attribute, attributeKind, type AttributeValue } from "./rpc_codec.ts";
+import { type Attribute, attributeKind, type AttributeValue } from "./rpc_values.ts";
 import type { TokenKey, TokenPublicKey } from "./token_backend.ts";
 
 /** A key object class. */

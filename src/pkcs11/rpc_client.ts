@@ -8,7 +8,8 @@
 import { CKR } from "./constants.ts";
 import { RPC_HANDSHAKE } from "./calls_token.ts";
 import { callByName, signatureCodes } from "./rpc_calls.ts";
-import { type Attribute, readAttribute, RpcProtocolError, RpcReader } from "./rpc_codec.ts";
+import { RpcProtocolError, RpcReader } from "./rpc_codec.ts";
+import { type Attribute, readAttribute } from "./rpc_values.ts";
 import { encodeRequest, type LengthOnly, type RpcValue } from "./rpc_message.ts";
 
 /** A decoded reply value. */

@@ -8,18 +8,16 @@
  */
 
 import { callById, RPC_CALLS, type RpcCall, signatureCodes } from "./rpc_calls.ts";
+import { RpcProtocolError, RpcReader, RpcWriter } from "./rpc_codec.ts";
 import {
   type Attribute,
   type AttributeReply,
   type Mechanism,
   readAttribute,
   readMechanism,
-  RpcProtocolError,
-  RpcReader,
-  RpcWriter,
   writeAttribute,
   writeMechanism,
-} from "./rpc_codec.ts";
+} from "./rpc_values.ts";
 
 /** An `ay` argument: the bytes, or null when the caller passed NULL (with a length). */
 export interface ByteArg {

@@ -8,11 +8,8 @@
  * log shows the channel. One exception: a destruction request is made as `<subject>`
  * itself, because dual control compares the requester's id with the approver's; under
  * a different id the same person could approve their own PKCS#11 request from the API.
- *
- * Credentials re-verify their token on every call (cached by the verifier): an expired
- * JWT answers CKR_USER_NOT_LOGGED_IN; a token file is re-read when its token expires
- * within a minute or stops verifying, and must keep the subject it logged in with.
- * Tokens bound to a client certificate (`cnf`) are refused: the socket has no TLS.
+ * Logins and their re-checks on every call are `credentials.ts`; failures map to CKR
+ * values in `service_errors.ts`.
  */
 
 import type { Principal } from "../auth/jwt.ts";
@@ -25,7 +22,8 @@ import type { KeyService } from "../keys/key_service.ts";
 import type { KeyRecord } from "../storage/ports.ts";
 import type { Logger } from "../util/logger.ts";
 import { CKR } from "./constants.ts";
-import { parsePin, type PinSource, readTokenFile } from "./pin.ts";
+import { Credentials } from "./credentials.ts";
+import { type Operation, toPkcs11Error } from "./service_errors.ts";
 import {
   type NewKey,
   Pkcs11Error,
@@ -41,8 +39,6 @@ export const PKCS11_ACTOR_PREFIX = "pkcs11:";
 /** Keys listed at most (pages of 100). */
 const MAX_KEYS = 10_000;
 const PAGE = 100;
-/** A token file is re-read when its token expires within this many seconds. */
-const RENEW_AHEAD_S = 60;
 
 /** Dependencies of the service backend. */
 export interface ServiceBackendOptions {
@@ -58,69 +54,6 @@ export interface ServiceBackendOptions {
   readonly onAuthFailure?: (reason: string) => void;
   /** Current time in epoch milliseconds. */
   readonly clock?: () => number;
-}
-
-interface Login {
-  readonly source: PinSource;
-  token: string;
-  principal: Principal;
-}
-
-type Operation =
-  | "list"
-  | "public"
-  | "sign"
-  | "verify"
-  | "encrypt"
-  | "decrypt"
-  | "create"
-  | "destroy";
-
-const KEY_OPERATIONS: ReadonlySet<Operation> = new Set(["sign", "verify", "encrypt", "decrypt"]);
-
-/** Maps a service failure to the CKR answered for `op` (by error code, never message). */
-export function toPkcs11Error(err: unknown, op: Operation): Pkcs11Error {
-  if (err instanceof Pkcs11Error) return err;
-  if (!(err instanceof HsmError)) return new Pkcs11Error(CKR.GENERAL_ERROR);
-  const rv = (() => {
-    switch (err.code as string) {
-      case "unauthenticated":
-        return CKR.USER_NOT_LOGGED_IN;
-      case "forbidden":
-      case "policy_denied":
-      case "rate_limited":
-        return CKR.FUNCTION_FAILED;
-      case "not_found":
-        return KEY_OPERATIONS.has(op) ? CKR.KEY_HANDLE_INVALID : CKR.OBJECT_HANDLE_INVALID;
-      case "invalid_state": // revoked, staged or destroyed
-        return op === "destroy"
-          ? CKR.ACTION_PROHIBITED
-          : op === "public"
-          ? CKR.OBJECT_HANDLE_INVALID
-          : CKR.KEY_FUNCTION_NOT_PERMITTED;
-      case "conflict":
-        return op === "destroy" ? CKR.FUNCTION_REJECTED : CKR.FUNCTION_FAILED;
-      case "payload_too_large":
-        return CKR.DATA_LEN_RANGE;
-      case "invalid_request":
-        return op === "encrypt"
-          ? CKR.DATA_LEN_RANGE
-          : op === "decrypt"
-          ? CKR.ENCRYPTED_DATA_INVALID
-          : op === "create"
-          ? CKR.TEMPLATE_INCONSISTENT
-          : op === "sign" || op === "verify"
-          ? CKR.DATA_INVALID
-          : CKR.ARGUMENTS_BAD;
-      case "audit_unavailable":
-      case "integrity_error":
-      case "unavailable":
-        return CKR.DEVICE_ERROR;
-      default:
-        return CKR.GENERAL_ERROR;
-    }
-  })();
-  return new Pkcs11Error(rv, undefined, err.code);
 }
 
 function tokenKey(record: KeyRecord): TokenKey {
@@ -149,26 +82,15 @@ function jwkBytes(jwk: Record<string, unknown>, name: string): Uint8Array | unde
 /** FerroHSM's services as a PKCS#11 token. */
 export class ServiceBackend implements TokenBackend {
   readonly #o: ServiceBackendOptions;
-  readonly #clock: () => number;
-  readonly #logins = new WeakMap<TokenCredential, Login>();
+  readonly #credentials: Credentials;
 
   constructor(options: ServiceBackendOptions) {
     this.#o = options;
-    this.#clock = options.clock ?? Date.now;
+    this.#credentials = new Credentials(options);
   }
 
-  async login(pin: Uint8Array): Promise<TokenCredential> {
-    const source = parsePin(pin, this.#o.tokenDir);
-    const token = source.kind === "jwt" ? source.token : await this.#readFile(source.path);
-    if (token === undefined) throw new Pkcs11Error(CKR.PIN_INCORRECT);
-    const principal = await this.#verify(token);
-    if (principal === undefined) throw new Pkcs11Error(CKR.PIN_INCORRECT);
-    const credential: TokenCredential = Object.freeze({
-      subject: principal.sub,
-      renewable: source.kind === "file",
-    });
-    this.#logins.set(credential, { source, token, principal });
-    return credential;
+  login(pin: Uint8Array): Promise<TokenCredential> {
+    return this.#credentials.login(pin);
   }
 
   listKeys(credential: TokenCredential): Promise<TokenKey[]> {
@@ -275,7 +197,7 @@ export class ServiceBackend implements TokenBackend {
     keyId: string | undefined,
     fn: (actor: Actor, principal: Principal) => Promise<T>,
   ): Promise<T> {
-    const principal = await this.#principal(credential);
+    const principal = await this.#credentials.principal(credential);
     const decision = this.#o.limiter?.take(`sub:${principal.sub}`, principal.roles);
     if (decision !== undefined && !decision.allowed) {
       this.#refused(op, principal, keyId, "rate_limited");
@@ -305,59 +227,6 @@ export class ServiceBackend implements TokenBackend {
       ...(keyId === undefined ? {} : { key_id: keyId }),
       reason,
     });
-  }
-
-  /** The credential's current principal. @throws Pkcs11Error(CKR_USER_NOT_LOGGED_IN) */
-  async #principal(credential: TokenCredential): Promise<Principal> {
-    const login = this.#logins.get(credential);
-    if (login === undefined) throw new Pkcs11Error(CKR.USER_NOT_LOGGED_IN);
-    const nowS = this.#clock() / 1000;
-    let principal = login.principal.exp > nowS ? await this.#verify(login.token) : undefined;
-    if (
-      login.source.kind === "file" &&
-      (principal === undefined || principal.exp - nowS < RENEW_AHEAD_S)
-    ) {
-      const token = await this.#readFile(login.source.path);
-      const renewed = token === undefined || token === login.token
-        ? undefined
-        : await this.#verify(token);
-      if (renewed !== undefined && renewed.sub === credential.subject) {
-        login.token = token as string;
-        principal = renewed;
-      }
-    }
-    if (principal === undefined || principal.sub !== credential.subject) {
-      throw new Pkcs11Error(CKR.USER_NOT_LOGGED_IN);
-    }
-    login.principal = principal;
-    return principal;
-  }
-
-  /** Verifies a token for PKCS#11 use; undefined when it does not authenticate. */
-  async #verify(token: string): Promise<Principal | undefined> {
-    try {
-      const principal = await this.#o.verifier.verify(token);
-      if (principal.cnfX5tS256 !== undefined) {
-        this.#o.onAuthFailure?.("certificate_bound");
-        return undefined;
-      }
-      // Strict expiry (the verifier allows clock skew): a session ends at `exp`.
-      return principal.exp > this.#clock() / 1000 ? principal : undefined;
-    } catch (err) {
-      if (!(err instanceof HsmError)) throw err;
-      const reason = (err as { reason?: unknown }).reason;
-      this.#o.onAuthFailure?.(typeof reason === "string" ? reason : err.code);
-      return undefined;
-    }
-  }
-
-  async #readFile(path: string): Promise<string | undefined> {
-    const dir = this.#o.tokenDir;
-    if (dir === undefined) return undefined;
-    const result = await readTokenFile(path, dir);
-    if (result.ok) return result.token;
-    this.#o.log?.log("warn", "pkcs11 token file refused", { path, problem: result.problem });
-    return undefined;
   }
 }
 

@@ -13,7 +13,7 @@
 
 import { type Algorithm, algorithmInfo, type Usage } from "../core/algorithms.ts";
 import { CKA, CKK, CKM, CKO, CKR } from "./constants.ts";
-import type { Attribute, AttributeValue } from "./rpc_codec.ts";
+import type { Attribute, AttributeValue } from "./rpc_values.ts";
 import { EC_PARAMS } from "./objects.ts";
 import { type NewKey, Pkcs11Error } from "./token_backend.ts";
 

@@ -4,7 +4,7 @@
  * dispatcher without a socket.
  */
 
-import { CKR } from "../../src/pkcs11/constants.ts";
+import { CKA, CKR } from "../../src/pkcs11/constants.ts";
 import { Pkcs11Dispatcher } from "../../src/pkcs11/dispatcher.ts";
 import { decodeReply, type RpcReply } from "../../src/pkcs11/rpc_client.ts";
 import { callByName } from "../../src/pkcs11/rpc_calls.ts";
@@ -200,6 +200,16 @@ export class Harness {
       if (reply.rv !== 0) throw new Error(`login failed: ${reply.rv}`);
     }
     return session;
+  }
+
+  /** The handle of the object of class `cls` of the key named `name`. */
+  async handleOf(session: number, name: string, cls: number): Promise<number> {
+    const [handle] = await this.find(session, [
+      { type: CKA.CLASS, value: cls },
+      { type: CKA.LABEL, value: new TextEncoder().encode(name) },
+    ]);
+    if (handle === undefined) throw new Error(`no ${name} object of class ${cls}`);
+    return handle;
   }
 
   /** The handles C_FindObjects returns for `template`. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CKM, CKR } from "../../src/pkcs11/constants.ts";
 import { canSign, checkParams, mechanismSpec, signInput } from "../../src/pkcs11/mechanisms.ts";
-import type { Mechanism } from "../../src/pkcs11/rpc_codec.ts";
+import type { Mechanism } from "../../src/pkcs11/rpc_values.ts";
 import { Pkcs11Error } from "../../src/pkcs11/token_backend.ts";
 import { hex } from "./_fake_backend.ts";
 

@@ -12,7 +12,7 @@ import { parseServeConfig } from "../../src/config/config.ts";
 import { HsmError } from "../../src/core/errors.ts";
 import { RateLimiter } from "../../src/http/rate_limiter.ts";
 import { CKR } from "../../src/pkcs11/constants.ts";
-import { ServiceBackend, toPkcs11Error } from "../../src/pkcs11/service_backend.ts";
+import { ServiceBackend } from "../../src/pkcs11/service_backend.ts";
 import { Pkcs11Error, type TokenCredential } from "../../src/pkcs11/token_backend.ts";
 import { buildServices, type Services } from "../../src/server.ts";
 import type { Logger } from "../../src/util/logger.ts";
@@ -240,25 +240,4 @@ Deno.test("PKCS#11 calls share the actor's rate limit", async () => {
     assert.equal(limiter.take("sub:alice").allowed, true, "the API's bucket is the same one");
     assert.equal(await rvOf(backend.listKeys(cred)), CKR.FUNCTION_FAILED);
   });
-});
-
-Deno.test("service failures map to CKR values by error code", () => {
-  const cases: [string, string, number][] = [
-    ["forbidden", "sign", CKR.FUNCTION_FAILED],
-    ["not_found", "sign", CKR.KEY_HANDLE_INVALID],
-    ["not_found", "destroy", CKR.OBJECT_HANDLE_INVALID],
-    ["invalid_state", "sign", CKR.KEY_FUNCTION_NOT_PERMITTED],
-    ["conflict", "destroy", CKR.FUNCTION_REJECTED],
-    ["invalid_request", "decrypt", CKR.ENCRYPTED_DATA_INVALID],
-    ["invalid_request", "encrypt", CKR.DATA_LEN_RANGE],
-    ["invalid_request", "create", CKR.TEMPLATE_INCONSISTENT],
-    ["audit_unavailable", "sign", CKR.DEVICE_ERROR],
-    ["unauthenticated", "list", CKR.USER_NOT_LOGGED_IN],
-    ["internal", "list", CKR.GENERAL_ERROR],
-  ];
-  for (const [code, op, rv] of cases) {
-    const err = new HsmError(code as never, "x");
-    assert.equal(toPkcs11Error(err, op as never).rv, rv, `${code} during ${op}`);
-  }
-  assert.equal(toPkcs11Error(new TypeError("bug"), "sign").rv, CKR.GENERAL_ERROR);
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { CKA, CKK, CKM, CKO, CKR } from "../../src/pkcs11/constants.ts";
 import { keyPairRequest, secretKeyRequest } from "../../src/pkcs11/templates.ts";
 import { Pkcs11Error } from "../../src/pkcs11/token_backend.ts";
-import type { Attribute } from "../../src/pkcs11/rpc_codec.ts";
+import type { Attribute } from "../../src/pkcs11/rpc_values.ts";
 import { hex } from "./_fake_backend.ts";
 
 const P256 = hex("06082a8648ce3d030107");
