@@ -169,7 +169,12 @@ export class AuditLog {
       const anchor = await options.anchor.read();
       if (anchor !== undefined) {
         await checkAnchor(store, macKey, anchor, head);
-      } else if (head.seq > 0 && options.allowMissingAnchor !== true) {
+      } else if (head.seq === 0) {
+        // A new log gets its anchor before its first entry, so from then on a missing
+        // anchor always means a deleted one (a lagging anchor is harmless, a missing one
+        // could hide a truncation).
+        await options.anchor.write(await signAnchor(macKey, 0, GENESIS_HASH));
+      } else if (options.allowMissingAnchor !== true) {
         throw new HsmError(
           "integrity_error",
           `Audit anchor is missing next to a log of ${head.seq} entries: its tail may have been truncated (re-anchor deliberately with \`ferrohsm audit re-anchor\`)`,

@@ -88,6 +88,12 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
   ) {
     if (file !== undefined) read.add(file);
   }
+  if (config.pkcs11Socket !== undefined) {
+    // Listening on a unix socket: read/write of the socket, a look at its directory.
+    read.add(dirname(config.pkcs11Socket)).add(config.pkcs11Socket);
+    write.add(config.pkcs11Socket);
+    if (config.pkcs11TokenDir !== undefined) read.add(config.pkcs11TokenDir);
+  }
   if (usesSqlite(config)) {
     // WAL mode creates -wal and -shm files beside the database.
     read.add(dirname(config.sqlitePath));
@@ -110,7 +116,9 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
     "--no-prompt",
     `--allow-read=${[...read].join(",")}`,
     `--allow-write=${[...write].join(",")}`,
-    `--allow-net=${host}:${config.port}`,
+    `--allow-net=${host}:${config.port}${
+      config.pkcs11Socket === undefined ? "" : `,unix:${config.pkcs11Socket}`
+    }`,
     `--allow-env=${env.join(",")}`,
     `--v8-flags=--max-old-space-size=${config.maxHeapMb}`,
   );

@@ -50,6 +50,10 @@ export interface Config {
   readonly maxConcurrent: number;
   /** API requests allowed to wait for a slot beyond `maxConcurrent` (0: none). */
   readonly maxQueue: number;
+  /** Unix socket serving p11-kit's RPC protocol (PKCS#11); none when absent. */
+  readonly pkcs11Socket?: string;
+  /** Directory of token files for `file:` PKCS#11 PINs (default `<data-dir>/pkcs11-tokens`). */
+  readonly pkcs11TokenDir?: string;
 }
 
 /** The flags of `ferrohsm serve`, with their types (each also `FERROHSM_<UPPER_SNAKE>`). */
@@ -78,6 +82,8 @@ export const SERVE_FLAGS = {
   "rate-limit-config": { type: "string" },
   "max-concurrent": { type: "string" },
   "max-queue": { type: "string" },
+  "pkcs11-socket": { type: "string" },
+  "pkcs11-token-dir": { type: "string" },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -152,6 +158,10 @@ export function parseServeConfig(
   if (tlsClientCa !== undefined && tlsCert === undefined) {
     throw invalid("Cannot require client certificates: --tls-client-ca needs --tls-cert");
   }
+  const pkcs11Socket = path(str("pkcs11-socket"));
+  if (pkcs11Socket?.includes(",")) {
+    throw invalid("Invalid --pkcs11-socket: the path must not contain a comma");
+  }
   const config: Config = {
     host,
     port,
@@ -178,6 +188,8 @@ export function parseServeConfig(
     ...optional("rbacConfig", path(str("rbac-config"))),
     ...optional("rateLimitConfig", path(str("rate-limit-config"))),
     ...optional("approvalPolicy", path(str("approval-policy"))),
+    ...optional("pkcs11Socket", pkcs11Socket),
+    ...optional("pkcs11TokenDir", path(str("pkcs11-token-dir"))),
   };
   return Object.freeze(config);
 }

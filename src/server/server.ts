@@ -1,7 +1,8 @@
 /**
  * Starts the server: listens at once so `/readyz` can say `starting` (503) while the
  * self-tests, key checks and stores come up (every other request answers 503 until
- * then), builds the services, then serves the app. Nothing is served before every
+ * then), builds the services, opens the PKCS#11 socket when configured, then serves the
+ * app. Nothing is served before every
  * start-up step has passed.
  */
 
@@ -11,6 +12,7 @@ import type { AppEnv } from "../http/context.ts";
 import type { Logger } from "../util/logger.ts";
 import { buildApp, startingResponse } from "./app.ts";
 import { listen } from "./listener.ts";
+import { type Pkcs11Server, startPkcs11Server } from "./pkcs11_socket.ts";
 import { buildServices, type Services } from "./services.ts";
 
 /** A running server. */
@@ -37,8 +39,13 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     (req, env) => serving.app?.fetch(req, env) ?? startingResponse(req, started),
   );
   let services: Services;
+  let pkcs11: Pkcs11Server | undefined;
   try {
     services = await buildServices(config, log);
+    pkcs11 = await startPkcs11Server(services, config, log).catch(async (err) => {
+      await services.close();
+      throw err;
+    });
   } catch (err) {
     await server.shutdown();
     throw err;
@@ -58,6 +65,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       stopping ??= (async () => {
         ready = false;
         await server.shutdown();
+        await pkcs11?.close();
         await services.close();
       })();
       return stopping;

@@ -275,3 +275,23 @@ Deno.test("concurrent appends on the file store are durable and verify after a r
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a new log is anchored before its first entry, so a missing anchor means a deleted one", async () => {
+  const store = new MemoryAuditStore();
+  const key = await testMacKey();
+  const anchor = new MemoryAnchorStore();
+  const log = await AuditLog.open(store, key, { anchor });
+  assert.deepEqual(
+    { seq: anchor.record?.seq, hash: anchor.record?.hash },
+    { seq: 0, hash: "0".repeat(64) },
+  );
+  await log.append(sample(1));
+  await log.close();
+  anchor.record = undefined;
+  await assert.rejects(
+    AuditLog.open(store, key, { anchor }),
+    (err) => isHsmError(err, "integrity_error") && /anchor is missing/.test(err.message),
+  );
+  const reopened = await AuditLog.open(store, key, { anchor, allowMissingAnchor: true });
+  await reopened.close();
+});
