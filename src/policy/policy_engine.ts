@@ -20,6 +20,7 @@ import {
   type PolicyAction,
   type PolicyContext,
   type PolicyDecision,
+  type PolicyDenyCause,
   type PolicyRecord,
   type PolicyScope,
   type ScriptOutcome,
@@ -42,6 +43,14 @@ export interface PolicyInput {
   readonly version: number;
   readonly scope: PolicyScope;
 }
+
+/** Why a script was refused, per cause (`threw` shows the error itself). */
+const VALIDATION_REASONS: Partial<Record<PolicyDenyCause, string>> = {
+  invalid_result: "its default export is not a function",
+  timeout: "its top level ran past its deadline",
+  memory: "its top level ran out of memory",
+  crashed: "it crashed the sandbox",
+};
 
 const NONE: readonly PolicyRecord[] = Object.freeze([]);
 const ALLOWED: Promise<PolicyDecision> = Promise.resolve(POLICY_ALLOW);
@@ -204,9 +213,7 @@ export class PolicyEngine {
         "Cannot validate the policy script: no sandbox is available",
       );
     }
-    const why = outcome.cause === "invalid_result" || outcome.cause === "threw"
-      ? outcome.detail ?? outcome.reason
-      : outcome.reason;
+    const why = VALIDATION_REASONS[outcome.cause] ?? outcome.detail ?? outcome.reason;
     throw new HsmError("invalid_request", `Cannot accept the policy script: ${why}`);
   }
 

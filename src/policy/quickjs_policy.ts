@@ -69,16 +69,8 @@ const SETUP_SOURCE = `(() => {
     }
   };
   harden(globalThis);
-  const deepFreeze = (root) => {
-    const stack = [root];
-    while (stack.length > 0) {
-      const value = stack.pop();
-      if (typeof value !== "object" || value === null) continue;
-      freeze(value);
-      for (const key of ownKeys(value)) stack.push(value[key]);
-    }
-    return root;
-  };
+  // JSON.parse calls the reviver bottom-up: every object is frozen once its children are.
+  const freezeObjects = (_key, value) => (typeof value === "object" && value !== null ? freeze(value) : value);
   const describe = (e) => {
     try {
       if (e instanceof ErrorCtor) return slice(StringCtor(e.name) + ": " + StringCtor(e.message), 0, ${MAX_REASON_CHARS});
@@ -88,7 +80,7 @@ const SETUP_SOURCE = `(() => {
     }
   };
   return (fn, json) => {
-    const ctx = deepFreeze(parse(json));
+    const ctx = parse(json, freezeObjects);
     let result;
     try {
       result = fn(ctx);
@@ -148,9 +140,9 @@ interface Clock {
 }
 
 /**
- * A fresh runtime whose context is already hardened, waiting for a policy. Hardening
- * walks every intrinsic and costs milliseconds, so a child prepares one while idle and
- * compiling a policy then costs only the module's own evaluation.
+ * A fresh runtime with the caps and interrupt handler, whose context is hardened and
+ * holds the private invoke helper. Hardening walks every intrinsic: a few milliseconds
+ * once warm, which is why compiling is budgeted apart from calling.
  */
 export class HardenedRealm {
   readonly runtime: QuickJSRuntime;

@@ -2,9 +2,9 @@
  * A small pool (default 2) of permission-less sandbox children that run policy scripts.
  * Children start lazily, on the first evaluation (or `start()`), so a server whose
  * requests meet no policy never spawns one. Each child serves one evaluation at a time
- * under a watchdog of its deadline plus a margin (twice the deadline when it must compile
- * first); a child that overruns is SIGKILLed and replaced, and the evaluation is a
- * `timeout` deny. Every failure denies (fail closed): a crash is `crashed`, a full queue,
+ * under a watchdog of its deadline plus a margin (plus a compile allowance and a second
+ * deadline when it must compile the script first); a child that overruns is SIGKILLed and
+ * replaced, and the evaluation is a `timeout` deny. Every failure denies (fail closed): a crash is `crashed`, a full queue,
  * a closed pool or children that cannot start are `unavailable`.
  */
 
@@ -30,6 +30,11 @@ export interface SandboxPoolOptions {
   readonly deadlineMs?: number;
   /** Watchdog slack beyond the deadline before the kill, in ms (default 50). */
   readonly watchdogMarginMs?: number;
+  /**
+   * Extra watchdog time for a request that compiles (hardening a realm, evaluating the
+   * module's top level under its own deadline), in ms (default 250).
+   */
+  readonly compileAllowanceMs?: number;
   /** QuickJS heap cap per policy (default 8 MiB). */
   readonly memoryBytes?: number;
   /** QuickJS stack cap per policy (default 256 KiB). */
@@ -83,6 +88,7 @@ export class SandboxPool {
   readonly #size: number;
   readonly #deadlineMs: number;
   readonly #marginMs: number;
+  readonly #compileMs: number;
   readonly #maxQueue: number;
   readonly #startTimeoutMs: number;
   readonly #spawn: ConstructorParameters<typeof SandboxChild>[0];
@@ -106,6 +112,7 @@ export class SandboxPool {
     this.#size = positive("size", options.size ?? 2);
     this.#deadlineMs = positive("deadlineMs", options.deadlineMs ?? 50);
     this.#marginMs = positive("watchdogMarginMs", options.watchdogMarginMs ?? 50);
+    this.#compileMs = positive("compileAllowanceMs", options.compileAllowanceMs ?? 250);
     this.#maxQueue = positive("maxQueue", options.maxQueue ?? 1024);
     this.#startTimeoutMs = positive("startTimeoutMs", options.startTimeoutMs ?? 10_000);
     const limits: SandboxLimits = {
@@ -249,8 +256,10 @@ export class SandboxPool {
         : withScript
         ? { op: "eval", id, digest, script, ctx: job.ctx }
         : { op: "eval", id, digest, ctx: job.ctx };
-      // Compiling runs the module's top level under its own deadline first.
-      const budget = (withScript ? 2 : 1) * this.#deadlineMs + this.#marginMs;
+      // Compiling hardens a realm and runs the module's top level under its own deadline.
+      const budget = withScript
+        ? 2 * this.#deadlineMs + this.#marginMs + this.#compileMs
+        : this.#deadlineMs + this.#marginMs;
       this.#stats.messages++;
       const reply = await child.request(message, budget);
       if (withScript) child.known.add(digest);

@@ -35,23 +35,28 @@ export interface SpawnOptions {
   readonly logger?: Logger;
 }
 
-/** The `deno` arguments that start a child: no permission flag at all. */
+/**
+ * The `deno` arguments that start a child: no permission flag at all, remote and uncached
+ * module loading off (a compromised child could otherwise make Deno fetch from the
+ * default `--allow-import` hosts), imports denied.
+ */
 export function childArgs(options: SpawnOptions): string[] {
   const entry = fileURLToPath(options.childUrl);
   const args = [
     "run",
     "--no-prompt",
     "--quiet",
+    "--no-remote",
+    "--cached-only",
+    "--deny-import",
     `--v8-flags=--max-old-space-size=${options.heapMb}`,
   ];
   if (entry.endsWith(".ts")) {
-    args.push(
-      `--config=${
-        options.denoConfig ?? fileURLToPath(new URL("../../deno.json", options.childUrl))
-      }`,
-    );
+    const config = options.denoConfig ??
+      fileURLToPath(new URL("../../deno.json", options.childUrl));
+    args.push(`--config=${config}`);
   } else {
-    args.push("--no-config", "--no-lock");
+    args.push("--no-config", "--no-lock", "--no-npm");
   }
   args.push(entry, encodeLimits(options.limits));
   return args;
@@ -155,8 +160,11 @@ export class SandboxChild {
 
   async #readReplies(): Promise<void> {
     const frames = new FrameReader();
+    const reader = this.#process.stdout.getReader();
     try {
-      for await (const chunk of this.#process.stdout) {
+      for (;;) {
+        const { value: chunk, done } = await reader.read();
+        if (done) break;
         for (const frame of frames.push(chunk)) {
           const reply = asSandboxReply(frame);
           if (reply === undefined) throw new RangeError("malformed reply");
@@ -166,6 +174,9 @@ export class SandboxChild {
       }
     } catch (err) {
       this.kill(`protocol error: ${err instanceof Error ? err.message : "unknown"}`);
+      await reader.cancel().catch(() => {});
+    } finally {
+      reader.releaseLock();
     }
   }
 
