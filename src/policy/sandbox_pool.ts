@@ -22,6 +22,9 @@ export const SANDBOX_CHILD_URL: URL = new URL(
   import.meta.url,
 );
 
+/** Digests remembered per child as sent; the child's own cache is the real bound. */
+const KNOWN_DIGESTS_MAX = 1024;
+
 /** Pool settings; every field has a default. */
 export interface SandboxPoolOptions {
   /** Children (default 2). */
@@ -238,7 +241,10 @@ export class SandboxPool {
       const child = this.#idle.pop() as SandboxChild;
       if (!child.alive) continue;
       const job = this.#queue.shift() as Job;
-      this.#run(child, job).then((outcome) => {
+      this.#run(child, job).catch((err: unknown) =>
+        // Only a message too large to frame gets here; the child itself is fine.
+        denyOutcome("unavailable", err instanceof Error ? err.message : "Cannot send the request")
+      ).then((outcome) => {
         job.resolve(outcome);
         if (child.alive) this.#idle.push(child);
         this.#pump();
@@ -260,9 +266,14 @@ export class SandboxPool {
       const budget = withScript
         ? 2 * this.#deadlineMs + this.#marginMs + this.#compileMs
         : this.#deadlineMs + this.#marginMs;
+      const pending = child.request(message, budget);
       this.#stats.messages++;
-      const reply = await child.request(message, budget);
-      if (withScript) child.known.add(digest);
+      const reply = await pending;
+      if (withScript) {
+        // Bounded: forgetting only costs resending a script the child may still hold.
+        if (child.known.size >= KNOWN_DIGESTS_MAX) child.known.clear();
+        child.known.add(digest);
+      }
       if (typeof reply === "string") return this.#failed(child, reply);
       if ("missing" in reply) {
         child.known.delete(digest);

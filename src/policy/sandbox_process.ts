@@ -113,19 +113,21 @@ export class SandboxChild {
   /**
    * Sends one request and waits for its reply at most `budgetMs`, after which the
    * child is killed and the answer is `timeout`. Only one request may be in flight.
+   * @throws RangeError when the message is larger than a frame allows
    */
   request(message: SandboxRequest, budgetMs: number): Promise<SandboxReply | ChildFailure> {
     if (this.#inFlight !== undefined) {
       throw new TypeError("A sandbox child serves one request at a time");
     }
     if (!this.#alive) return Promise.resolve("crashed");
+    const frame = encodeFrame(message);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.#finish("timeout");
         this.kill("ran past its deadline");
       }, budgetMs);
       this.#inFlight = { resolve, timer };
-      this.#writer.write(encodeFrame(message)).catch(() => this.#finish("crashed"));
+      this.#writer.write(frame).catch(() => this.#finish("crashed"));
     });
   }
 

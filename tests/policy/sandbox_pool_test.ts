@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { childArgs } from "../../src/policy/sandbox_process.ts";
 import { SANDBOX_CHILD_URL, SandboxPool } from "../../src/policy/sandbox_pool.ts";
-import { CTX, FAKE_CHILD_URL, withPool } from "./_sandbox.ts";
+import { CTX, FAKE_CHILD_URL, script, withPool } from "./_sandbox.ts";
 
 const fake = (digest: string) => ({ digest, script: "unused" });
 
@@ -101,6 +101,39 @@ Deno.test("evaluations beyond the queue bound, or after close, deny as unavailab
   } finally {
     await pool.close();
   }
+});
+
+Deno.test("a context too large to frame is an unavailable deny and the child stays", async () => {
+  await withPool({ size: 1, childUrl: FAKE_CHILD_URL }, async (pool) => {
+    const huge = { ...CTX, actor: { ...CTX.actor, sub: "x".repeat(2 * 1024 * 1024) } };
+    const outcome = await pool.evaluate(fake("ok"), huge);
+    assert.equal(!outcome.allow && outcome.cause, "unavailable");
+    assert.deepEqual(await pool.evaluate(fake("ok"), CTX), { allow: true });
+    assert.deepEqual(pool.stats, { spawned: 1, messages: 1, killed: 0, crashed: 0 });
+  });
+});
+
+Deno.test("a script the child evicted from its cache is sent again", async () => {
+  await withPool({ size: 1, maxCachedPolicies: 1, deadlineMs: 2000 }, async (pool) => {
+    const first = script("export default () => true");
+    const second = script("export default () => !false");
+    for (const target of [first, second, first]) {
+      assert.deepEqual(await pool.evaluate(target, CTX), { allow: true });
+    }
+    // first, second, first (answered `missing`), first again with its script.
+    assert.equal(pool.stats.messages, 4);
+  });
+});
+
+Deno.test("a child whose WebAssembly memory outgrew its bound is replaced after answering", async () => {
+  await withPool({ size: 1, maxWasmBytes: 1, deadlineMs: 2000 }, async (pool) => {
+    const target = script("export default () => true");
+    assert.deepEqual(await pool.evaluate(target, CTX), { allow: true });
+    assert.deepEqual(await pool.evaluate(target, CTX), { allow: true });
+    // The second answer came from a replacement (which may itself be on its way out).
+    assert.ok(pool.stats.spawned >= 2);
+    assert.equal(pool.stats.crashed, 0);
+  });
 });
 
 Deno.test("pool options must be positive integers", () => {
