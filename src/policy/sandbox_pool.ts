@@ -10,6 +10,7 @@
 
 import type { Logger } from "../util/logger.ts";
 import type { PolicyContext, ScriptOutcome } from "./policy_types.ts";
+import { Quarantine, type QuarantineOptions } from "./quarantine.ts";
 import { denyOutcome } from "./quickjs_policy.ts";
 import { type ChildFailure, SandboxChild } from "./sandbox_process.ts";
 import type { SandboxLimits, SandboxRequest } from "./sandbox_protocol.ts";
@@ -50,6 +51,10 @@ export interface SandboxPoolOptions {
   readonly childHeapMb?: number;
   /** Evaluations allowed to wait for a free child (default 1024). */
   readonly maxQueue?: number;
+  /** Longest wait for a free child before denying as `unavailable`, in ms (default 1000). */
+  readonly maxQueueWaitMs?: number;
+  /** When a script that keeps getting children killed is held back (see `Quarantine`). */
+  readonly quarantine?: QuarantineOptions;
   /** Time a child has to report ready, in ms (default 10 s). */
   readonly startTimeoutMs?: number;
   /** The child entry (default SANDBOX_CHILD_URL). */
@@ -82,7 +87,8 @@ export interface SandboxScript {
 interface Job {
   readonly kind: "eval" | "validate";
   readonly target: SandboxScript;
-  readonly ctx?: PolicyContext;
+  readonly ctx: PolicyContext | undefined;
+  readonly queuedAt: number;
   readonly resolve: (outcome: ScriptOutcome) => void;
 }
 
@@ -93,6 +99,8 @@ export class SandboxPool {
   readonly #marginMs: number;
   readonly #compileMs: number;
   readonly #maxQueue: number;
+  readonly #maxWaitMs: number;
+  readonly #quarantine: Quarantine;
   readonly #startTimeoutMs: number;
   readonly #spawn: ConstructorParameters<typeof SandboxChild>[0];
   readonly #logger: Logger | undefined;
@@ -117,6 +125,8 @@ export class SandboxPool {
     this.#marginMs = positive("watchdogMarginMs", options.watchdogMarginMs ?? 50);
     this.#compileMs = positive("compileAllowanceMs", options.compileAllowanceMs ?? 250);
     this.#maxQueue = positive("maxQueue", options.maxQueue ?? 1024);
+    this.#maxWaitMs = positive("maxQueueWaitMs", options.maxQueueWaitMs ?? 1000);
+    this.#quarantine = new Quarantine(options.quarantine);
     this.#startTimeoutMs = positive("startTimeoutMs", options.startTimeoutMs ?? 10_000);
     const limits: SandboxLimits = {
       deadlineMs: this.#deadlineMs,
@@ -174,10 +184,12 @@ export class SandboxPool {
     if (this.#queue.length >= this.#maxQueue) {
       return Promise.resolve(denyOutcome("unavailable", "Sandbox queue full"));
     }
+    const held = this.#quarantine.held(target.digest);
+    if (held !== undefined) {
+      return Promise.resolve(denyOutcome(held, "Held back after repeated sandbox kills"));
+    }
     return new Promise((resolve) => {
-      this.#queue.push(
-        ctx === undefined ? { kind, target, resolve } : { kind, target, ctx, resolve },
-      );
+      this.#queue.push({ kind, target, ctx, queuedAt: performance.now(), resolve });
       this.#fill();
       this.#failQueueIfNoChild();
       this.#pump();
@@ -241,6 +253,11 @@ export class SandboxPool {
       const child = this.#idle.pop() as SandboxChild;
       if (!child.alive) continue;
       const job = this.#queue.shift() as Job;
+      if (performance.now() - job.queuedAt > this.#maxWaitMs) {
+        this.#idle.push(child);
+        job.resolve(denyOutcome("unavailable", "Waited too long for a sandbox child"));
+        continue;
+      }
       this.#run(child, job).catch((err: unknown) =>
         // Only a message too large to frame gets here; the child itself is fine.
         denyOutcome("unavailable", err instanceof Error ? err.message : "Cannot send the request")
@@ -274,21 +291,27 @@ export class SandboxPool {
         if (child.known.size >= KNOWN_DIGESTS_MAX) child.known.clear();
         child.known.add(digest);
       }
-      if (typeof reply === "string") return this.#failed(child, reply);
+      if (typeof reply === "string") return this.#failed(child, reply, digest);
       if ("missing" in reply) {
         child.known.delete(digest);
         withScript = true;
         continue;
       }
-      if (!("outcome" in reply) || reply.id !== id) return this.#failed(child, "crashed");
+      if (!("outcome" in reply) || reply.id !== id) return this.#failed(child, "crashed", digest);
       if (reply.recycle === true) child.kill("asked to be replaced");
+      this.#quarantine.clear(digest);
       return reply.outcome;
     }
-    return this.#failed(child, "crashed");
+    return this.#failed(child, "crashed", digest);
   }
 
-  #failed(child: SandboxChild, failure: ChildFailure): ScriptOutcome {
+  #failed(child: SandboxChild, failure: ChildFailure, digest: string): ScriptOutcome {
     child.kill(failure === "timeout" ? "watchdog" : "failed");
+    if (this.#quarantine.strike(digest, failure)) {
+      this.#logger?.log("warn", "A policy script is held back after repeated sandbox kills", {
+        digest,
+      });
+    }
     if (failure === "timeout") {
       this.#stats.killed++;
       return denyOutcome("timeout", "Killed by the watchdog");

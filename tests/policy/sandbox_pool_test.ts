@@ -136,6 +136,43 @@ Deno.test("a child whose WebAssembly memory outgrew its bound is replaced after 
   });
 });
 
+Deno.test("a script that keeps getting children killed is held back without a round trip", async () => {
+  await withPool(
+    {
+      size: 1,
+      childUrl: FAKE_CHILD_URL,
+      deadlineMs: 10,
+      watchdogMarginMs: 10,
+      compileAllowanceMs: 10,
+      quarantine: { strikes: 2, cooldownMs: 60_000 },
+    },
+    async (pool) => {
+      for (let i = 0; i < 2; i++) {
+        const outcome = await pool.evaluate(fake("hang"), CTX);
+        assert.equal(!outcome.allow && outcome.detail, "Killed by the watchdog");
+      }
+      const before = pool.stats;
+      const held = await pool.evaluate(fake("hang"), CTX);
+      assert.equal(!held.allow && held.cause, "timeout");
+      assert.equal(!held.allow && held.detail, "Held back after repeated sandbox kills");
+      assert.equal(pool.stats.messages, before.messages);
+      assert.deepEqual(await pool.evaluate(fake("ok"), CTX), { allow: true });
+    },
+  );
+});
+
+Deno.test("an evaluation that waited too long for a child denies as unavailable", async () => {
+  await withPool(
+    { size: 1, childUrl: FAKE_CHILD_URL, deadlineMs: 100, maxQueueWaitMs: 50 },
+    async (pool) => {
+      const busy = pool.evaluate(fake("hang"), CTX);
+      const waiting = await pool.evaluate(fake("ok"), CTX);
+      assert.equal(!waiting.allow && waiting.cause, "unavailable");
+      assert.equal((await busy).allow, false);
+    },
+  );
+});
+
 Deno.test("pool options must be positive integers", () => {
   assert.throws(() => new SandboxPool({ size: 0 }), RangeError);
   assert.throws(() => new SandboxPool({ deadlineMs: 1.5 }), RangeError);
