@@ -6,7 +6,13 @@
  * should not pay for the time-zone arithmetic.
  */
 
-import type { PolicyAction, PolicyContext, PolicyVia } from "./policy_types.ts";
+import { HsmError } from "../core/errors.ts";
+import {
+  type PolicyAction,
+  type PolicyContext,
+  type PolicyVia,
+  sampleContextSchema,
+} from "./policy_types.ts";
 
 /** What a request hook knows, in the project's camelCase. */
 export interface PolicyContextInput {
@@ -134,4 +140,35 @@ export function buildPolicyContext(input: PolicyContextInput): PolicyContext {
     },
     ...local,
   };
+}
+
+/**
+ * A context from a sample (`sampleContextSchema`: actor, action, key, and the request's
+ * time, client IP, size and channel), its clock fields computed in `timeZone`, so an
+ * operator trying a policy cannot send inconsistent hours.
+ * @throws HsmError `invalid_request` naming the first bad field
+ */
+export function parseSampleContext(input: unknown, timeZone: string): PolicyContext {
+  const parsed = sampleContextSchema.safeParse(input);
+  if (!parsed.success) {
+    const path = ["context", ...(parsed.error.issues[0]?.path ?? []).map(String)].join(".");
+    throw new HsmError("invalid_request", `Cannot accept the sample context: ${path} is invalid`);
+  }
+  const { actor, action, key, request } = parsed.data;
+  return buildPolicyContext({
+    actor: {
+      sub: actor.sub,
+      roles: actor.roles,
+      ...(actor.cert_thumbprint === undefined ? {} : { certThumbprint: actor.cert_thumbprint }),
+    },
+    action,
+    ...(key === undefined ? {} : { key }),
+    request: {
+      time: new Date(request.time),
+      clientIp: request.client_ip,
+      size: request.size,
+      via: request.via,
+    },
+    timeZone,
+  });
 }

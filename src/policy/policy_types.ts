@@ -153,21 +153,25 @@ const clockSchema = z.strictObject({
   weekday: z.number().int().min(0).max(6),
 });
 
-/** Validates a context as it arrives over the API (`/policies/:id/dry-run`). */
+const actorSchema = z.strictObject({
+  sub: shortString,
+  roles: z.array(shortString).max(64),
+  cert_thumbprint: z.string().max(256).optional(),
+});
+
+const keySchema = z.strictObject({
+  id: shortString,
+  algorithm: shortString,
+  tags: z.record(shortString, z.string().max(256)),
+  state: shortString,
+  version: z.number().int().min(0),
+});
+
+/** Validates a full context as it arrives over the API (`/policies/:id/dry-run`). */
 export const policyContextSchema = z.strictObject({
-  actor: z.strictObject({
-    sub: shortString,
-    roles: z.array(shortString).max(64),
-    cert_thumbprint: z.string().max(256).optional(),
-  }),
+  actor: actorSchema,
   action: z.enum(POLICY_ACTIONS),
-  key: z.strictObject({
-    id: shortString,
-    algorithm: shortString,
-    tags: z.record(shortString, z.string().max(256)),
-    state: shortString,
-    version: z.number().int().min(0),
-  }).optional(),
+  key: keySchema.optional(),
   request: z.strictObject({
     time: z.iso.datetime(),
     time_zone: shortString,
@@ -178,6 +182,22 @@ export const policyContextSchema = z.strictObject({
     via: z.enum(["rest", "pkcs11", "ui"]),
   }),
   ...clockSchema.shape,
+});
+
+/**
+ * Validates a sample context: the request's facts without the derived clock fields,
+ * which `parseSampleContext` computes in the configured zone.
+ */
+export const sampleContextSchema = z.strictObject({
+  actor: actorSchema,
+  action: z.enum(POLICY_ACTIONS),
+  key: keySchema.optional(),
+  request: z.strictObject({
+    time: z.iso.datetime(),
+    client_ip: z.string().max(64).default("127.0.0.1"),
+    size: z.number().int().min(0).default(0),
+    via: z.enum(["rest", "pkcs11", "ui"]).default("rest"),
+  }),
 });
 
 /**

@@ -3,6 +3,7 @@ import {
   buildPolicyContext,
   clockIn,
   isValidTimeZone,
+  parseSampleContext,
   type PolicyContextInput,
 } from "../../src/policy/policy_context.ts";
 import { parsePolicyContext, policyContextSchema } from "../../src/policy/policy_types.ts";
@@ -77,4 +78,24 @@ Deno.test("a sample context with unknown fields or out-of-range clock values is 
   assert.throws(() => parsePolicyContext({ ...ctx, extra: 1 }), { code: "invalid_request" });
   assert.throws(() => parsePolicyContext({ ...ctx, hour: 24 }), { code: "invalid_request" });
   assert.throws(() => parsePolicyContext({ ...ctx, action: "fly" }), { code: "invalid_request" });
+});
+
+Deno.test("a sample context gets its clock fields from the configured zone", () => {
+  const ctx = parseSampleContext(
+    {
+      actor: { sub: "alice", roles: ["Operator"] },
+      action: "decrypt",
+      key: { id: "k1", algorithm: "AES-256-GCM", tags: {}, state: "active", version: 1 },
+      request: { time: "2025-07-07T15:30:00Z" },
+    },
+    "Europe/Paris",
+  );
+  assert.deepEqual([ctx.hour, ctx.request.hour, ctx.request.utc.hour], [17, 17, 15]);
+  assert.equal(ctx.request.via, "rest");
+  assert.equal(ctx.key?.algorithm, "AES-256-GCM");
+  assert.throws(
+    () =>
+      parseSampleContext({ actor: { sub: "a", roles: [] }, action: "sign", request: {} }, "UTC"),
+    { code: "invalid_request" },
+  );
 });
