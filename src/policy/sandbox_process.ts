@@ -184,11 +184,18 @@ export class SandboxChild {
 
   async #drainStderr(): Promise<void> {
     const decoder = new TextDecoder();
-    for await (const chunk of this.#process.stderr) {
-      const text = decoder.decode(chunk).slice(0, 512).trim();
-      if (text !== "") {
-        this.#logger?.log("warn", "Policy sandbox child wrote to stderr", { pid: this.pid, text });
+    try {
+      for await (const chunk of this.#process.stderr) {
+        const text = decoder.decode(chunk).slice(0, 512).trim();
+        if (text !== "") {
+          this.#logger?.log("warn", "Policy sandbox child wrote to stderr", {
+            pid: this.pid,
+            text,
+          });
+        }
       }
+    } catch {
+      // The pipe broke with the process: nothing more to log.
     }
   }
 
