@@ -51,7 +51,10 @@ export interface SandboxPoolOptions {
   readonly childHeapMb?: number;
   /** Evaluations allowed to wait for a free child (default 1024). */
   readonly maxQueue?: number;
-  /** Longest wait for a free child before denying as `unavailable`, in ms (default 1000). */
+  /**
+   * Longest wait for a busy child to free up before denying as `unavailable`, in ms
+   * (default 1000). Waiting for a child to start counts against `startTimeoutMs` instead.
+   */
   readonly maxQueueWaitMs?: number;
   /** When a script that keeps getting children killed is held back (see `Quarantine`). */
   readonly quarantine?: QuarantineOptions;
@@ -111,6 +114,8 @@ export class SandboxPool {
   #closed = false;
   #failures = 0;
   #retryAt = 0;
+  /** When a child last became ready: time spent waiting for a start does not count. */
+  #readyAt = 0;
   #stats = { spawned: 0, messages: 0, killed: 0, crashed: 0 };
 
   constructor(options: SandboxPoolOptions = {}) {
@@ -216,6 +221,7 @@ export class SandboxPool {
     child.ready.then((ok) => {
       if (!ok) return;
       this.#failures = 0;
+      this.#readyAt = performance.now();
       this.#idle.push(child);
       this.#pump();
     });
@@ -253,7 +259,7 @@ export class SandboxPool {
       const child = this.#idle.pop() as SandboxChild;
       if (!child.alive) continue;
       const job = this.#queue.shift() as Job;
-      if (performance.now() - job.queuedAt > this.#maxWaitMs) {
+      if (performance.now() - Math.max(job.queuedAt, this.#readyAt) > this.#maxWaitMs) {
         this.#idle.push(child);
         job.resolve(denyOutcome("unavailable", "Waited too long for a sandbox child"));
         continue;

@@ -2,7 +2,8 @@
  * A stand-in sandbox child for pool tests: it speaks the frame protocol and misbehaves
  * as each request's `digest` asks (`permissions` reports which Deno permissions it was
  * granted, `exit` dies, `garbage` announces an oversized frame, `wrong-id` answers
- * another request, `hang` never answers). Anything else is allowed.
+ * another request, `slow` answers after 300 ms, `hang` never answers). Anything else is
+ * allowed.
  */
 
 import { encodeFrame, FrameReader } from "../../src/policy/frame.ts";
@@ -33,6 +34,9 @@ for await (const chunk of Deno.stdin.readable) {
       Deno.exit(3);
     } else if (digest === "garbage") {
       writeAll(Deno.stdout, new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+    } else if (digest === "slow") {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      send({ id, outcome: { allow: true } });
     } else if (digest === "wrong-id") {
       send({ id: id + 1000, outcome: { allow: true } });
     } else if (digest !== "hang") {

@@ -39,9 +39,9 @@ Deno.test("a child that never answers is killed by the watchdog, and a fresh one
     {
       size: 1,
       childUrl: FAKE_CHILD_URL,
-      deadlineMs: 20,
-      watchdogMarginMs: 20,
-      compileAllowanceMs: 20,
+      deadlineMs: 100,
+      watchdogMarginMs: 100,
+      compileAllowanceMs: 100,
     },
     async (pool) => {
       const outcome = await pool.evaluate(fake("hang"), CTX);
@@ -141,9 +141,9 @@ Deno.test("a script that keeps getting children killed is held back without a ro
     {
       size: 1,
       childUrl: FAKE_CHILD_URL,
-      deadlineMs: 10,
-      watchdogMarginMs: 10,
-      compileAllowanceMs: 10,
+      deadlineMs: 100,
+      watchdogMarginMs: 100,
+      compileAllowanceMs: 100,
       quarantine: { strikes: 2, cooldownMs: 60_000 },
     },
     async (pool) => {
@@ -163,14 +163,20 @@ Deno.test("a script that keeps getting children killed is held back without a ro
 
 Deno.test("an evaluation that waited too long for a child denies as unavailable", async () => {
   await withPool(
-    { size: 1, childUrl: FAKE_CHILD_URL, deadlineMs: 100, maxQueueWaitMs: 50 },
+    { size: 1, childUrl: FAKE_CHILD_URL, deadlineMs: 2000, maxQueueWaitMs: 50 },
     async (pool) => {
-      const busy = pool.evaluate(fake("hang"), CTX);
+      const busy = pool.evaluate(fake("slow"), CTX);
       const waiting = await pool.evaluate(fake("ok"), CTX);
       assert.equal(!waiting.allow && waiting.cause, "unavailable");
-      assert.equal((await busy).allow, false);
+      assert.deepEqual(await busy, { allow: true });
     },
   );
+});
+
+Deno.test("waiting for a child to start does not count as waiting for a busy child", async () => {
+  await withPool({ size: 1, childUrl: FAKE_CHILD_URL, maxQueueWaitMs: 1 }, async (pool) => {
+    assert.deepEqual(await pool.evaluate(fake("ok"), CTX), { allow: true });
+  });
 });
 
 Deno.test("pool options must be positive integers", () => {
