@@ -25,6 +25,7 @@ export function keyJson(r: KeyRecord): KeyJson {
     dual_control: r.dualControl,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
+    ...(r.retentionClass === undefined ? {} : { retention_class: r.retentionClass }),
   };
 }
 
@@ -50,6 +51,7 @@ export function versionJson(v: VersionInfo): KeyVersionJson {
     state: v.state,
     created_at: v.createdAt,
     ...(v.sourceVersion === undefined ? {} : { source_version: v.sourceVersion }),
+    ...(v.purgedAt === undefined ? {} : { purged_at: v.purgedAt }),
   };
 }
 

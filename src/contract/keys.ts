@@ -22,6 +22,12 @@ export const keyTags = z.record(
   z.string().max(256),
 ).refine((t) => Object.keys(t).length <= 32, "at most 32 tags").meta({ maxProperties: 32 });
 
+/** Retention class names: `[A-Za-z0-9_.-]{1,64}`. */
+export const retentionClassName = z.string().regex(
+  /^[A-Za-z0-9_.-]{1,64}$/,
+  "retention classes are [A-Za-z0-9_.-]{1,64}",
+);
+
 /** `POST /api/v1/keys` body. */
 export const CreateKeyRequest = z.strictObject({
   name: keyName,
@@ -29,6 +35,8 @@ export const CreateKeyRequest = z.strictObject({
   usage: z.array(z.enum(USAGE_NAMES)).max(USAGE_NAMES.length).optional(),
   tags: keyTags.optional(),
   dual_control: z.boolean().optional(),
+  /** A retention class of `config/retention.yaml` (default: its default class). */
+  retention_class: retentionClassName.optional(),
 });
 
 /** `GET /api/v1/keys` query. */
@@ -60,6 +68,8 @@ export const Key = z.strictObject({
   dual_control: z.boolean(),
   created_at: timestamp,
   updated_at: timestamp,
+  /** Present when the key was given a retention class. */
+  retention_class: z.string().optional(),
 });
 
 /** A key created under dual control: staged, with its activation approval (202). */
@@ -79,6 +89,8 @@ export const KeyVersion = z.strictObject({
   state: z.enum(VERSION_STATES),
   created_at: timestamp,
   source_version: versionNumber.optional(),
+  /** When retention wiped this version's sealed material (state `purged`). */
+  purged_at: timestamp.optional(),
 });
 
 /** `GET /api/v1/keys/:id/versions` answer. */

@@ -9,6 +9,7 @@ const STATUS: Readonly<Record<HsmErrorCode, number>> = Object.freeze({
   invalid_request: 400,
   unauthenticated: 401,
   forbidden: 403,
+  policy_denied: 403,
   not_found: 404,
   conflict: 409,
   invalid_state: 409,

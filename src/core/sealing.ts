@@ -11,7 +11,8 @@
  * Key metadata records are MAC'd too, so an edited state (say `revoked` → `active`) in a
  * database row or `current.json` is detected on read; so are dual-control approvals
  * (requester, action, key, quorum, approvers, state, expiry, parameters), so an edited
- * approval row can never execute. Record and approval MACs use the record MAC key with
+ * approval row can never execute; and so are stored policy versions (every field, the
+ * script included). Record, approval and policy MACs use the record MAC key with
  * distinct domain labels.
  */
 
@@ -20,6 +21,7 @@ import { HsmError } from "../domain/errors.ts";
 import { toBase64, utf8 } from "./encoding.ts";
 import type { RootKeys } from "./master_key.ts";
 import type { ApprovalRecord, KeyRecord, SealedVersion } from "../domain/records.ts";
+import type { PolicyVersionRecord } from "../domain/policies.ts";
 import { canonicalJson } from "./canonical_json.ts";
 
 /** What a sealed version binds besides the material. */
@@ -72,9 +74,15 @@ function macInput(meta: SealMetadata, nonce: Uint8Array, ciphertext: Uint8Array)
   ]);
 }
 
-/** The fields of a key record the MAC covers (all but `mac`), in a fixed order. */
+/**
+ * The fields of a key record the MAC covers (all but `mac`), in a fixed order. Fields
+ * added after v1 are appended only when they differ from their default (a retention
+ * class is appended as `retention:<name>` when set), so records written before them keep
+ * verifying unchanged.
+ */
 function recordInput(r: Omit<KeyRecord, "mac">): Uint8Array {
   const tags = Object.keys(r.tags).sort().map((k) => [k, r.tags[k] as string]);
+  const later = r.retentionClass === undefined ? [] : [`retention:${r.retentionClass}`];
   return frame([
     "ferrohsm-record-v1",
     r.id,
@@ -88,6 +96,25 @@ function recordInput(r: Omit<KeyRecord, "mac">): Uint8Array {
     r.createdAt,
     r.updatedAt,
     String(r.revision),
+    ...later,
+  ]);
+}
+
+/** The fields of a policy version the MAC covers (all but `mac`), in a fixed order. */
+function policyInput(p: Omit<PolicyVersionRecord, "mac">): Uint8Array {
+  return frame([
+    "ferrohsm-policy-v1",
+    p.id,
+    String(p.version),
+    p.name,
+    p.script,
+    p.digest,
+    canonicalJson(p.scope),
+    p.deleted ? "1" : "0",
+    p.createdAt,
+    p.updatedAt,
+    p.author,
+    p.approvalId === null ? "\u0000" : `a:${p.approvalId}`,
   ]);
 }
 
@@ -216,6 +243,31 @@ export class Sealer {
       throw new HsmError("integrity_error", `Approval ${approval.id} failed its integrity check`);
     }
     return approval;
+  }
+
+  /** Returns the policy version with its `mac` computed. */
+  async macPolicy(policy: Omit<PolicyVersionRecord, "mac">): Promise<PolicyVersionRecord> {
+    const tag = await crypto.subtle.sign(
+      "HMAC",
+      this.#keys.recordMacKey,
+      policyInput(policy) as BufferSource,
+    );
+    return { ...policy, mac: toBase64(new Uint8Array(tag)) };
+  }
+
+  /**
+   * Verifies a policy version read from storage.
+   * @throws HsmError("integrity_error") when it was edited at rest
+   */
+  async verifyPolicy(policy: PolicyVersionRecord): Promise<PolicyVersionRecord> {
+    const expected = await this.macPolicy(policy);
+    if (!sameText(expected.mac, policy.mac)) {
+      throw new HsmError(
+        "integrity_error",
+        `Policy ${policy.id} version ${policy.version} failed its integrity check`,
+      );
+    }
+    return policy;
   }
 
   /**

@@ -10,6 +10,10 @@ export const APPROVABLE_ACTIONS = [
   "key.activate",
   "key.rotate",
   "key.rollback",
+  "key.purge",
+  "policy.create",
+  "policy.update",
+  "policy.delete",
 ] as const;
 
 /** An action that can require approval. */

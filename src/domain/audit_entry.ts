@@ -27,14 +27,14 @@ export interface AuditEntry {
 
 /** One journaled record revision: `kind:id@revision:digest`. */
 export interface RecordRef {
-  readonly kind: "key" | "approval";
+  readonly kind: "key" | "approval" | "policy";
   readonly id: string;
   readonly revision: number;
   /** Hex SHA-256 prefix (32 chars) of the record's MAC. */
   readonly digest: string;
 }
 
-const REF_RE = /^(key|approval):([A-Za-z0-9_-]{1,64})@([1-9][0-9]{0,15}):([0-9a-f]{32})$/;
+const REF_RE = /^(key|approval|policy):([A-Za-z0-9_-]{1,64})@([1-9][0-9]{0,15}):([0-9a-f]{32})$/;
 
 /** Formats refs as an entry's `records` field. */
 export function formatRecordRefs(refs: readonly RecordRef[]): string {

@@ -9,6 +9,7 @@ export const HSM_ERROR_CODES = [
   "invalid_request",
   "unauthenticated",
   "forbidden",
+  "policy_denied",
   "not_found",
   "conflict",
   "invalid_state",

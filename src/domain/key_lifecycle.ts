@@ -156,10 +156,12 @@ export function nextVersion(record: KeyRecord): number {
 }
 
 /**
- * The state of one version: every version of a destroyed key is destroyed; the current
- * version of a live, unrevoked key is active; every other version is revoked.
+ * The state of one version: a version whose material retention wiped is purged; every
+ * other version of a destroyed key is destroyed; the current version of a live,
+ * unrevoked key is active; every other version is revoked.
  */
 export function versionState(record: KeyRecord, version: SealedVersion): VersionState {
+  if (version.purgedAt !== undefined) return "purged";
   if (record.state === "destroyed") return "destroyed";
   return record.state !== "revoked" && version.version === record.currentVersion
     ? "active"

@@ -14,8 +14,11 @@ export const KEY_STATES = ["staged", "active", "revoked", "destroyed"] as const;
 /** Lifecycle state of a key. */
 export type KeyState = typeof KEY_STATES[number];
 
-/** Per-version state: the current version is `active`, earlier ones `revoked`. */
-export const VERSION_STATES = ["active", "revoked", "destroyed"] as const;
+/**
+ * Per-version state: the current version is `active`, earlier ones `revoked`; a version
+ * whose sealed material retention wiped for good is `purged`.
+ */
+export const VERSION_STATES = ["active", "revoked", "destroyed", "purged"] as const;
 
 /** Per-version state. */
 export type VersionState = typeof VERSION_STATES[number];
@@ -36,6 +39,8 @@ export interface KeyRecord {
   readonly revision: number;
   /** HMAC-SHA-384 (base64) over the record's canonical form; detects edits at rest. */
   readonly mac: string;
+  /** The retention class (`config/retention.yaml`); absent means the default class. */
+  readonly retentionClass?: string;
 }
 
 /**
@@ -51,6 +56,11 @@ export interface SealedVersion {
   readonly createdAt: string;
   /** For rollback generations: the version whose material this one holds. */
   readonly sourceVersion?: number;
+  /**
+   * When retention wiped this version's sealed material for good (ISO 8601). A purged
+   * version is a metadata stub: `nonce`, `ciphertext` and `mac` are empty.
+   */
+  readonly purgedAt?: string;
   readonly nonce: Uint8Array;
   readonly ciphertext: Uint8Array;
   readonly mac: Uint8Array;

@@ -9,8 +9,13 @@ import { HsmError } from "../domain/errors.ts";
 import type { ApprovalRecord } from "../domain/records.ts";
 import type { KeyTransitions } from "./key_transitions.ts";
 
-/** The executors of every approvable key action, over the key transitions. */
-export function keyApprovalExecutors(transitions: KeyTransitions): ApprovalExecutors {
+/** The approvable actions whose executors are key lifecycle transitions. */
+export type KeyLifecycleAction = "key.destroy" | "key.activate" | "key.rotate" | "key.rollback";
+
+/** The executors of the key lifecycle's approvable actions, over the key transitions. */
+export function keyApprovalExecutors(
+  transitions: KeyTransitions,
+): Pick<ApprovalExecutors, KeyLifecycleAction> {
   return {
     "key.destroy": (a, commit) => transitions.destroy(keyIdOf(a), commit),
     "key.activate": (a, commit) => transitions.activate(keyIdOf(a), commit),

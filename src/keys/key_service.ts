@@ -15,7 +15,7 @@ import {
   requireTransition,
   versionState,
 } from "../domain/key_lifecycle.ts";
-import type { ApprovalRecord, KeyRecord, SealedVersion } from "../domain/records.ts";
+import type { ApprovalRecord, KeyRecord, SealedVersion, VersionState } from "../domain/records.ts";
 import type { Actor, Guard } from "../access/guard.ts";
 import { refOf } from "../audit/record_journal.ts";
 import type { RecordRef } from "../domain/audit_entry.ts";
@@ -38,9 +38,11 @@ export interface CreateKeyRequest {
 /** What a version listing shows. */
 export interface VersionInfo {
   readonly version: number;
-  readonly state: "active" | "revoked" | "destroyed";
+  readonly state: VersionState;
   readonly createdAt: string;
   readonly sourceVersion?: number;
+  /** When retention wiped the version's material (state `purged`). */
+  readonly purgedAt?: string;
 }
 
 /** Dual-control requests the key service raises (the approval service). */
@@ -311,5 +313,6 @@ function versionInfo(record: KeyRecord, v: SealedVersion): VersionInfo {
     state: versionState(record, v),
     createdAt: v.createdAt,
     ...(v.sourceVersion === undefined ? {} : { sourceVersion: v.sourceVersion }),
+    ...(v.purgedAt === undefined ? {} : { purgedAt: v.purgedAt }),
   };
 }

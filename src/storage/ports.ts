@@ -18,6 +18,7 @@ import type {
 } from "../domain/records.ts";
 import type { AnchorRecord, AuditEntry } from "../domain/audit_entry.ts";
 import type { ApprovableAction } from "../domain/approvals.ts";
+import type { PolicyVersionRecord } from "../domain/policies.ts";
 
 /** Filters and paging for `KeyStore.list`. */
 export interface KeyListQuery {
@@ -59,6 +60,39 @@ export interface KeyStore {
    * version, atomically. The record stays so the id is never reused.
    */
   destroy(record: KeyRecord): Promise<void>;
+  /**
+   * Wipes one version's sealed material for good and keeps its metadata as a stub
+   * (`purgedAt` set, byte fields empty), which `getVersion` and `listVersions` return
+   * from then on. Files are overwritten, fsynced and unlinked; SQLite deletes the row
+   * under `secure_delete` and checkpoints its WAL. Purging a purged version does nothing.
+   * @throws HsmError("not_found") when the key or the version does not exist
+   */
+  purgeVersion(id: string, version: number, purgedAt: string): Promise<void>;
+  /** Releases files and connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Persistent store of policy scripts, one immutable row per version. A write adds the
+ * next version of a policy: version 1 creates it, version n + 1 must follow the latest
+ * stored version (optimistic concurrency, like key records).
+ */
+export interface PolicyStore {
+  /**
+   * Adds a version.
+   * @throws HsmError("conflict") when version 1 names an existing id, or a later version
+   *   does not follow the latest stored one
+   * @throws HsmError("not_found") when a later version names an unknown id
+   */
+  put(record: PolicyVersionRecord): Promise<void>;
+  /** The latest version of a policy (a deletion's tombstone included), or undefined. */
+  latest(id: string): Promise<PolicyVersionRecord | undefined>;
+  /** One version of a policy, or undefined. */
+  version(id: string, version: number): Promise<PolicyVersionRecord | undefined>;
+  /** Every version of a policy, ascending. */
+  versions(id: string): Promise<PolicyVersionRecord[]>;
+  /** The latest version of every policy (tombstones included), by creation time then id. */
+  list(): Promise<PolicyVersionRecord[]>;
   /** Releases files and connections. */
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import {
   type KeyState,
   type SealedVersion,
 } from "../domain/records.ts";
+import type { PolicyVersionRecord } from "../domain/policies.ts";
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const KEY_STATE_NAMES: readonly string[] = KEY_STATES;
@@ -64,7 +65,15 @@ export function keyRecordProblem(value: unknown): string | undefined {
   }
   if (!isPositiveInt(r.revision)) return "revision is not a positive integer";
   if (typeof r.mac !== "string") return "mac is not a string";
+  if (r.retentionClass !== undefined && !isRetentionClassName(r.retentionClass)) {
+    return "retentionClass is not a class name";
+  }
   return undefined;
+}
+
+/** True for a retention class name (`[A-Za-z0-9_.-]{1,64}`). */
+export function isRetentionClassName(value: unknown): value is string {
+  return typeof value === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(value);
 }
 
 /** Describes why `value` is not a well-formed SealedVersion, or undefined when it is. */
@@ -82,7 +91,63 @@ export function sealedVersionProblem(value: unknown): string | undefined {
   for (const f of ["nonce", "ciphertext", "mac"] as const) {
     if (!(v[f] instanceof Uint8Array)) return `${f} is not bytes`;
   }
+  if (v.purgedAt !== undefined) {
+    if (typeof v.purgedAt !== "string") return "purgedAt is not a string";
+    // A purged version is a stub: no byte of its sealed material is kept.
+    for (const f of ["nonce", "ciphertext", "mac"] as const) {
+      if ((v[f] as Uint8Array).length !== 0) return `${f} of a purged version is not empty`;
+    }
+  }
   return undefined;
+}
+
+/** A purged version's metadata stub: the version's fields without any sealed byte. */
+export function purgedStub(version: SealedVersion, purgedAt: string): SealedVersion {
+  return {
+    keyId: version.keyId,
+    version: version.version,
+    algorithm: version.algorithm,
+    usage: [...version.usage],
+    createdAt: version.createdAt,
+    ...(version.sourceVersion === undefined ? {} : { sourceVersion: version.sourceVersion }),
+    purgedAt,
+    nonce: new Uint8Array(0),
+    ciphertext: new Uint8Array(0),
+    mac: new Uint8Array(0),
+  };
+}
+
+/** Describes why `value` is not a well-formed PolicyVersionRecord, or undefined when it is. */
+export function policyVersionProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return "policy is not an object";
+  const p = value as Record<string, unknown>;
+  if (!isSafeId(p.id)) return "id is not a safe id";
+  if (!isValidVersion(p.version)) return "version is out of range";
+  if (typeof p.name !== "string") return "name is not a string";
+  if (typeof p.script !== "string") return "script is not a string";
+  if (typeof p.digest !== "string" || !/^[0-9a-f]{64}$/.test(p.digest)) {
+    return "digest is not a SHA-256 hex digest";
+  }
+  if (!isObject(p.scope)) return "scope is not an object";
+  if (typeof p.deleted !== "boolean") return "deleted is not a boolean";
+  if (typeof p.createdAt !== "string" || typeof p.updatedAt !== "string") {
+    return "timestamps are not strings";
+  }
+  if (typeof p.author !== "string") return "author is not a string";
+  if (p.approvalId !== null && !isSafeId(p.approvalId)) return "approvalId is not an id or null";
+  if (typeof p.mac !== "string") return "mac is not a string";
+  return undefined;
+}
+
+/** Throws TypeError when a policy version handed to a store is malformed. */
+export function assertPolicyVersion(record: PolicyVersionRecord): void {
+  const problem = policyVersionProblem(record);
+  if (problem !== undefined) throw new TypeError(`Invalid policy version: ${problem}`);
+}
+
+/** A deep copy of a policy version; `scope` goes through JSON, as the stores keep it. */
+export function copyPolicyVersion(record: PolicyVersionRecord): PolicyVersionRecord {
+  return { ...record, scope: JSON.parse(JSON.stringify(record.scope)) };
 }
 
 /** Describes why `value` is not a well-formed ApprovalRecord, or undefined when it is. */

@@ -16,6 +16,7 @@ import {
   type KeyStoreOpener,
   nextRecord,
   nextTimestamp,
+  randomId,
 } from "./key_store_fixtures.ts";
 
 /** Which optional contract parts an adapter supports. */
@@ -334,6 +335,51 @@ export function keyStoreContract(
     version.nonce.fill(0);
     assert.deepStrictEqual(await store.get(record.id), snapshot.record);
     assert.deepStrictEqual(await store.getVersion(record.id, 1), snapshot.first);
+  });
+
+  test("a retention class round-trips, and a record without one has none", async ({ store }) => {
+    const classed = fakeRecord({ retentionClass: "short-lived" });
+    await store.create(classed, fakeVersion(classed, 1));
+    assert.deepStrictEqual(await store.get(classed.id), classed);
+    const plain = fakeRecord();
+    await store.create(plain, fakeVersion(plain, 1));
+    assert.equal("retentionClass" in (await store.get(plain.id) as KeyRecord), false);
+  });
+
+  test("a purged version keeps its metadata and loses every sealed byte", async (fx) => {
+    const record = fakeRecord();
+    const first = fakeVersion(record, 1);
+    await fx.store.create(record, first);
+    const second = fakeVersion(record, 2, { sourceVersion: 1 });
+    await fx.store.update(nextRecord(record, { currentVersion: 2 }), second);
+    const at = nextTimestamp();
+    await fx.store.purgeVersion(record.id, 1, at);
+    const stub = {
+      keyId: record.id,
+      version: 1,
+      algorithm: first.algorithm,
+      usage: first.usage,
+      createdAt: first.createdAt,
+      purgedAt: at,
+      nonce: new Uint8Array(0),
+      ciphertext: new Uint8Array(0),
+      mac: new Uint8Array(0),
+    };
+    assert.deepStrictEqual(await fx.store.getVersion(record.id, 1), stub);
+    assert.deepStrictEqual(await fx.store.listVersions(record.id), [stub, second]);
+    // Purging again changes nothing (not even the time).
+    await fx.store.purgeVersion(record.id, 1, nextTimestamp());
+    assert.deepStrictEqual(await fx.store.getVersion(record.id, 1), stub);
+    await fx.reopen?.();
+    assert.deepStrictEqual(await fx.store.getVersion(record.id, 1), stub);
+    assert.deepStrictEqual(await fx.store.getVersion(record.id, 2), second);
+  });
+
+  test("purging a missing key or version is not_found", async ({ store }) => {
+    const record = fakeRecord();
+    await store.create(record, fakeVersion(record, 1));
+    await rejectsWith(store.purgeVersion(record.id, 2, nextTimestamp()), "not_found");
+    await rejectsWith(store.purgeVersion(randomId(), 1, nextTimestamp()), "not_found");
   });
 
   test("operations after close are refused as unavailable", async (fx) => {

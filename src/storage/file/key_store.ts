@@ -14,8 +14,11 @@
  * from an index loaded at open and updated on each write, while versions are read from
  * disk so corrupted files surface (`integrity_error` when unreadable).
  *
- * Security caveats: files are created 0600 in 0700 folders; destroy overwrites each
- * version file with zeros, fsyncs and unlinks it, but on journaling or copy-on-write
+ * A purged version's file is replaced by a stub without sealed bytes: the old file is
+ * zero-filled, fsynced and unlinked, then the stub is linked in under the same name.
+ *
+ * Security caveats: files are created 0600 in 0700 folders; destroy and purge overwrite
+ * each version file with zeros, fsync and unlink it, but on journaling or copy-on-write
  * filesystems and SSDs old blocks may survive, so this is not a guaranteed secure wipe.
  * Directory fsync uses a read-only handle (works on Linux and macOS); Deno cannot open a
  * directory on Windows, where it is skipped and NTFS metadata journaling is relied on.
@@ -36,6 +39,7 @@ import {
   isValidVersion,
   keyRecordProblem,
   pageKeyRecords,
+  purgedStub,
   sealedVersionProblem,
 } from "../records.ts";
 import { syncDir, writeTempFile } from "../../util/fs.ts";
@@ -198,6 +202,30 @@ export class FileKeyStore implements KeyStore {
     });
   }
 
+  /**
+   * Zero-fills, fsyncs and unlinks the version file, then writes its metadata stub under
+   * the same name. A crash in between leaves the version listed without its file, which
+   * reads as `integrity_error` (its material is gone either way).
+   * @throws HsmError("not_found") when the version does not exist
+   */
+  async purgeVersion(id: string, version: number, purgedAt: string): Promise<void> {
+    this.#assertOpen();
+    if (!isSafeId(id) || !isValidVersion(version)) {
+      throw new HsmError("not_found", `Cannot purge version ${version} of key ${id}: not found`);
+    }
+    await this.#withLock(id, async () => {
+      const stored = await this.#readVersion(id, version);
+      if (stored === undefined) {
+        throw new HsmError("not_found", `Cannot purge version ${version} of key ${id}: not found`);
+      }
+      if (stored.purgedAt !== undefined) return;
+      const dir = this.#dir(id);
+      await discard(`${dir}/${versionFileName(version)}`, true);
+      await syncDir(dir);
+      await this.#writeVersion(dir, purgedStub(stored, purgedAt));
+    });
+  }
+
   /** Waits for in-flight writes, then releases the directory lock. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -357,6 +385,7 @@ function encodeVersion(v: SealedVersion): string {
     usage: v.usage,
     createdAt: v.createdAt,
     ...(v.sourceVersion === undefined ? {} : { sourceVersion: v.sourceVersion }),
+    ...(v.purgedAt === undefined ? {} : { purgedAt: v.purgedAt }),
     nonce: toBase64(v.nonce),
     ciphertext: toBase64(v.ciphertext),
     mac: toBase64(v.mac),
@@ -374,6 +403,7 @@ function decodeVersion(bytes: Uint8Array, id: string, version: number): SealedVe
     usage: obj.usage,
     createdAt: obj.createdAt,
     ...(obj.sourceVersion === undefined ? {} : { sourceVersion: obj.sourceVersion }),
+    ...(obj.purgedAt === undefined ? {} : { purgedAt: obj.purgedAt }),
     nonce: bytesOf(obj.nonce),
     ciphertext: bytesOf(obj.ciphertext),
     mac: bytesOf(obj.mac),

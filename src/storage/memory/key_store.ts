@@ -20,6 +20,7 @@ import {
   copyKeyRecord,
   copySealedVersion,
   pageKeyRecords,
+  purgedStub,
 } from "../records.ts";
 
 interface Entry {
@@ -117,6 +118,23 @@ export class MemoryKeyStore implements KeyStore {
       // Zero the copies we own before dropping them.
       for (const v of entry.versions.values()) wipe(v.nonce, v.ciphertext, v.mac);
       entry.versions.clear();
+    });
+  }
+
+  /**
+   * Zeroes the version's bytes and keeps its metadata stub.
+   * @throws HsmError("not_found") when the version does not exist
+   */
+  purgeVersion(id: string, version: number, purgedAt: string): Promise<void> {
+    return this.#run(() => {
+      const versions = this.#keys.get(id)?.versions;
+      const stored = versions?.get(version);
+      if (versions === undefined || stored === undefined) {
+        throw new HsmError("not_found", `Cannot purge version ${version} of key ${id}: not found`);
+      }
+      if (stored.purgedAt !== undefined) return;
+      versions.set(version, purgedStub(stored, purgedAt));
+      wipe(stored.nonce, stored.ciphertext, stored.mac);
     });
   }
 

@@ -1,7 +1,8 @@
 /**
  * Opens the libSQL database shared by the SQLite-backed stores: WAL journal with
  * `synchronous=FULL` (SQLite documents that NORMAL may lose committed transactions on
- * power loss), a busy timeout, foreign keys, and the drizzle-kit migrations applied.
+ * power loss), a busy timeout, foreign keys, `secure_delete` (deleted content is
+ * zeroed), and the drizzle-kit migrations applied.
  *
  * The client is limited to one connection. libSQL's Node binding runs statements
  * synchronously anyway, and per-connection pragmas (`synchronous`) then hold for every
@@ -47,6 +48,8 @@ export async function openDatabase(path: string): Promise<Database> {
     await client.execute("PRAGMA synchronous=FULL");
     await client.execute("PRAGMA busy_timeout=5000");
     await client.execute("PRAGMA foreign_keys=ON");
+    // Deleted content (destroyed and purged key versions) is zeroed, not left in free pages.
+    await client.execute("PRAGMA secure_delete=ON");
     const db = drizzle(client, { schema });
     await migrate(db, { migrationsFolder: decodeURIComponent(MIGRATIONS_DIR.pathname) });
     let closed = false;

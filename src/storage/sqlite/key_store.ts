@@ -9,9 +9,12 @@
  * so a lost race writes nothing, and `rowsAffected` of the final UPDATE tells the writer
  * it lost. `key_tags` mirrors the record's tags for indexed `tag=k:v` filters.
  *
- * Security caveat: destroyed versions are deleted with `DELETE`; SQLite may keep the
- * bytes in free pages or the WAL until they are reused or checkpointed (enable
- * `secure_delete` on the connection to have SQLite zero freed content).
+ * Wiping: destroyed and purged versions are deleted with `DELETE` on a connection with
+ * `secure_delete=ON` (set by `openDatabase`), so SQLite zeroes the freed cells and pages;
+ * a purge then checkpoints the WAL (`TRUNCATE`) so the page images that held the
+ * material are overwritten in the database file and the log is emptied. Caveat: the
+ * filesystem and the disk may still keep old blocks (journaling, copy-on-write, SSD wear
+ * levelling), and backups keep what they copied.
  */
 
 import { Buffer } from "node:buffer";
@@ -28,8 +31,10 @@ import {
   isSafeId,
   isValidVersion,
   keyRecordProblem,
+  purgedStub,
   sealedVersionProblem,
 } from "../records.ts";
+import { wipe } from "../../core/zeroize.ts";
 import { isDuplicateKeyError } from "./constraint.ts";
 import type { Database } from "./database.ts";
 import { keys, keyTags, keyVersions } from "./schema.ts";
@@ -179,6 +184,30 @@ export class SqliteKeyStore implements KeyStore {
     ], "destroy");
   }
 
+  /**
+   * Deletes the version's row under `secure_delete` and inserts its metadata stub, in one
+   * batch, then checkpoints the WAL. A purged version stays purged (no-op).
+   * @throws HsmError("not_found") when the version does not exist
+   */
+  async purgeVersion(id: string, version: number, purgedAt: string): Promise<void> {
+    const db = this.#db();
+    const stored = await this.getVersion(id, version);
+    if (stored === undefined) {
+      throw new HsmError("not_found", `Cannot purge version ${version} of key ${id}: not found`);
+    }
+    if (stored.purgedAt !== undefined) return;
+    const stub = purgedStub(stored, purgedAt);
+    const where = and(eq(keyVersions.keyId, id), eq(keyVersions.version, version));
+    await db.batch([
+      db.delete(keyVersions).where(where),
+      db.insert(keyVersions).values(versionColumns(stub)),
+    ]);
+    wipe(stored.nonce, stored.ciphertext, stored.mac);
+    // Move the zeroed pages into the database file and empty the log. Best effort: a
+    // reader may hold the log (busy), then the next checkpoint completes it.
+    await this.#database.client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => undefined);
+  }
+
   /** Stops the store; closes the database when it owns it. Idempotent. */
   close(): Promise<void> {
     if (!this.#closed && this.#ownsDatabase) this.#database.close();
@@ -266,6 +295,7 @@ function keyColumns(record: KeyRecord) {
     updatedAt: record.updatedAt,
     revision: record.revision,
     mac: record.mac,
+    retentionClass: record.retentionClass ?? null,
   };
 }
 
@@ -280,6 +310,7 @@ function versionColumns(v: SealedVersion) {
     nonce: Buffer.from(v.nonce),
     ciphertext: Buffer.from(v.ciphertext),
     mac: Buffer.from(v.mac),
+    purgedAt: v.purgedAt ?? null,
   };
 }
 
@@ -296,14 +327,17 @@ function versionSelection(v: SealedVersion) {
     nonce: param(c.nonce, "nonce"),
     ciphertext: param(c.ciphertext, "ciphertext"),
     mac: param(c.mac, "mac"),
+    purgedAt: param(c.purgedAt, "purged_at"),
   };
 }
 
 function decodeKeyRow(row: typeof keys.$inferSelect): KeyRecord {
+  const { retentionClass, ...rest } = row;
   const candidate = {
-    ...row,
+    ...rest,
     usage: parseJson(row.usage),
     tags: parseJson(row.tags),
+    ...(retentionClass === null ? {} : { retentionClass }),
   };
   const problem = keyRecordProblem(candidate);
   if (problem !== undefined) {
@@ -320,6 +354,7 @@ function decodeVersionRow(row: typeof keyVersions.$inferSelect): SealedVersion {
     usage: parseJson(row.usage),
     createdAt: row.createdAt,
     ...(row.sourceVersion === null ? {} : { sourceVersion: row.sourceVersion }),
+    ...(row.purgedAt === null ? {} : { purgedAt: row.purgedAt }),
     nonce: toBytes(row.nonce),
     ciphertext: toBytes(row.ciphertext),
     mac: toBytes(row.mac),

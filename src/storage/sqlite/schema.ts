@@ -20,6 +20,8 @@ export const keys = sqliteTable("keys", {
   updatedAt: text("updated_at").notNull(),
   revision: integer("revision").notNull(),
   mac: text("mac").notNull(),
+  /** The retention class; null for the default class. */
+  retentionClass: text("retention_class"),
 }, (t) => [
   index("keys_created_idx").on(t.createdAt, t.id),
   index("keys_algorithm_idx").on(t.algorithm, t.createdAt),
@@ -47,7 +49,30 @@ export const keyVersions = sqliteTable("key_versions", {
   nonce: blob("nonce", { mode: "buffer" }).notNull(),
   ciphertext: blob("ciphertext", { mode: "buffer" }).notNull(),
   mac: blob("mac", { mode: "buffer" }).notNull(),
+  /** When retention purged the version: the row is then a stub with empty blobs. */
+  purgedAt: text("purged_at"),
 }, (t) => [primaryKey({ columns: [t.keyId, t.version] })]);
+
+/** Policy scripts: one immutable row per version; the highest version is in force. */
+export const policyVersions = sqliteTable("policy_versions", {
+  id: text("id").notNull(),
+  version: integer("version").notNull(),
+  name: text("name").notNull(),
+  script: text("script").notNull(),
+  digest: text("digest").notNull(),
+  /** The scope as JSON. */
+  scope: text("scope").notNull(),
+  deleted: integer("deleted", { mode: "boolean" }).notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+  author: text("author").notNull(),
+  approvalId: text("approval_id"),
+  /** HMAC-SHA-384 over every other field (base64). */
+  mac: text("mac").notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.id, t.version] }),
+  index("policy_versions_created_idx").on(t.createdAt, t.id),
+]);
 
 /** The hash-chained audit log; `seq` is the chain position. */
 export const auditEntries = sqliteTable("audit_entries", {

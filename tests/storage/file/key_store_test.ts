@@ -198,3 +198,23 @@ fileTest("a version file naming another version is an integrity_error", async (f
   await Deno.copyFile(`${dir}/${versionFileName(2)}`, `${dir}/${versionFileName(1)}`);
   await rejectsWith(fx.store.getVersion(record.id, 1), "integrity_error");
 });
+
+fileTest(
+  "a purge zero-fills the version file and leaves a stub without sealed bytes",
+  async (fx) => {
+    const record = fakeRecord();
+    const first = fakeVersion(record, 1);
+    await fx.store.create(record, first);
+    await fx.store.update(nextRecord(record, { currentVersion: 2 }), fakeVersion(record, 2));
+    const path = `${fx.root}/${record.id}/${versionFileName(1)}`;
+    // Keep a second name on the old inode to see what the purge did to its bytes.
+    await Deno.link(path, `${fx.root}/witness`);
+    await fx.store.purgeVersion(record.id, 1, new Date().toISOString());
+    const old = await Deno.readFile(`${fx.root}/witness`);
+    assert.ok(old.length > 0 && old.every((b) => b === 0), "the old file's bytes are zeros");
+    const stub = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(stub.ciphertext, "");
+    assert.equal(stub.nonce, "");
+    assert.equal(typeof stub.purgedAt, "string");
+  },
+);

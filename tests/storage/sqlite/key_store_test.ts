@@ -90,3 +90,49 @@ Deno.test("closing a store that owns its database closes it", async () => {
   await store.close();
   assert.equal(database.client.closed, true);
 });
+
+/** True when `needle` occurs in `haystack`. */
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+async function readIfAny(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch {
+    return new Uint8Array(0);
+  }
+}
+
+Deno.test("a purge leaves no byte of the sealed material in the database file or its WAL", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ferrohsm_purge_" });
+  const path = `${dir}/purge.db`;
+  const database = await openDatabase(path);
+  try {
+    const store = new SqliteKeyStore(database);
+    const record = fakeRecord();
+    await store.create(record, fakeVersion(record, 1));
+    let current = record;
+    const versions = [];
+    for (let v = 2; v <= 6; v++) {
+      versions.push(
+        fakeVersion(record, v, { ciphertext: crypto.getRandomValues(new Uint8Array(1500)) }),
+      );
+      current = nextRecord(current, { currentVersion: v });
+      await store.update(current, versions[versions.length - 1]);
+    }
+    const marker = new Uint8Array((versions[1] as { ciphertext: Uint8Array }).ciphertext);
+    await database.client.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+    assert.ok(contains(await Deno.readFile(path), marker), "the material is on disk first");
+    await store.purgeVersion(record.id, 3, new Date().toISOString());
+    assert.equal(contains(await Deno.readFile(path), marker), false, "database file");
+    assert.equal(contains(await readIfAny(`${path}-wal`), marker), false, "write-ahead log");
+  } finally {
+    database.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
