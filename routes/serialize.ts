@@ -11,6 +11,9 @@ import { toBase64 } from "../src/core/encoding.ts";
 import type { PublicKeyView } from "../src/keys/crypto_service.ts";
 import type { ApprovalRecord, KeyRecord } from "../src/domain/records.ts";
 import type { VersionInfo } from "../src/keys/key_service.ts";
+import type { PolicyJson, PolicyVersionJson } from "../src/contract/policies.ts";
+import type { PolicyVersionRecord } from "../src/domain/policies.ts";
+import type { PolicyView } from "../src/policy/policy_service.ts";
 
 /** The contract's key object. */
 export function keyJson(r: KeyRecord): KeyJson {
@@ -41,6 +44,45 @@ export function approvalJson(a: ApprovalRecord): ApprovalJson {
     state: a.state,
     created_at: a.createdAt,
     expires_at: a.expiresAt,
+    // What approvers decide on, for the governance actions (a policy draft, versions).
+    ...(a.action.startsWith("policy.") || a.action === "key.purge" ? { params: a.params } : {}),
+  };
+}
+
+/** The contract's policy object; `script` only when one policy is read. */
+export function policyJson(view: PolicyView, withScript = false): PolicyJson {
+  const r = view.record;
+  const common = {
+    id: r.id,
+    name: r.name,
+    digest: r.digest,
+    scope: r.scope as PolicyJson["scope"],
+    version: r.version,
+    source: view.source,
+    ...(withScript ? { script: r.script } : {}),
+  };
+  if (view.source === "bundle") return { ...common, deleted: false };
+  return {
+    ...common,
+    deleted: view.record.deleted,
+    created_at: view.record.createdAt,
+    updated_at: view.record.updatedAt,
+    author: view.record.author,
+  };
+}
+
+/** One stored version of a policy. */
+export function policyVersionJson(r: PolicyVersionRecord): PolicyVersionJson {
+  return {
+    version: r.version,
+    name: r.name,
+    digest: r.digest,
+    scope: r.scope as PolicyJson["scope"],
+    deleted: r.deleted,
+    updated_at: r.updatedAt,
+    author: r.author,
+    approval_id: r.approvalId,
+    script: r.script,
   };
 }
 

@@ -6,10 +6,13 @@
  * run from its flags the way `deno task serve` and the release folder's launcher do
  * (`src/cli/permissions.ts`). The binary therefore embeds a broad but bounded set:
  * read/write anywhere the process user may (the data dir is chosen at run time), any
- * network address (the listen address is too), only `FERROHSM_*` and `LIBSQL_JS_DEV`
- * variables, FFI (the libSQL addon is extracted to a path unknown at compile time), the
- * three host facts libSQL queries, and no subprocesses. Confine it further with the
- * systemd unit in `deploy/`, or prefer the release folder, which keeps exact permissions.
+ * network address (the listen address is too), only `FERROHSM_*`, `LIBSQL_JS_DEV` and the
+ * `yaml` parser's two debug variables, FFI (the libSQL addon is extracted to a path
+ * unknown at compile time), the three host facts libSQL queries, and no subprocesses.
+ * Without subprocesses (and without a `deno` binary) there are no policy sandbox
+ * children: a compiled binary denies every request a policy script applies to (fail
+ * closed, cause `unavailable`). Confine it further with the systemd unit in `deploy/`, or
+ * prefer the release folder, which keeps exact permissions and runs policies.
  *
  * `deno compile` downloads its `denort` base binary from Deno's download server (or uses
  * `DENORT_BIN`); without either it fails, and this script exits with its status.
@@ -27,7 +30,7 @@ export const COMPILE_PERMISSIONS: readonly string[] = [
   "--allow-read",
   "--allow-write",
   "--allow-net",
-  "--allow-env=FERROHSM_*,LIBSQL_JS_DEV",
+  "--allow-env=FERROHSM_*,LIBSQL_JS_DEV,LOG_TOKENS,LOG_STREAM",
   "--allow-ffi",
   "--allow-sys=cpus,networkInterfaces,hostname",
 ];

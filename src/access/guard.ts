@@ -4,16 +4,78 @@
  * guarded operation unless its audit entry is durable; a mutation records its entry
  * at its commit point (before the store write), so nothing changes unaudited. If the
  * audit log cannot be written the caller gets `audit_unavailable` instead of a result.
+ *
+ * Policy scripts: with a `PolicyGate`, an operation whose audit action the gate covers
+ * must call `op.admit(key)` once it knows the key's metadata (after its RBAC check and
+ * before anything happens). A deny answers `policy_denied` with the policy's reason, and
+ * the audit entry's result names the policy and its digest
+ * (`policy_denied:<id>:<digest16>`, plus `:<cause>` when the script failed rather than
+ * said no). While the gate holds policies, a covered operation that reaches its commit
+ * point or its end without `admit` fails closed (a programmer error, audited as
+ * `internal`). Requests the gate does not cover, or with no policy held, pay one
+ * property check.
  */
 
 import { HsmError, isHsmError } from "../domain/errors.ts";
 import type { RecordRef } from "../domain/audit_entry.ts";
+import type { KeyRecord } from "../domain/records.ts";
 import type { Action, Role } from "./rbac.ts";
 
-/** Who is calling: the JWT subject and its roles. */
+/** Where a request came in. */
+export type RequestChannel = "rest" | "pkcs11" | "ui";
+
+/** Facts about the request a call serves, as its transport saw them (for policies). */
+export interface RequestFacts {
+  /** When the request arrived. */
+  readonly time: Date;
+  /** The peer address (`unix` for the PKCS#11 socket). */
+  readonly clientIp: string;
+  /** Request body size in bytes. */
+  readonly size: number;
+  readonly via: RequestChannel;
+  /** RFC 8705 `x5t#S256` of the verified client certificate (mutual TLS only). */
+  readonly certThumbprint?: string;
+}
+
+/** Who is calling: the JWT subject and its roles, and the request's facts when known. */
 export interface Actor {
   readonly id: string;
   readonly roles: readonly Role[];
+  readonly facts?: RequestFacts;
+}
+
+/** The key metadata a policy sees (never material). */
+export type PolicyKeyFacts = Pick<
+  KeyRecord,
+  "id" | "algorithm" | "tags" | "state" | "currentVersion"
+>;
+
+/** A policy's refusal. */
+export interface PolicyDenial {
+  readonly policyId: string;
+  readonly policyName: string;
+  /** SHA-256 (hex) of the script that decided. */
+  readonly digest: string;
+  /** `denied` when the script said no; otherwise how it failed (`timeout`, `threw`, ...). */
+  readonly cause: string;
+  /** For the caller. */
+  readonly reason: string;
+}
+
+/** Decides guarded requests with policy scripts (see `src/policy/policy_gate.ts`). */
+export interface PolicyGate {
+  /** True when policies are held and `action` (an audit action) is subject to them. */
+  covers(action: string): boolean;
+  /**
+   * Runs the policies that apply; undefined when every one allows.
+   * @param version the key version the request uses (default: the current one)
+   */
+  decide(request: {
+    readonly actor: Actor;
+    readonly action: string;
+    readonly key?: PolicyKeyFacts | undefined;
+    readonly version?: number | undefined;
+  }): Promise<PolicyDenial | undefined>;
 }
 
 /** One audit event as services describe it (the log adds seq, ts, hashes and MAC). */
@@ -65,19 +127,38 @@ export interface GuardedOp {
   commitPoint(records?: readonly RecordRef[]): Promise<void>;
   /** Sets the key id recorded in the audit entry (when known only after creation). */
   setKeyId(keyId: string): void;
+  /**
+   * Evaluates the policy scripts that apply to this request and `key` (the key's
+   * metadata; absent for requests without a key). Call after `authorize`, before acting.
+   * @param version the key version the request uses (default: the current one)
+   * @throws HsmError("policy_denied") with the deciding policy's reason
+   */
+  admit(key?: PolicyKeyFacts, version?: number): Promise<void>;
 }
+
+const ADMITTED: Promise<void> = Promise.resolve();
 
 /** Runs operations under authorization and audit. */
 export class Guard {
   #audit: AuditSink;
   #authz: Authorizer;
   #commits: CommitObserver | undefined;
+  #policies: PolicyGate | undefined;
 
-  /** `commits` (the record journal) learns of every committed record revision. */
-  constructor(audit: AuditSink, authz: Authorizer, commits?: CommitObserver) {
+  /**
+   * `commits` (the record journal) learns of every committed record revision; `policies`
+   * decides covered operations with policy scripts.
+   */
+  constructor(
+    audit: AuditSink,
+    authz: Authorizer,
+    commits?: CommitObserver,
+    policies?: PolicyGate,
+  ) {
     this.#audit = audit;
     this.#authz = authz;
     this.#commits = commits;
+    this.#policies = policies;
   }
 
   /** True when the actor's roles allow `action` (no audit; for UI decisions). */
@@ -95,6 +176,12 @@ export class Guard {
     let audited = false;
     let auditedKeyId = request.keyId ?? null;
     let committed: readonly RecordRef[] = [];
+    const gate = this.#policies;
+    let unadmitted = gate !== undefined && gate.covers(action);
+    let deniedResult: string | undefined;
+    const requireAdmitted = () => {
+      if (unadmitted) throw new TypeError(`Operation ${action} skipped its policy check`);
+    };
     const write = async (result: string) => {
       try {
         return await this.#audit.append({
@@ -117,6 +204,7 @@ export class Guard {
       },
       commitPoint: async (records = []) => {
         if (audited) throw new TypeError("A guarded operation has one commit point");
+        requireAdmitted();
         committed = records;
         const entry = await write("ok");
         audited = true;
@@ -125,13 +213,27 @@ export class Guard {
       setKeyId: (id) => {
         auditedKeyId = id;
       },
+      admit: (key, version) => {
+        if (!unadmitted || gate === undefined) return ADMITTED;
+        unadmitted = false;
+        return gate.decide({ actor, action, key, version }).then((denial) => {
+          if (denial === undefined) return;
+          const cause = denial.cause === "denied" ? "" : `:${denial.cause}`;
+          deniedResult = `policy_denied:${denial.policyId}:${denial.digest.slice(0, 16)}${cause}`;
+          throw new HsmError(
+            "policy_denied",
+            `Denied by policy ${denial.policyName}: ${denial.reason}`,
+          );
+        });
+      },
     };
     let value: T;
     try {
       value = await fn(op);
+      requireAdmitted();
     } catch (err) {
       if (isHsmError(err, "audit_unavailable")) throw err;
-      const result = isHsmError(err) ? err.code : "internal";
+      const result = deniedResult ?? (isHsmError(err) ? err.code : "internal");
       // After a commit point the entry already says "ok": record the failure too.
       await write(audited ? `failed:${result}` : result);
       throw err;

@@ -39,7 +39,10 @@ export const ACTIONS = [
   "approval:decide",
   "audit:read",
   "metrics:read",
+  "policy:read",
   "policy:update",
+  "retention:read",
+  "retention:run",
 ] as const;
 
 /** An authorisable action. `key:destroy` is the right to request destruction. */
@@ -67,7 +70,9 @@ export const DEFAULT_RBAC_MATRIX: Readonly<Record<Role, readonly Grant[]>> = Obj
     ] as const,
   ),
   Service: Object.freeze(["key:read", "key:use:*"] as const),
-  Auditor: Object.freeze(["key:read", "audit:read", "approval:read"] as const),
+  Auditor: Object.freeze(
+    ["key:read", "audit:read", "approval:read", "policy:read", "retention:read"] as const,
+  ),
 });
 
 const ROLE_SET: ReadonlySet<string> = new Set(ROLES);

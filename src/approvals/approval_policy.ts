@@ -26,8 +26,18 @@ const schema = z.strictObject({
   ).optional(),
 });
 
+/** What the approval service asks a dual-control policy (reloadable holders implement it). */
+export interface ApprovalRules {
+  /** How long a pending request lives, in ms. */
+  readonly ttlMs: number;
+  /** True when `action` must go through an approval. */
+  requires(action: ApprovableAction): boolean;
+  /** Approvers needed besides the requester. */
+  quorum(action: string): number;
+}
+
 /** The validated dual-control policy. */
-export class ApprovalPolicy {
+export class ApprovalPolicy implements ApprovalRules {
   readonly ttlMs: number;
   #quorum: ReadonlyMap<ApprovableAction, number>;
 

@@ -18,7 +18,7 @@ import { HsmError } from "../domain/errors.ts";
 import type { ApprovalRecord, ApprovalState } from "../domain/records.ts";
 import type { ApprovalStore } from "../storage/ports.ts";
 import { KeyLocks } from "../util/keyed_locks.ts";
-import { ApprovalPolicy } from "./approval_policy.ts";
+import { ApprovalPolicy, type ApprovalRules } from "./approval_policy.ts";
 
 /** Journals record revisions at the executing entry's commit point. */
 export type ExecutionCommit = (records: readonly RecordRef[]) => Promise<void>;
@@ -50,7 +50,7 @@ export interface ApprovalServiceOptions {
   /** How each action executes once approved. */
   readonly executors: ApprovalExecutors;
   /** Which actions need approval, their quorum and the pending lifetime (default 24 h, quorum 1). */
-  readonly policy?: ApprovalPolicy;
+  readonly policy?: ApprovalRules;
   readonly clock?: () => Date;
   readonly newId?: () => string;
 }
@@ -67,7 +67,7 @@ export class ApprovalService {
   #guard: Guard;
   #sealer: ApprovalSealer;
   #journal: RecordJournal;
-  #policy: ApprovalPolicy;
+  #policy: ApprovalRules;
   #clock: () => Date;
   #newId: () => string;
   #executors: ApprovalExecutors;
@@ -152,6 +152,19 @@ export class ApprovalService {
       for (const item of page.items) await this.#verify(item);
       return { items: page.items.map((a) => this.#withExpiry(a)), total: page.total };
     });
+  }
+
+  /**
+   * The most recent request for `action` on `keyId`, integrity-checked, with its expiry
+   * applied; unaudited, for services that follow their own requests (retention).
+   */
+  async latestFor(action: ApprovableAction, keyId: string): Promise<ApprovalRecord | undefined> {
+    const query = { action, keyId, now: this.#clock().toISOString(), offset: 0, limit: 0 };
+    const { total } = await this.#store.list(query);
+    if (total === 0) return undefined;
+    const page = await this.#store.list({ ...query, offset: total - 1, limit: 1 });
+    const last = page.items[0];
+    return last === undefined ? undefined : this.#withExpiry(await this.#verify(last));
   }
 
   /** Counts approvals by state (expired ones as `expired`); unaudited, for metrics. */

@@ -126,6 +126,13 @@ export class RecordJournal {
     return out;
   }
 
+  /** The last committed ref of every record of `kind` (e.g. to find deleted rows). */
+  committed(kind: RecordRef["kind"]): RecordRef[] {
+    const out: RecordRef[] = [];
+    for (const head of this.#heads.values()) if (head.latest.kind === kind) out.push(head.latest);
+    return out;
+  }
+
   /** The digest committed before `ref` (undefined for a record's first revision). */
   previousDigest(ref: RecordRef): string | undefined {
     return this.#heads.get(key(ref.kind, ref.id))?.previous;

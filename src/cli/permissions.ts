@@ -1,8 +1,10 @@
 /**
  * Least-privilege Deno permissions for the server, derived from its Config: read and
- * write only the data dir and the files the operator named, listen only on the
- * configured address, read only `FERROHSM_*` variables, load only the libSQL native
- * addon. The launcher passes these flags to `deno run main.ts serve`.
+ * write only the data dir and the files the operator named (and, under signed
+ * configuration, their `.sig` files), listen only on the configured address, read only
+ * `FERROHSM_*` variables, load only the libSQL native addon, and run only the deno
+ * binary itself (the permission-less policy sandbox children). The launcher passes these
+ * flags to `deno run main.ts serve`.
  */
 
 import { dirname, join } from "node:path";
@@ -14,6 +16,9 @@ export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Variables the libSQL loader reads at import time. */
 const LIBSQL_ENV = ["LIBSQL_JS_DEV"];
+
+/** Debug switches the `yaml` parser reads while parsing (retention classes). */
+const YAML_ENV = ["LOG_TOKENS", "LOG_STREAM"];
 
 /** Host facts the libSQL loader queries (glibc detection via process.report). */
 const LIBSQL_SYS = ["cpus", "networkInterfaces", "hostname"];
@@ -55,7 +60,11 @@ export function usesSqlite(config: Config): boolean {
  * The `deno run` flags for serving `config`: the derived permissions, plus the V8 heap
  * bound (`--max-heap-mb`) that keeps memory bounded whatever the load.
  */
-export function servePermissions(config: Config, root = PROJECT_ROOT): string[] {
+export function servePermissions(
+  config: Config,
+  root = PROJECT_ROOT,
+  denoPath = Deno.execPath(),
+): string[] {
   const read = new Set<string>([
     config.dataDir,
     join(root, "migrations"),
@@ -84,9 +93,25 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
       config.rbacConfig,
       config.rateLimitConfig,
       config.approvalPolicy,
+      config.retentionConfig,
+      config.policyBundle,
+      config.configPublicKey,
     ]
   ) {
     if (file !== undefined) read.add(file);
+  }
+  if (config.configPublicKey !== undefined) {
+    // Detached signatures of the signed configuration files.
+    for (
+      const file of [
+        config.rbacConfig,
+        config.approvalPolicy,
+        config.retentionConfig,
+        config.policyBundle,
+      ]
+    ) {
+      if (file !== undefined) read.add(`${file}.sig`);
+    }
   }
   if (config.pkcs11Socket !== undefined) {
     // Listening on a unix socket: read/write of the socket, a look at its directory.
@@ -101,7 +126,7 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
   }
   // The libSQL client is imported (and its loader runs) at start-up whatever the stores,
   // so its narrow grants are always needed: one env name, three host facts, one addon.
-  const env = ["FERROHSM_*", ...LIBSQL_ENV];
+  const env = ["FERROHSM_*", ...LIBSQL_ENV, ...YAML_ENV];
   const addon = libsqlAddonPath(root);
   // A bundle resolves the addon with require(), which reads node_modules/ itself.
   if (addon !== undefined && dirname(dirname(dirname(addon))) === join(root, "node_modules")) {
@@ -110,6 +135,8 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
   const flags = [
     addon === undefined ? "--allow-ffi" : `--allow-ffi=${addon}`,
     `--allow-sys=${LIBSQL_SYS.join(",")}`,
+    // Policy scripts run in children of this very binary, started without permissions.
+    `--allow-run=${denoPath}`,
   ];
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   flags.unshift(

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { isAbsolute, join, resolve } from "node:path";
 import { HsmError } from "../domain/errors.ts";
+import { isValidTimeZone } from "../policy/policy_context.ts";
 
 /** Where key records live. */
 export type KeyStoreKind = "memory" | "filesystem" | "sqlite";
@@ -54,6 +55,20 @@ export interface Config {
   readonly pkcs11Socket?: string;
   /** Directory of token files for `file:` PKCS#11 PINs (default `<data-dir>/pkcs11-tokens`). */
   readonly pkcs11TokenDir?: string;
+  /** The IANA zone of policy scripts' clock fields (`ctx.hour`, ...); default UTC. */
+  readonly policyTimeZone: string;
+  /** A policy script's deadline per evaluation, in ms (default 50). */
+  readonly policyDeadlineMs: number;
+  /** Retention classes file (YAML); the built-in classes when absent. */
+  readonly retentionConfig?: string;
+  /** Policy bundle file (JSON): policies managed as configuration. */
+  readonly policyBundle?: string;
+  /**
+   * The operator's configuration public key (Ed25519 or P-256); when set, the RBAC
+   * matrix, approval policy, retention classes and policy bundle must carry valid
+   * detached signatures (`FILE.sig`).
+   */
+  readonly configPublicKey?: string;
 }
 
 /** The flags of `ferrohsm serve`, with their types (each also `FERROHSM_<UPPER_SNAKE>`). */
@@ -84,6 +99,11 @@ export const SERVE_FLAGS = {
   "max-queue": { type: "string" },
   "pkcs11-socket": { type: "string" },
   "pkcs11-token-dir": { type: "string" },
+  "policy-time-zone": { type: "string" },
+  "policy-deadline-ms": { type: "string" },
+  "retention-config": { type: "string" },
+  "policy-bundle": { type: "string" },
+  "config-public-key": { type: "string" },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -158,6 +178,12 @@ export function parseServeConfig(
   if (tlsClientCa !== undefined && tlsCert === undefined) {
     throw invalid("Cannot require client certificates: --tls-client-ca needs --tls-cert");
   }
+  const policyTimeZone = str("policy-time-zone") ?? "UTC";
+  if (!isValidTimeZone(policyTimeZone)) {
+    throw invalid(
+      `Invalid --policy-time-zone ${JSON.stringify(policyTimeZone)}: expected an IANA zone`,
+    );
+  }
   const pkcs11Socket = path(str("pkcs11-socket"));
   if (pkcs11Socket?.includes(",")) {
     throw invalid("Invalid --pkcs11-socket: the path must not contain a comma");
@@ -177,6 +203,8 @@ export function parseServeConfig(
     metricsAuth: bool("metrics-auth"),
     maxConcurrent: positiveInt("max-concurrent", 256),
     maxQueue: positiveInt("max-queue", 1024, 0),
+    policyTimeZone,
+    policyDeadlineMs: positiveInt("policy-deadline-ms", 50),
     ...optional("masterKeyFile", path(str("master-key-file"))),
     ...optional("hmacKeyFile", path(str("hmac-key-file"))),
     ...optional("jwtKeyset", path(str("jwt-keyset"))),
@@ -190,6 +218,9 @@ export function parseServeConfig(
     ...optional("approvalPolicy", path(str("approval-policy"))),
     ...optional("pkcs11Socket", pkcs11Socket),
     ...optional("pkcs11TokenDir", path(str("pkcs11-token-dir"))),
+    ...optional("retentionConfig", path(str("retention-config"))),
+    ...optional("policyBundle", path(str("policy-bundle"))),
+    ...optional("configPublicKey", path(str("config-public-key"))),
   };
   return Object.freeze(config);
 }

@@ -26,6 +26,8 @@ export const Approval = z.strictObject({
   state: z.enum(APPROVAL_STATES),
   created_at: timestamp,
   expires_at: timestamp,
+  /** What the approvers decide on, for policy changes and purges (never key material). */
+  params: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** `GET /api/v1/approvals` answer: one page, oldest first. */

@@ -13,6 +13,8 @@ import { ErrorBody } from "./common.ts";
 import * as cryptoOps from "./crypto_ops.ts";
 import * as health from "./health.ts";
 import * as keys from "./keys.ts";
+import * as policies from "./policies.ts";
+import * as retention from "./retention.ts";
 import { type Operation, OPERATIONS } from "./operations.ts";
 import { statusForCode } from "./status.ts";
 
@@ -40,6 +42,14 @@ const RESPONSE_COMPONENTS: Record<string, z.ZodType> = {
   DecapsulateResponse: cryptoOps.DecapsulateResponse,
   Health: health.Health,
   Readiness: health.Readiness,
+  Policy: policies.Policy,
+  PolicyList: policies.PolicyList,
+  PolicyVersionList: policies.PolicyVersionList,
+  DryRunResponse: policies.DryRunResponse,
+  Receipt: retention.Receipt,
+  ReceiptList: retention.ReceiptList,
+  AttestationKey: retention.AttestationKey,
+  RetentionRunReport: retention.RetentionRunReport,
 };
 
 const REQUEST_COMPONENTS: Record<string, z.ZodType> = {
@@ -52,6 +62,8 @@ const REQUEST_COMPONENTS: Record<string, z.ZodType> = {
   MacRequest: cryptoOps.MacRequest,
   MacVerifyRequest: cryptoOps.MacVerifyRequest,
   DecapsulateRequest: cryptoOps.DecapsulateRequest,
+  PolicyRequest: policies.PolicyRequest,
+  DryRunRequest: policies.DryRunRequest,
 };
 
 const COMPONENT_URI = (id: string) => `#/components/schemas/${id}`;

@@ -29,6 +29,15 @@ import {
 } from "./crypto_ops.ts";
 import { Health, Readiness } from "./health.ts";
 import {
+  DryRunRequest,
+  DryRunResponse,
+  Policy,
+  PolicyList,
+  PolicyRequest,
+  PolicyVersionList,
+} from "./policies.ts";
+import { AttestationKey, ListReceiptsQuery, ReceiptList, RetentionRunReport } from "./retention.ts";
+import {
   CreateKeyRequest,
   Key,
   KeyPage,
@@ -41,7 +50,7 @@ import {
 } from "./keys.ts";
 
 /** An HTTP method the API uses. */
-export type HttpMethod = "get" | "post" | "delete";
+export type HttpMethod = "get" | "post" | "put" | "delete";
 
 /** One answer an operation may give: a JSON schema, or a non-JSON media type. */
 export interface ResponseSpec {
@@ -84,6 +93,9 @@ const API_ERRORS: readonly HsmErrorCode[] = [
   "internal",
 ];
 
+/** Errors of operations on a key, which policy scripts may refuse. */
+const KEY_ERRORS: readonly HsmErrorCode[] = [...API_ERRORS, "policy_denied"];
+
 /** Errors an open endpoint may answer. */
 const OPEN_ERRORS: readonly HsmErrorCode[] = ["invalid_request", "internal"];
 
@@ -98,8 +110,14 @@ function api(
   spec: Omit<Operation, "method" | "path" | "summary" | "auth" | "errors">,
 ): Operation {
   const params = path.includes("/:id") ? { params: idParam } : {};
-  return { method, path, summary, auth: "bearer", errors: API_ERRORS, ...params, ...spec };
+  const errors = path.startsWith("/api/v1/keys") ? KEY_ERRORS : API_ERRORS;
+  return { method, path, summary, auth: "bearer", errors, ...params, ...spec };
 }
+
+const policyChanged = (status: 200 | 201, description: string) => ({
+  [status]: ok(Policy, description),
+  202: ok(Approval, "Held for approval (dual control)"),
+});
 
 const changed = {
   200: ok(Key, "The changed key"),
@@ -180,6 +198,43 @@ export const OPERATIONS = {
     responses: { 200: ok(Approval) },
   }),
   deny: api("post", "/api/v1/approvals/:id/deny", "Deny", { responses: { 200: ok(Approval) } }),
+  listPolicies: api("get", "/api/v1/policies", "List policy scripts", {
+    responses: { 200: ok(PolicyList) },
+  }),
+  createPolicy: api("post", "/api/v1/policies", "Create a policy script", {
+    body: PolicyRequest,
+    responses: policyChanged(201, "Created"),
+  }),
+  getPolicy: api("get", "/api/v1/policies/:id", "Get a policy script", {
+    responses: { 200: ok(Policy) },
+  }),
+  updatePolicy: api("put", "/api/v1/policies/:id", "Replace a policy script (a new version)", {
+    body: PolicyRequest,
+    responses: policyChanged(200, "Updated"),
+  }),
+  deletePolicy: api("delete", "/api/v1/policies/:id", "Delete a policy script", {
+    responses: policyChanged(200, "Deleted (its versions are kept)"),
+  }),
+  listPolicyVersions: api("get", "/api/v1/policies/:id/versions", "A policy's versions", {
+    responses: { 200: ok(PolicyVersionList) },
+  }),
+  dryRunPolicy: api("post", "/api/v1/policies/:id/dry-run", "Run a policy on a sample context", {
+    body: DryRunRequest,
+    responses: { 200: ok(DryRunResponse) },
+  }),
+  listReceipts: api("get", "/api/v1/retention/receipts", "Destruction receipts", {
+    query: ListReceiptsQuery,
+    responses: { 200: ok(ReceiptList) },
+  }),
+  attestationKey: api(
+    "get",
+    "/api/v1/retention/attestation-key",
+    "The public key that verifies receipts",
+    { responses: { 200: ok(AttestationKey) } },
+  ),
+  runRetention: api("post", "/api/v1/retention/run", "Run the retention scheduler now", {
+    responses: { 200: ok(RetentionRunReport) },
+  }),
   listAudit: api("get", "/api/v1/audit", "Audit entries", {
     query: ListAuditQuery,
     responses: { 200: ok(AuditList) },

@@ -6,7 +6,8 @@
  * `WWW-Authenticate: Bearer`, whatever was wrong with the credential.
  */
 
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import type { Actor, RequestFacts } from "../access/guard.ts";
 import { HsmError } from "../domain/errors.ts";
 import { utf8 } from "../core/encoding.ts";
 import { timingSafeEqual } from "../core/zeroize.ts";
@@ -51,7 +52,34 @@ export function bearerAuth(authenticator: Authenticator): MiddlewareHandler<AppE
       authenticator.reportFailure?.("certificate_mismatch");
       throw new HsmError("unauthenticated", UNAUTHENTICATED);
     }
-    c.set("actor", { id: principal.sub, roles: principal.roles });
+    c.set("actor", withRequestFacts({ id: principal.sub, roles: principal.roles }, c));
     await next();
+  };
+}
+
+/**
+ * The actor with the request's facts for policy scripts (arrival time, peer address,
+ * body size from `Content-Length`, channel, client certificate). Built lazily, on the
+ * first read: requests that meet no policy never pay for it.
+ */
+function withRequestFacts(actor: Actor, c: Context<AppEnv>): Actor {
+  const arrived = Date.now();
+  let facts: RequestFacts | undefined;
+  return {
+    ...actor,
+    get facts(): RequestFacts {
+      if (facts === undefined) {
+        const size = Number(c.req.header("Content-Length") ?? "0");
+        const thumbprint = c.get("clientCertThumbprint");
+        facts = {
+          time: new Date(arrived),
+          clientIp: c.get("clientAddress") ?? "",
+          size: Number.isSafeInteger(size) && size >= 0 ? size : 0,
+          via: "rest",
+          ...(thumbprint === undefined ? {} : { certThumbprint: thumbprint }),
+        };
+      }
+      return facts;
+    },
   };
 }

@@ -233,6 +233,7 @@ export class CryptoService {
       }
       requirePublicReadable(record);
       const v = chooseVersion(record, version);
+      await op.admit(record, v);
       const loaded = await this.#loader.load(id, v, record.algorithm);
       const pub = need(loaded.publicKey, record, "export a public key for").call(loaded);
       return {
@@ -268,6 +269,7 @@ export class CryptoService {
       op.authorize(keyUseAction(info.family));
       requireUsable(record, operation);
       const v = chooseVersion(record, request.version);
+      await op.admit(record, v);
       const key = await this.#loader.load(id, v, record.algorithm);
       return { value: await fn(key, record, v), version: v };
     });

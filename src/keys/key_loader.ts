@@ -93,6 +93,12 @@ export class KeyLoader {
     if (sealed === undefined) {
       throw new HsmError("not_found", `Cannot use version ${version} of key ${keyId}: not found`);
     }
+    if (sealed.purgedAt !== undefined) {
+      throw new HsmError(
+        "invalid_state",
+        `Cannot use version ${version} of key ${keyId}: its material was purged`,
+      );
+    }
     if (sealed.algorithm !== algorithm) {
       throw new HsmError("integrity_error", "Sealed key data failed its integrity check");
     }

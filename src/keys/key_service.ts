@@ -33,6 +33,8 @@ export interface CreateKeyRequest {
   readonly usage?: readonly Usage[];
   readonly tags?: Readonly<Record<string, string>>;
   readonly dualControl?: boolean;
+  /** A retention class name; absent: the default class. */
+  readonly retentionClass?: string;
 }
 
 /** What a version listing shows. */
@@ -78,6 +80,8 @@ export interface KeyServiceDeps {
   readonly guard: Guard;
   readonly listCache: ListCache;
   readonly newId?: () => string;
+  /** The retention classes a new key may name (any name when absent). */
+  readonly retentionClasses?: { has(name: string): boolean };
 }
 
 /** A change that dual control may defer: its audit name, RBAC action and rules. */
@@ -98,6 +102,7 @@ export class KeyService {
   #guard: Guard;
   #listCache: ListCache;
   #newId: () => string;
+  #retentionClasses: { has(name: string): boolean } | undefined;
 
   constructor(deps: KeyServiceDeps) {
     this.#store = deps.store;
@@ -108,6 +113,7 @@ export class KeyService {
     this.#guard = deps.guard;
     this.#listCache = deps.listCache;
     this.#newId = deps.newId ?? (() => crypto.randomUUID());
+    this.#retentionClasses = deps.retentionClasses;
   }
 
   /** Creates a key: `active`, or `staged` with an activation approval under dual control. */
@@ -121,6 +127,7 @@ export class KeyService {
       usage: req.usage,
       tags: req.tags,
       dual_control: req.dualControl ?? false,
+      retention_class: req.retentionClass,
     };
     return this.#guard.run({ actor, action: "key.create", payload }, async (op) => {
       op.authorize("key:create");
@@ -140,16 +147,16 @@ export class KeyService {
           }`,
         );
       }
+      const retentionClass = req.retentionClass;
+      if (retentionClass !== undefined && this.#retentionClasses?.has(retentionClass) === false) {
+        throw new HsmError(
+          "invalid_request",
+          `Cannot create a key in retention class ${retentionClass}: no such class`,
+        );
+      }
       const id = this.#newId();
       op.setKeyId(id);
       const now = this.#transitions.now();
-      const sealed = await this.#transitions.generateSealed({
-        keyId: id,
-        version: 1,
-        algorithm: info.name,
-        usage,
-        createdAt: now,
-      });
       const record = await this.#transitions.newRecord({
         id,
         name: req.name,
@@ -161,6 +168,15 @@ export class KeyService {
         dualControl: req.dualControl ?? false,
         createdAt: now,
         updatedAt: now,
+        ...(retentionClass === undefined ? {} : { retentionClass }),
+      });
+      await op.admit(record);
+      const sealed = await this.#transitions.generateSealed({
+        keyId: id,
+        version: 1,
+        algorithm: info.name,
+        usage,
+        createdAt: now,
       });
       const keyRef = refOf("key", record);
       if (!req.dualControl) {
@@ -187,7 +203,9 @@ export class KeyService {
   get(actor: Actor, id: string): Promise<KeyRecord> {
     return this.#guard.run({ actor, action: "key.read", keyId: id }, async (op) => {
       op.authorize("key:read");
-      return await this.#records.get(id);
+      const record = await this.#records.get(id);
+      await op.admit(record);
+      return record;
     });
   }
 
@@ -208,6 +226,7 @@ export class KeyService {
     return this.#guard.run({ actor, action: "key.versions", keyId: id }, async (op) => {
       op.authorize("key:read");
       const record = await this.#records.get(id);
+      await op.admit(record);
       const versions = await this.#store.listVersions(id);
       return versions.map((v) => versionInfo(record, v));
     });
@@ -244,6 +263,7 @@ export class KeyService {
     return this.#guard.run({ actor, action: "key.revoke", keyId: id }, async (op) => {
       op.authorize("key:revoke");
       return await this.#transitions.withKey(id, async (record) => {
+        await op.admit(record);
         requireTransition(record, "revoke");
         return await this.#transitions.setState(record, "revoked", (refs) => op.commitPoint(refs));
       });
@@ -254,7 +274,9 @@ export class KeyService {
   requestDestroy(actor: Actor, id: string): Promise<ApprovalRecord> {
     return this.#guard.run({ actor, action: "key.destroy.request", keyId: id }, async (op) => {
       op.authorize("key:destroy");
-      requireTransition(await this.#records.get(id), "destroy");
+      const record = await this.#records.get(id);
+      await op.admit(record);
+      requireTransition(record, "destroy");
       return await this.#approvals.request(
         actor,
         "key.destroy",
@@ -288,6 +310,7 @@ export class KeyService {
     return this.#guard.run(request, async (op) => {
       op.authorize(change.rbac);
       return await this.#transitions.withKey(id, async (record) => {
+        await op.admit(record);
         requireTransition(record, change.transition);
         check?.(record);
         const commitPoint = (refs: readonly RecordRef[]) => op.commitPoint(refs);

@@ -130,6 +130,12 @@ export class KeyTransitions {
     if (source === undefined) {
       throw new HsmError("not_found", `Cannot roll back to version ${target}: not found`);
     }
+    if (source.purgedAt !== undefined) {
+      throw new HsmError(
+        "invalid_state",
+        `Cannot roll back to version ${target}: its material was purged`,
+      );
+    }
     const material = await this.#sealer.unseal(source, { keyId: record.id, version: target });
     const version = nextVersion(record);
     const now = this.now();
@@ -182,13 +188,24 @@ export class KeyTransitions {
     });
   }
 
-  /** Executes an approved destruction: the record says destroyed, every version is deleted. */
-  destroy(id: string, commit: CommitPoint): Promise<KeyRecord> {
+  /**
+   * Executes an approved destruction: the record says destroyed and every version is
+   * deleted, or, with `retainVersions` (a retention class that keeps destroyed keys for a
+   * while), kept unusable until retention purges them.
+   */
+  destroy(
+    id: string,
+    commit: CommitPoint,
+    options: { readonly retainVersions?: boolean } = {},
+  ): Promise<KeyRecord> {
     return this.withKey(id, async (record) => {
       requireTransition(record, "destroy");
       const next = await this.#next(record, { state: "destroyed", updatedAt: this.now() });
       await commit([refOf("key", next)]);
-      await this.#records.write(next, () => this.#store.destroy(next));
+      await this.#records.write(
+        next,
+        () => options.retainVersions ? this.#store.update(next) : this.#store.destroy(next),
+      );
       this.#loader.invalidate(id);
       this.#listCache.invalidate();
       return next;

@@ -17,7 +17,7 @@ import { fromBase64, fromBase64Url, toBase64 } from "../core/encoding.ts";
 import { HsmError } from "../domain/errors.ts";
 import type { RateLimiter } from "../http/rate_limiter.ts";
 import type { CryptoService } from "../keys/crypto_service.ts";
-import type { Actor } from "../access/guard.ts";
+import type { Actor, RequestFacts } from "../access/guard.ts";
 import type { KeyService } from "../keys/key_service.ts";
 import type { KeyRecord } from "../domain/records.ts";
 import type { Logger } from "../util/logger.ts";
@@ -129,7 +129,7 @@ export class ServiceBackend implements TokenBackend {
     return this.#run(credential, "sign", keyId, async (actor) => {
       if (input.kind === "mac") return (await this.#o.crypto.mac(actor, keyId, input.data)).value;
       return (await this.#o.crypto.sign(actor, keyId, signParams(input))).value;
-    });
+    }, input.data.length);
   }
 
   verify(
@@ -143,7 +143,7 @@ export class ServiceBackend implements TokenBackend {
         return (await this.#o.crypto.macVerify(actor, keyId, input.data, signature)).value;
       }
       return (await this.#o.crypto.verify(actor, keyId, signParams(input), signature)).value;
-    });
+    }, input.data.length + signature.length);
   }
 
   encrypt(
@@ -157,7 +157,7 @@ export class ServiceBackend implements TokenBackend {
       const bytes = fromBase64(value);
       if (bytes === undefined) throw new Pkcs11Error(CKR.DEVICE_ERROR);
       return bytes;
-    });
+    }, plaintext.length);
   }
 
   decrypt(
@@ -168,7 +168,7 @@ export class ServiceBackend implements TokenBackend {
   ): Promise<Uint8Array> {
     return this.#run(credential, "decrypt", keyId, async (actor) => {
       return (await this.#o.crypto.decrypt(actor, keyId, toBase64(ciphertext), label)).value;
-    });
+    }, ciphertext.length);
   }
 
   createKey(credential: TokenCredential, key: NewKey): Promise<TokenKey> {
@@ -185,7 +185,11 @@ export class ServiceBackend implements TokenBackend {
   requestDestroy(credential: TokenCredential, keyId: string): Promise<string> {
     return this.#run(credential, "destroy", keyId, async (_actor, principal) => {
       // The person's own id (see the module comment): dual control must see one requester.
-      const requester: Actor = { id: principal.sub, roles: principal.roles };
+      const requester: Actor = {
+        id: principal.sub,
+        roles: principal.roles,
+        facts: pkcs11Facts(0),
+      };
       return (await this.#o.keys.requestDestroy(requester, keyId)).id;
     });
   }
@@ -196,6 +200,7 @@ export class ServiceBackend implements TokenBackend {
     op: Operation,
     keyId: string | undefined,
     fn: (actor: Actor, principal: Principal) => Promise<T>,
+    size = 0,
   ): Promise<T> {
     const principal = await this.#credentials.principal(credential);
     const decision = this.#o.limiter?.take(`sub:${principal.sub}`, principal.roles);
@@ -203,7 +208,11 @@ export class ServiceBackend implements TokenBackend {
       this.#refused(op, principal, keyId, "rate_limited");
       throw new Pkcs11Error(CKR.FUNCTION_FAILED, "Rate limited");
     }
-    const actor: Actor = { id: `${PKCS11_ACTOR_PREFIX}${principal.sub}`, roles: principal.roles };
+    const actor: Actor = {
+      id: `${PKCS11_ACTOR_PREFIX}${principal.sub}`,
+      roles: principal.roles,
+      facts: pkcs11Facts(size),
+    };
     try {
       return await fn(actor, principal);
     } catch (err) {
@@ -238,4 +247,9 @@ function signParams(input: Extract<SignInput, { kind: "signature" }>) {
     ...(input.padding === undefined ? {} : { padding: input.padding }),
     ...(input.format === undefined ? {} : { format: input.format }),
   };
+}
+
+/** The request facts of a PKCS#11 call (for policy scripts): the socket has no address. */
+function pkcs11Facts(size: number): RequestFacts {
+  return { time: new Date(), clientIp: "unix", size, via: "pkcs11" };
 }

@@ -16,6 +16,8 @@ import { healthRoutes } from "../../routes/health.ts";
 import { keysRoutes } from "../../routes/keys.ts";
 import { metricsRoutes } from "../../routes/metrics.ts";
 import { openapiRoutes } from "../../routes/openapi.ts";
+import { policiesRoutes } from "../../routes/policies.ts";
+import { retentionRoutes } from "../../routes/retention.ts";
 import { healthReport } from "./health_report.ts";
 import type { Services } from "./services.ts";
 
@@ -39,6 +41,8 @@ export function buildApp(
       ["/keys", cryptoOpsRoutes(services.crypto)],
       ["/approvals", approvalsRoutes(services.approvals)],
       ["/audit", auditRoutes(services.audit)],
+      ["/policies", policiesRoutes(services.policies)],
+      ["/retention", retentionRoutes(services.retention)],
     ],
     open: [
       healthRoutes({ ready, report: () => healthReport(services, config, started) }),

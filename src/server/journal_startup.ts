@@ -21,6 +21,7 @@ import {
   SERVER_STOP,
 } from "../audit/record_journal.ts";
 import type { RecordRef } from "../domain/audit_entry.ts";
+import { policyJournalRecord } from "../domain/policies.ts";
 import type { Stores } from "./stores.ts";
 
 const ACTOR = "system";
@@ -35,7 +36,9 @@ export async function startJournal(
   for (const ref of journal.interrupted()) {
     const stored = ref.kind === "key"
       ? await stores.keys.get(ref.id)
-      : await stores.approvals.get(ref.id);
+      : ref.kind === "approval"
+      ? await stores.approvals.get(ref.id)
+      : await stores.policies.latest(ref.id);
     const digest = stored === undefined ? undefined : recordDigest(stored.mac);
     if (digest === undefined || digest === ref.digest) continue;
     if (digest !== journal.previousDigest(ref)) continue;
@@ -86,6 +89,9 @@ async function baseline(journal: RecordJournal, stores: Stores, auditLog: AuditL
     const approvals = await stores.approvals.list({ now, offset, limit: page });
     for (const record of approvals.items) await add(refOf("approval", record));
     if (approvals.items.length < page) break;
+  }
+  for (const policy of await stores.policies.list()) {
+    await add(refOf("policy", policyJournalRecord(policy)));
   }
   await flush();
 }

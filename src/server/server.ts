@@ -23,6 +23,13 @@ export interface RunningServer {
   readonly finished: Promise<void>;
   /** Stops accepting requests, drains, flushes the audit log and closes stores. */
   shutdown(): Promise<void>;
+  /**
+   * Re-reads the configuration files (SIGHUP). On any failure (an unsigned or badly
+   * signed file under `--config-public-key`, a parse error) the last good configuration
+   * stays in force and the refusal is logged as an error; resolves to whether the new
+   * configuration was installed.
+   */
+  reload(): Promise<boolean>;
 }
 
 /**
@@ -61,6 +68,18 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   return {
     url: server.url,
     finished: server.finished,
+    async reload() {
+      try {
+        await services.reload();
+      } catch (err) {
+        log.log("error", "configuration reload REFUSED: keeping the last good configuration", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return false;
+      }
+      log.log("info", "configuration reloaded", { signed: services.live.files.signed.length });
+      return true;
+    },
     shutdown() {
       stopping ??= (async () => {
         ready = false;

@@ -1,8 +1,10 @@
 /**
  * Builds every service from a ServerConfig, in the order that keeps each step fail
  * closed: root secrets → power-up self-tests → key check values → stores → audit log →
- * keyset → access control → key, approval, crypto and audit services. Services are
- * wired by constructor injection only; nothing is connected after construction.
+ * keyset → policy engine (stored policies checked and loaded, bundle scripts compiled) →
+ * access control → key, approval, crypto, audit, policy and retention services (the
+ * retention attestation key and ledger checked). Services are wired by constructor
+ * injection only; the configuration files are held by a `LiveConfig` a reload swaps.
  */
 
 import { Guard } from "../access/guard.ts";
@@ -31,6 +33,22 @@ import { KeyTransitions } from "../keys/key_transitions.ts";
 import { ListCache } from "../keys/list_cache.ts";
 import { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
 import { type Logger, printLine } from "../util/logger.ts";
+import { loadConfigFiles } from "../config/config_files.ts";
+import { EnginePolicyGate } from "../policy/policy_gate.ts";
+import { PolicyEngine } from "../policy/policy_engine.ts";
+import { policyApprovalExecutors, PolicyService } from "../policy/policy_service.ts";
+import type { PolicyRecord } from "../policy/policy_types.ts";
+import { PolicyWrites } from "../policy/policy_writes.ts";
+import { SandboxPool } from "../policy/sandbox_pool.ts";
+import { AttestationKey } from "../retention/attestation.ts";
+import { ReceiptLedger } from "../retention/receipt_ledger.ts";
+import { retentionExecutors } from "../retention/retention_executors.ts";
+import { RetentionScheduler } from "../retention/retention_scheduler.ts";
+import { RetentionService } from "../retention/retention_service.ts";
+import { FileLedgerStore } from "../storage/file/ledger_store.ts";
+import { attestationKeyFile } from "./attestation_file.ts";
+import { LiveConfig } from "./live_config.ts";
+import { join } from "node:path";
 import { connectMetricSources } from "./metrics_sources.ts";
 import { startJournal, stopJournal } from "./journal_startup.ts";
 import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
@@ -51,8 +69,21 @@ export interface Services {
   readonly selfTest: SelfTestReport;
   /** The metric set served at /metrics. */
   readonly metrics: FerroHsmMetrics;
-  /** The RBAC policy (for checks outside a guarded operation, e.g. /metrics). */
-  readonly rbac: RbacPolicy;
+  /** RBAC decisions from the matrix in force (for checks outside a guarded operation). */
+  readonly rbac: Pick<RbacPolicy, "allows">;
+  /** Policy scripts: management, and the engine the Guard consults. */
+  readonly policies: PolicyService;
+  readonly policyEngine: PolicyEngine;
+  /** Retention: receipts, the attestation key, runs. */
+  readonly retention: RetentionService;
+  /** The configuration files in force. */
+  readonly live: LiveConfig;
+  /**
+   * Re-reads and checks the configuration files and installs them; when anything fails
+   * (a missing or bad signature, a parse error, a bundle script that does not compile)
+   * nothing changes and the error is thrown for the caller to report.
+   */
+  reload(): Promise<void>;
   /** Rate limiters and the concurrency bound (their stats appear in /healthz). */
   readonly limits: HttpLimits;
   /** The opened stores (health probes read them). */
@@ -61,7 +92,12 @@ export interface Services {
 }
 
 /** Adapters a caller may supply instead of the configured ones (tests, benchmarks). */
-export type ServiceOverrides = StoreOverrides;
+export interface ServiceOverrides extends StoreOverrides {
+  /** The clock of the retention service and its scheduler's decisions (tests). */
+  readonly clock?: () => Date;
+  /** Start the hourly retention scheduler (default true). */
+  readonly retentionScheduler?: boolean;
+}
 
 /** Builds every service from `config` (no listener). Caller must `close()`. */
 export async function buildServices(
@@ -84,12 +120,12 @@ export async function buildServices(
   const stores = await openStores(config, overrides);
   const closers: (() => Promise<void>)[] = [];
   try {
-    const metrics = new FerroHsmMetrics();
     const auditLog = await AuditLog.open(stores.audit, auditMacKey, {
       anchor: stores.anchor,
       onBatch: (size, latencyMs) => metrics.auditBatch(size, latencyMs / 1000),
     });
     const journal = await RecordJournal.load(stores.audit, auditMacKey);
+    const interrupted = journal.interrupted();
     await startJournal(journal, stores, auditLog);
     const keysetInfo = await resolveKeyset(config);
     const keyring = await JwksKeyring.open(keysetInfo.path);
@@ -97,10 +133,26 @@ export async function buildServices(
       ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
       ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
     });
-    const { rbac, approvalPolicy, roleRateLimits } = config.files;
+    const live = new LiveConfig(config.files);
+    const { roleRateLimits } = config.files;
     const limits = createHttpLimits(config, roleRateLimits);
-    const guard = new Guard(auditLog, rbac, journal);
+    const metrics = new FerroHsmMetrics();
+    const governance = governanceMetrics(metrics);
+    const sandboxes = new SandboxPool({ deadlineMs: config.policyDeadlineMs, logger: log });
+    closers.push(() => sandboxes.close());
+    const engine = new PolicyEngine(sandboxes);
+    const gate = new EnginePolicyGate(engine, {
+      timeZone: config.policyTimeZone,
+      logger: log,
+      onDecision: (outcome) => governance.policyDecisions.inc({ outcome }),
+      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+    });
+    const guard = new Guard(auditLog, live.authorizer, journal, gate);
     const sealer = new Sealer(rootKeys);
+    const policyWrites = new PolicyWrites({ store: stores.policies, sealer, journal, engine });
+    await policyWrites.load(interrupted);
+    await checkBundle(engine, config.files.policyBundle);
+    policyWrites.setBundle(config.files.policyBundle);
     // Slow synchronous crypto (post-quantum, prehashed ECDSA/RSA) runs in worker threads
     // holding their own copies of the keys, so cheap requests stay fast meanwhile.
     const pool = createOffloadPool();
@@ -120,13 +172,57 @@ export async function buildServices(
       loader,
       listCache,
     });
+    const attestation = await AttestationKey.open(sealer, attestationKeyFile(config.dataDir));
+    closers.push(() => Promise.resolve(attestation.dispose()));
+    const ledgerStore = await FileLedgerStore.open(join(config.dataDir, "retention-ledger.log"));
+    closers.push(() => ledgerStore.close());
+    const ledger = await ReceiptLedger.open(ledgerStore, attestation);
+    // The retention service needs the approval service, whose executors need it: the
+    // executors reach it through this holder, filled right after construction.
+    const late: { retention?: RetentionService } = {};
+    const retentionDeps = {
+      transitions,
+      records,
+      keys: stores.keys,
+      logger: log,
+      get retention(): RetentionService {
+        if (late.retention === undefined) throw new TypeError("Retention is not wired yet");
+        return late.retention;
+      },
+    };
     const approvals = new ApprovalService({
       store: stores.approvals,
       guard,
       sealer,
       journal,
-      policy: approvalPolicy,
-      executors: keyApprovalExecutors(transitions),
+      policy: live.approvalRules,
+      executors: {
+        ...keyApprovalExecutors(transitions),
+        ...retentionExecutors(retentionDeps),
+        ...policyApprovalExecutors(policyWrites),
+      },
+    });
+    const retention = new RetentionService({
+      keys: stores.keys,
+      records,
+      transitions,
+      approvals,
+      guard,
+      ledger,
+      attestation,
+      classes: live.retention,
+      onPurged: (keyId) => loader.invalidate(keyId),
+      logger: log,
+      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+    });
+    late.retention = retention;
+    const policies = new PolicyService({
+      guard,
+      approvals,
+      writes: policyWrites,
+      store: stores.policies,
+      engine,
+      timeZone: config.policyTimeZone,
     });
     const keys = new KeyService({
       store: stores.keys,
@@ -136,6 +232,7 @@ export async function buildServices(
       approvals,
       guard,
       listCache,
+      retentionClasses: { has: (name) => live.retention().has(name) },
     });
     const cryptoService = new CryptoService({
       records,
@@ -160,6 +257,9 @@ export async function buildServices(
       limits,
     });
 
+    const scheduler = new RetentionScheduler(() => retention.run(), { logger: log });
+    if (overrides.retentionScheduler !== false) scheduler.start();
+
     if (keysetInfo.devToken !== undefined) {
       printLine("WARNING: --dev mode: generated secrets and keyset; do not use in production");
       printLine(`Administrator token (valid 5 minutes): ${keysetInfo.devToken}`);
@@ -179,10 +279,27 @@ export async function buildServices(
       keyring,
       selfTest,
       metrics,
-      rbac,
+      rbac: live.authorizer,
       limits,
       stores,
+      policies,
+      policyEngine: engine,
+      retention,
+      live,
+      async reload() {
+        try {
+          const files = await loadConfigFiles(config);
+          await checkBundle(engine, files.policyBundle);
+          live.replace(files);
+          policyWrites.setBundle(files.policyBundle);
+        } catch (err) {
+          governance.configReloads.inc({ result: "refused" });
+          throw err;
+        }
+        governance.configReloads.inc({ result: "ok" });
+      },
       async close() {
+        await scheduler.stop();
         await stopJournal(auditLog).catch(() => undefined);
         await auditLog.close();
         loader.clear();
@@ -195,4 +312,37 @@ export async function buildServices(
     await stores.close();
     throw err;
   }
+}
+
+/**
+ * Compiles every bundle script in the sandbox.
+ * @throws StartupError (exit 2) naming the first policy that does not compile
+ */
+async function checkBundle(engine: PolicyEngine, bundle: readonly PolicyRecord[]): Promise<void> {
+  for (const policy of bundle) {
+    try {
+      await engine.validate(policy.script);
+    } catch (err) {
+      throw new StartupError(
+        EXIT.usage,
+        `Invalid policy bundle: ${policy.id}: ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
+}
+
+/** The metrics of policy decisions and configuration reloads. */
+function governanceMetrics(metrics: FerroHsmMetrics) {
+  return {
+    policyDecisions: metrics.registry.counter({
+      name: "ferrohsm_policy_decisions_total",
+      help: "Requests a policy script decided, by outcome (allow, or the deny cause)",
+      labelNames: ["outcome"],
+    }),
+    configReloads: metrics.registry.counter({
+      name: "ferrohsm_config_reloads_total",
+      help: "Configuration reloads, by result (ok, refused)",
+      labelNames: ["result"],
+    }),
+  };
 }

@@ -1,6 +1,7 @@
 /**
- * Opens the storage adapters a Config names — key, audit and approval stores and the
- * audit anchor — sharing one SQLite database between the SQLite stores. The only module
+ * Opens the storage adapters a Config names — key, audit, approval and policy stores and
+ * the audit anchor — sharing one SQLite database between the SQLite stores. Policies live
+ * beside the keys (memory, `<data-dir>/policies` files, or the database). The only module
  * of the server that chooses an adapter; services see the ports.
  */
 
@@ -11,7 +12,16 @@ import { FileAuditStore } from "../storage/file/audit_store.ts";
 import { FileKeyStore } from "../storage/file/key_store.ts";
 import { MemoryApprovalStore } from "../storage/memory/approval_store.ts";
 import { MemoryKeyStore } from "../storage/memory/key_store.ts";
-import type { AnchorStore, ApprovalStore, AuditStore, KeyStore } from "../storage/ports.ts";
+import type {
+  AnchorStore,
+  ApprovalStore,
+  AuditStore,
+  KeyStore,
+  PolicyStore,
+} from "../storage/ports.ts";
+import { FilePolicyStore } from "../storage/file/policy_store.ts";
+import { MemoryPolicyStore } from "../storage/memory/policy_store.ts";
+import { SqlitePolicyStore } from "../storage/sqlite/policy_store.ts";
 import { SqliteApprovalStore } from "../storage/sqlite/approval_store.ts";
 import { SqliteAuditStore } from "../storage/sqlite/audit_store.ts";
 import { AuditWriterThread } from "../storage/sqlite/audit_writer.ts";
@@ -24,6 +34,7 @@ export interface Stores {
   readonly keys: KeyStore;
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
+  readonly policies: PolicyStore;
   readonly anchor: AnchorStore;
   /** Closes every store (and the shared database), newest first; never throws. */
   close(): Promise<void>;
@@ -75,7 +86,13 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
       ? new MemoryApprovalStore()
       : new SqliteApprovalStore(await db());
     closers.unshift(() => approvals.close());
-    return { keys, audit, approvals, anchor, close: closeAll };
+    const policies: PolicyStore = config.keyStore === "memory"
+      ? new MemoryPolicyStore()
+      : config.keyStore === "filesystem"
+      ? await FilePolicyStore.open(join(config.dataDir, "policies"))
+      : new SqlitePolicyStore(await db());
+    closers.unshift(() => policies.close());
+    return { keys, audit, approvals, policies, anchor, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -154,6 +154,19 @@ export interface ApprovalStore {
   close(): Promise<void>;
 }
 
+/** Append-only, durable lines: the retention ledger of signed destruction receipts. */
+export interface LedgerStore {
+  /**
+   * Appends the line `next` builds from the last committed line (undefined when the
+   * ledger is empty), holding an exclusive lock from the read to the fsync, so writers in
+   * several processes still chain correctly; resolves with the line once durable.
+   */
+  append(next: (last: string | undefined) => Promise<string>): Promise<string>;
+  /** Every committed line, in order. */
+  lines(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
 /** Where the anchor lives. `read` does not check the MAC; `verifyAnchor` does. */
 export interface AnchorStore {
   /** The stored anchor, or undefined when none. @throws HsmError("integrity_error") */

@@ -27,7 +27,7 @@ const EXPECTED: Record<Role, readonly Action[]> = {
     "approval:read",
   ],
   Service: ["key:read", ...KEY_USE],
-  Auditor: ["key:read", "audit:read", "approval:read"],
+  Auditor: ["key:read", "audit:read", "approval:read", "policy:read", "retention:read"],
 };
 
 const policy = RbacPolicy.default();

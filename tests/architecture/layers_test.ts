@@ -43,6 +43,7 @@ const LAYERS: readonly [string, Layer][] = [
   ["src/keys/", "services"],
   ["src/metrics/", "services"],
   ["src/policy/", "services"],
+  ["src/retention/", "services"],
   ["src/contract/", "transport"],
   ["src/http/", "transport"],
   ["src/pkcs11/", "transport"],

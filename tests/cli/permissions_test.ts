@@ -53,7 +53,7 @@ Deno.test("serve permissions are derived from the configuration and nothing broa
       "/var/db",
     ],
   );
-  assert.equal(get("--allow-env"), "FERROHSM_*,LIBSQL_JS_DEV");
+  assert.equal(get("--allow-env"), "FERROHSM_*,LIBSQL_JS_DEV,LOG_TOKENS,LOG_STREAM");
   assert.equal(get("--allow-sys"), "cpus,networkInterfaces,hostname");
   assert.equal(get("--v8-flags"), "--max-old-space-size=256");
   assert.ok(flags.includes("--no-prompt"));
@@ -69,4 +69,49 @@ Deno.test("an IPv6 listen address is bracketed and a tiny heap bound is refused"
     () => parseServeConfig(["--max-heap-mb", "8"], () => undefined, "/"),
     /Invalid --max-heap-mb "8": expected an integer of at least 64/,
   );
+});
+
+Deno.test("the server may run only the deno binary, and read signed configuration's .sig files", () => {
+  const config = parseServeConfig(
+    [
+      "--data-dir",
+      "/srv/hsm",
+      "--rbac-config",
+      "/etc/hsm/rbac.json",
+      "--retention-config",
+      "/etc/hsm/retention.yaml",
+      "--policy-bundle",
+      "/etc/hsm/policies.json",
+      "--config-public-key",
+      "/etc/hsm/config.pub",
+    ],
+    () => undefined,
+    "/",
+  );
+  const flags = servePermissions(config, "/opt/ferrohsm", "/opt/ferrohsm/deno");
+  const get = (name: string) =>
+    flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
+  assert.equal(get("--allow-run"), "/opt/ferrohsm/deno");
+  assert.ok(!flags.includes("--allow-run"), "never every binary");
+  const read = get("--allow-read")?.split(",") ?? [];
+  for (
+    const file of [
+      "/etc/hsm/rbac.json",
+      "/etc/hsm/rbac.json.sig",
+      "/etc/hsm/retention.yaml",
+      "/etc/hsm/retention.yaml.sig",
+      "/etc/hsm/policies.json",
+      "/etc/hsm/policies.json.sig",
+      "/etc/hsm/config.pub",
+    ]
+  ) assert.ok(read.includes(file), file);
+  assert.ok(!(get("--allow-write") ?? "").includes("/etc/hsm"));
+});
+
+Deno.test("without a configuration key no .sig file is readable", () => {
+  const config = parseServeConfig(["--rbac-config", "/etc/hsm/rbac.json"], () => undefined, "/");
+  const read = servePermissions(config, "/opt/ferrohsm", "/usr/bin/deno")
+    .find((f) => f.startsWith("--allow-read="))?.split("=")[1]?.split(",") ?? [];
+  assert.ok(read.includes("/etc/hsm/rbac.json"));
+  assert.ok(!read.some((f) => f.endsWith(".sig")));
 });

@@ -52,6 +52,8 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       };
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);
+      // Configuration reload; a refused one is logged and changes nothing.
+      Deno.addSignalListener("SIGHUP", () => void server.reload());
       printLine(`listening on ${server.url}`);
       await server.finished;
       await server.shutdown();
