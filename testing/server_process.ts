@@ -229,14 +229,19 @@ export function jsonRequest(
   body?: unknown,
   headers: Record<string, string> = {},
 ): RequestInit {
+  const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
   return {
     method,
     headers: {
       ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+      // As an HTTP client sends them (in-process requests get no Content-Length otherwise).
+      ...(text === undefined ? {} : {
+        "Content-Type": "application/json",
+        "Content-Length": String(new TextEncoder().encode(text).length),
+      }),
       ...headers,
     },
-    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    ...(text === undefined ? {} : { body: text }),
   };
 }
 

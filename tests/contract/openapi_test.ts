@@ -114,6 +114,37 @@ Deno.test("a tour of every operation answers only what the contract declares", a
     await t.call(undefined, "GET", "/api/v1/openapi.json");
     await t.call(undefined, "GET", "/no/such/path");
 
+    // Policies: create, read, versions, update, dry-run, a deny on a key, delete.
+    const pol = (await call("POST", "/api/v1/policies", {
+      name: "no mac",
+      script: "export default (ctx) => ctx.action !== 'mac' || { deny: 'no MACs today' }",
+      scope: { key_ids: [mac.id] },
+    })).body;
+    await call("GET", "/api/v1/policies");
+    await call("GET", `/api/v1/policies/${pol.id}`);
+    await call("GET", `/api/v1/policies/${pol.id}/versions`);
+    await call("PUT", `/api/v1/policies/${pol.id}`, {
+      name: "no mac",
+      script: "export default (ctx) => ctx.action !== 'mac' || { deny: 'no MACs' }",
+      scope: { key_ids: [mac.id] },
+    });
+    await call("POST", `/api/v1/policies/${pol.id}/dry-run`, {
+      context: {
+        actor: { sub: "svc", roles: ["Service"] },
+        action: "mac",
+        request: { time: "2025-01-06T09:30:00Z" },
+      },
+    });
+    const refused = await call("POST", `/api/v1/keys/${mac.id}/mac`, { message: B64 });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, "policy_denied");
+    await call("DELETE", `/api/v1/policies/${pol.id}`);
+    await call("GET", "/api/v1/policies/missing");
+    // Retention: receipts (the AES key's destruction above wrote one), the key, a run.
+    await call("GET", "/api/v1/retention/receipts", undefined, auditor);
+    await call("GET", "/api/v1/retention/attestation-key", undefined, auditor);
+    await call("POST", "/api/v1/retention/run");
+
     const unseen = Object.keys(OPERATIONS).filter((id) => !SEEN.has(id as keyof typeof OPERATIONS));
     assert.deepEqual(unseen, [], "every operation was exercised");
     for (const status of [200, 201, 202, 400, 401, 403, 404, 409]) {
