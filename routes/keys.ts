@@ -30,6 +30,7 @@ export function keysRoutes(keys: KeyService, cryptoOps: CryptoService): Hono<App
       ...(body.usage === undefined ? {} : { usage: body.usage }),
       ...(body.tags === undefined ? {} : { tags: body.tags }),
       dualControl: body.dual_control ?? false,
+      ...(body.retention_class === undefined ? {} : { retentionClass: body.retention_class }),
     });
     if (approval !== undefined) {
       return c.json({ key: keyJson(key), approval: approvalJson(approval) }, 202);

@@ -229,7 +229,11 @@ export function jsonRequest(
   body?: unknown,
   headers: Record<string, string> = {},
 ): RequestInit {
-  const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+  const text = body === undefined
+    ? undefined
+    : typeof body === "string"
+    ? body
+    : JSON.stringify(body);
   return {
     method,
     headers: {

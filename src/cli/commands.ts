@@ -37,6 +37,8 @@ import { serveCommand } from "./commands/serve.ts";
 import { signCommand } from "./commands/sign.ts";
 import { tokenMintCommand } from "./commands/token_mint.ts";
 import { verifyCommand } from "./commands/verify.ts";
+import { configCommands } from "./commands/config_sign.ts";
+import { retentionVerifyReceiptsCommand } from "./commands/retention_verify_receipts.ts";
 
 const EPILOG = `
 Environment: FERROHSM_ADDR, FERROHSM_TOKEN (and FERROHSM_* for serve and offline commands).
@@ -103,6 +105,12 @@ export function buildProgram(ctx: CliContext): Command {
   auditTailCommand(audit, ctx);
   auditVerifyCommand(audit, ctx);
   auditReanchorCommand(audit, ctx);
+
+  const retention = program.command("retention").description("Retention and destruction receipts");
+  retentionVerifyReceiptsCommand(retention, ctx);
+
+  const configuration = program.command("config").description("Signed configuration files");
+  configCommands(configuration, ctx);
 
   const token = program.command("token").description("JWT tokens");
   tokenMintCommand(token, ctx);

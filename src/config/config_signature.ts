@@ -64,9 +64,17 @@ export async function importConfigKey(
       ? "ES256"
       : undefined;
     if (alg === undefined) throw invalid("Cannot read the configuration key: not Ed25519 or P-256");
-    if (use === "verify") delete jwk.d;
+    // Only the key's own members: `key_ops`, `use` or `ext` of an exported key would
+    // otherwise clash with the use asked for here; a public import drops `d`.
+    const clean: JsonWebKey = {
+      kty: jwk.kty as string,
+      crv: jwk.crv as string,
+      ...(jwk.x === undefined ? {} : { x: jwk.x }),
+      ...(jwk.y === undefined ? {} : { y: jwk.y }),
+      ...(use === "sign" && jwk.d !== undefined ? { d: jwk.d } : {}),
+    };
     try {
-      const key = await crypto.subtle.importKey("jwk", jwk, params(alg).import, false, [use]);
+      const key = await crypto.subtle.importKey("jwk", clean, params(alg).import, false, [use]);
       return { alg, key };
     } catch (err) {
       throw invalid("Cannot read the configuration key: the JWK is malformed", err);

@@ -93,7 +93,10 @@ export interface Services {
 
 /** Adapters a caller may supply instead of the configured ones (tests, benchmarks). */
 export interface ServiceOverrides extends StoreOverrides {
-  /** The clock of the retention service and its scheduler's decisions (tests). */
+  /**
+   * The clock of key transitions, approvals, retention and policy contexts (tests that
+   * move time: retention windows, grace periods).
+   */
   readonly clock?: () => Date;
   /** Start the hourly retention scheduler (default true). */
   readonly retentionScheduler?: boolean;
@@ -165,12 +168,14 @@ export async function buildServices(
     );
     const listCache = new ListCache();
     const records = new KeyRecords({ store: stores.keys, sealer, journal });
+    const clock = overrides.clock === undefined ? {} : { clock: overrides.clock };
     const transitions = new KeyTransitions({
       store: stores.keys,
       sealer,
       records,
       loader,
       listCache,
+      ...clock,
     });
     const attestation = await AttestationKey.open(sealer, attestationKeyFile(config.dataDir));
     closers.push(() => Promise.resolve(attestation.dispose()));
@@ -196,6 +201,7 @@ export async function buildServices(
       sealer,
       journal,
       policy: live.approvalRules,
+      ...clock,
       executors: {
         ...keyApprovalExecutors(transitions),
         ...retentionExecutors(retentionDeps),

@@ -15,7 +15,13 @@ const actor: Actor = {
   roles: ["Service"],
   facts: { time: new Date("2025-01-06T09:30:00Z"), clientIp: "10.0.0.7", size: 12, via: "rest" },
 };
-const key = { id: "k1", algorithm: "EC-P256", tags: {}, state: "active", currentVersion: 1 } as const;
+const key = {
+  id: "k1",
+  algorithm: "EC-P256",
+  tags: {},
+  state: "active",
+  currentVersion: 1,
+} as const;
 
 Deno.test("every policy action is reachable from some guarded audit action", () => {
   const mapped = new Set(POLICY_ACTION_OF.values());

@@ -68,8 +68,11 @@ Deno.test("a policy scoped by key tag and role decides signing; the deny reaches
       "export default (ctx) => ctx.request.size < 64 || { deny: 'message too large for prod' }",
       { actions: ["sign"], roles: ["Service"], key_tags: { env: "prod" } },
     );
-    assert.equal((await t.call(svc, "POST", `/api/v1/keys/${prod.id}/sign`, { message: MSG }))
-      .status, 200);
+    assert.equal(
+      (await t.call(svc, "POST", `/api/v1/keys/${prod.id}/sign`, { message: MSG }))
+        .status,
+      200,
+    );
     const big = btoa("x".repeat(200));
     const denied = await t.call(svc, "POST", `/api/v1/keys/${prod.id}/sign`, { message: big });
     assert.equal(denied.status, 403);
@@ -79,10 +82,16 @@ Deno.test("a policy scoped by key tag and role decides signing; the deny reaches
     assert.equal(entry.result, `policy_denied:${policy.id}:${policy.digest.slice(0, 16)}`);
     assert.equal(entry.key_id, prod.id);
     // Outside the scope: another key, another role, another action.
-    assert.equal((await t.call(svc, "POST", `/api/v1/keys/${dev.id}/sign`, { message: big }))
-      .status, 200);
-    assert.equal((await t.call(op, "POST", `/api/v1/keys/${prod.id}/sign`, { message: big }))
-      .status, 200);
+    assert.equal(
+      (await t.call(svc, "POST", `/api/v1/keys/${dev.id}/sign`, { message: big }))
+        .status,
+      200,
+    );
+    assert.equal(
+      (await t.call(op, "POST", `/api/v1/keys/${prod.id}/sign`, { message: big }))
+        .status,
+      200,
+    );
     const sig = (await t.call(op, "POST", `/api/v1/keys/${prod.id}/sign`, { message: big })).body;
     assert.equal(
       (await t.call(svc, "POST", `/api/v1/keys/${prod.id}/verify`, {
@@ -232,7 +241,10 @@ Deno.test("a PKCS#11 call is decided with via pkcs11 and refused with CKR_FUNCTI
 Deno.test("policies are versioned, survive a restart, and change under dual control when asked", async () => {
   const dir = await Deno.makeTempDir();
   const approvals = join(dir, "approvals.json");
-  await Deno.writeTextFile(approvals, JSON.stringify({ actions: { "policy.update": { quorum: 1 } } }));
+  await Deno.writeTextFile(
+    approvals,
+    JSON.stringify({ actions: { "policy.update": { quorum: 1 } } }),
+  );
   try {
     await withApp(["--approval-policy", approvals], async (t, admin) => {
       const second = await t.inst.token("second", ["Administrator"]);
