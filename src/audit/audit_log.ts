@@ -22,7 +22,7 @@ import type { AuditStore } from "../storage/ports.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
 import { signAnchor, verifyAnchor } from "./anchor.ts";
 import { type AnchorRecord } from "../domain/audit_entry.ts";
-import { type AnchorStore } from "../storage/ports.ts";
+import { type AnchorStore, type AuditArchiveStore } from "../storage/ports.ts";
 import {
   type AuditFields,
   type AuditMacKey,
@@ -70,6 +70,8 @@ export interface AuditLogOptions {
    * append to durability (for metrics); exceptions it throws are ignored.
    */
   readonly onBatch?: ((size: number, latencyMs: number) => void) | undefined;
+  /** The log's archived segments (verified before the live log by `verify()`). */
+  readonly archive?: AuditArchiveStore | undefined;
 }
 
 /** The last durable entry: its seq (0 when empty) and hash (GENESIS_HASH when empty). */
@@ -114,6 +116,7 @@ export class AuditLog {
   readonly #maxBatch: number;
   readonly #anchor: AnchorStore | undefined;
   readonly #onBatch: ((size: number, latencyMs: number) => void) | undefined;
+  readonly #archive: AuditArchiveStore | undefined;
   #head: AuditHead;
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
@@ -143,6 +146,7 @@ export class AuditLog {
     this.#maxBatch = options.maxBatch ?? 512;
     this.#anchor = options.anchor;
     this.#onBatch = options.onBatch;
+    this.#archive = options.archive;
   }
 
   /**
@@ -235,7 +239,7 @@ export class AuditLog {
 
   /** Verifies the whole stored chain against the anchor (reads the anchor first). */
   async verify(): Promise<VerifyResult> {
-    return await verifyStore(this.#store, this.#macKey, this.#anchor);
+    return await verifyStore(this.#store, this.#macKey, this.#anchor, { archive: this.#archive });
   }
 
   /** Waits until every queued append and anchor write has finished. */

@@ -7,7 +7,7 @@
 
 import type { Actor, Guard } from "../access/guard.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
-import type { AnchorStore, AuditStore } from "../storage/ports.ts";
+import type { AnchorStore, AuditArchiveStore, AuditStore } from "../storage/ports.ts";
 import type { AuditMacKey } from "./chain.ts";
 import { type JournaledStores, verifyStoreAndRecords } from "./verify_records.ts";
 import type { VerifyResult } from "./verify.ts";
@@ -20,6 +20,8 @@ export interface AuditServiceOptions {
   readonly anchor?: AnchorStore;
   /** The stores whose records verification checks against the journal. */
   readonly records?: JournaledStores;
+  /** Archived segments, verified before the live log. */
+  readonly archive?: AuditArchiveStore;
 }
 
 /** Lists and verifies the audit log. */
@@ -43,8 +45,8 @@ export class AuditService {
   verify(actor: Actor): Promise<VerifyResult> {
     return this.#options.guard.run({ actor, action: "audit.verify" }, async (op) => {
       op.authorize("audit:read");
-      const { store, macKey, anchor, records } = this.#options;
-      return await verifyStoreAndRecords(store, macKey, { anchor, records });
+      const { store, macKey, anchor, records, archive } = this.#options;
+      return await verifyStoreAndRecords(store, macKey, { anchor, records, archive });
     });
   }
 }

@@ -13,6 +13,13 @@
  * entry (the store write failed), or when the process stopped between the entry and the
  * store write (a crash; see `interrupted`).
  *
+ * Archiving: when old entries move to an archive (`audit_archive.ts`), the journal they
+ * held survives as `journal.checkpoint` entries appended to the live log first; each
+ * names the last committed ref of records whose commits are being archived. Replaying
+ * the live log, a checkpoint ref counts only for a record no live entry committed yet,
+ * so a checkpoint never undoes a later (or concurrent) commit, and replaying archive and
+ * live log together gives the same journal as the live log alone.
+ *
  * Caveat: the chain is the authority, so rolling back a record *and* the audit log's tail
  * *and* its anchor together (restoring a whole old snapshot of the data dir) is not
  * detected here; export the audit head to an external system to detect that.
@@ -41,6 +48,8 @@ export interface JournaledRecord {
 export const SERVER_START = "server.start";
 /** See SERVER_START. */
 export const SERVER_STOP = "server.stop";
+/** The audit action of a journal checkpoint written before entries are archived. */
+export const JOURNAL_CHECKPOINT = "journal.checkpoint";
 
 interface Head {
   /** The last committed ref and the seq of the entry that committed it. */
@@ -101,7 +110,12 @@ export class RecordJournal {
     const refs = parseRecordRefs(entry.records);
     if (refs === undefined) return;
     this.#entries++;
-    if (entry.result === "ok") {
+    if (entry.action === JOURNAL_CHECKPOINT) {
+      if (entry.result !== "ok") return;
+      for (const ref of refs) {
+        if (!this.#heads.has(key(ref.kind, ref.id))) this.#commit(ref, entry.seq);
+      }
+    } else if (entry.result === "ok") {
       for (const ref of refs) this.#commit(ref, entry.seq);
     } else if (entry.result.startsWith("failed:")) {
       for (const ref of refs) this.#unsettle(ref);
@@ -122,6 +136,18 @@ export class RecordJournal {
     const out: RecordRef[] = [];
     for (const head of this.#heads.values()) {
       if (head.seq > this.#lastStart && head.previous !== undefined) out.push(head.latest);
+    }
+    return out;
+  }
+
+  /**
+   * Records whose last commit is at or before `seq` (what a checkpoint must carry when
+   * entries through `seq` are archived), with the digests a read may find.
+   */
+  headsThrough(seq: number): { readonly ref: RecordRef; readonly accepted: readonly string[] }[] {
+    const out = [];
+    for (const head of this.#heads.values()) {
+      if (head.seq <= seq) out.push({ ref: head.latest, accepted: [...head.accepted] });
     }
     return out;
   }

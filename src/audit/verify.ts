@@ -17,7 +17,9 @@ import { verifyAnchor } from "./anchor.ts";
 import { type AnchorRecord } from "../domain/audit_entry.ts";
 import { type AnchorStore } from "../storage/ports.ts";
 import { type AuditMacKey, entryHash, GENESIS_HASH, verifyMac } from "./chain.ts";
-import { parseAuditEntry } from "../domain/audit_entry.ts";
+import { type AuditBase, parseAuditEntry } from "../domain/audit_entry.ts";
+import type { AuditArchiveStore } from "../storage/ports.ts";
+import { verifyBase } from "./audit_base.ts";
 
 /** The contract's verification result (`GET /api/v1/audit/verify`). */
 export type VerifyResult =
@@ -26,6 +28,11 @@ export type VerifyResult =
 
 /** Options of `verifyChain` and `verifyStore`. */
 export interface VerifyProgressOptions {
+  /**
+   * The log's archive: its segments (named by the MAC'd base) are verified first, then
+   * the live log, as one chain from seq 1 (see `audit_archive.ts`).
+   */
+  readonly archive?: AuditArchiveStore | undefined;
   /** Called with the number of entries checked so far, every PROGRESS_INTERVAL entries. */
   readonly onProgress?: ((entries: number) => void) | undefined;
   /** Called with each entry once it verified (e.g. to rebuild the record journal). */
@@ -101,7 +108,26 @@ export async function verifyStore(
     if (!isHsmError(err, "integrity_error")) throw err;
     unreadable = true;
   }
-  const result = await verifyChain(store.scan(), macKey, anchor, options);
+  let result: VerifyResult;
+  if (options.archive === undefined) {
+    result = await verifyChain(store.scan(), macKey, anchor, options);
+  } else {
+    let base: AuditBase | undefined;
+    try {
+      base = await options.archive.readBase();
+    } catch (err) {
+      if (!isHsmError(err, "integrity_error")) throw err;
+      return fail(0, "archive_mismatch");
+    }
+    if (base !== undefined && !(await verifyBase(macKey, base))) return fail(0, "archive_mismatch");
+    try {
+      const entries = base === undefined ? store.scan() : withArchive(base, options.archive, store);
+      result = await verifyChain(entries, macKey, anchor, options);
+    } catch (err) {
+      if (err instanceof ArchiveProblem) return fail(err.seq, err.reason);
+      throw err;
+    }
+  }
   if (!result.valid) return result;
   if (unreadable) return fail(0, "anchor_invalid");
   // A log without its anchor may have lost its tail together with the anchor.
@@ -109,6 +135,44 @@ export async function verifyStore(
     return fail(0, "anchor_missing");
   }
   return result;
+}
+
+/** Thrown out of the chained iterator to report an archive problem at `seq`. */
+class ArchiveProblem extends Error {
+  constructor(readonly seq: number, readonly reason: "archive_missing" | "archive_mismatch") {
+    super(reason);
+  }
+}
+
+/**
+ * The archived segments the base names, then the live entries after the base: one
+ * chain. Live entries at or before the base (a drop cut short) are skipped.
+ */
+async function* withArchive(
+  base: AuditBase,
+  archive: AuditArchiveStore,
+  store: AuditStore,
+): AsyncGenerator<AuditEntry> {
+  let last: AuditEntry | undefined;
+  for (const segment of base.segments) {
+    try {
+      for await (const entry of archive.readSegment(segment)) {
+        last = entry;
+        yield entry;
+      }
+    } catch (err) {
+      if (isHsmError(err, "not_found")) {
+        throw new ArchiveProblem((last?.seq ?? 0) + 1, "archive_missing");
+      }
+      throw err;
+    }
+  }
+  if (last === undefined || last.seq !== base.seq || entryHash(last) !== base.hash) {
+    throw new ArchiveProblem(base.seq, "archive_mismatch");
+  }
+  for await (const entry of store.scan()) {
+    if (entry.seq > base.seq) yield entry;
+  }
 }
 
 function fail(first_bad_seq: number, reason: VerifyFailureReason): VerifyResult {

@@ -38,6 +38,7 @@ export async function verifyChainJournal(
 ): Promise<{ readonly result: VerifyResult; readonly journal: RecordJournal }> {
   const journal = new RecordJournal();
   const result = await verifyStore(store, macKey, options.anchor, {
+    archive: options.archive,
     onProgress: options.onProgress,
     onEntry: (entry) => journal.observe(entry),
   });

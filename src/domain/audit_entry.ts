@@ -128,6 +128,30 @@ export interface AnchorRecord {
   readonly mac: string;
 }
 
+/**
+ * The base of a live audit log whose older entries were archived: the seq and hash of
+ * the last archived entry (the live log continues at seq + 1) and the names of the
+ * archive segments holding seqs 1..seq, MAC'd so neither can be swapped.
+ */
+export interface AuditBase {
+  readonly seq: number;
+  readonly hash: string;
+  /** Archive segment names, oldest first. */
+  readonly segments: readonly string[];
+  /** Hex HMAC-SHA-384 over "ferrohsm audit base v1" ‖ seq ‖ hash ‖ segments. */
+  readonly mac: string;
+}
+
+/** True when `value` has the shape of an audit base (its MAC is not checked). */
+export function isAuditBase(value: unknown): value is AuditBase {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.seq === "number" && Number.isSafeInteger(v.seq) && v.seq >= 1 &&
+    typeof v.hash === "string" && HASH_RE.test(v.hash) &&
+    Array.isArray(v.segments) && v.segments.every((s) => typeof s === "string") &&
+    typeof v.mac === "string" && MAC_RE.test(v.mac);
+}
+
 /** True when `value` has the shape of an anchor record (its MAC is not checked). */
 export function isAnchorRecord(value: unknown): value is AnchorRecord {
   if (typeof value !== "object" || value === null) return false;
@@ -150,6 +174,8 @@ export const VERIFY_FAILURE_REASONS = [
   "anchor_missing",
   "record_rollback",
   "record_unjournaled",
+  "archive_missing",
+  "archive_mismatch",
 ] as const;
 
 /** A reason verification failed. */

@@ -17,6 +17,7 @@ import {
 import type { RecordRef } from "../domain/audit_entry.ts";
 import { HsmError, isHsmError } from "../domain/errors.ts";
 import { FileAnchorStore } from "../storage/file/anchor_store.ts";
+import { FileAuditArchiveStore } from "../storage/file/audit_archive_store.ts";
 import { FileAuditStore } from "../storage/file/audit_store.ts";
 import { FileKeyStore } from "../storage/file/key_store.ts";
 import type { AuditStore, KeyStore } from "../storage/ports.ts";
@@ -38,6 +39,10 @@ export interface AuditPaths {
   readonly sqliteFile: string;
   /** SQLite store anchor: `<dataDir>/audit/anchor-sqlite.json` */
   readonly sqliteAnchor: string;
+  /** File store archive (segments and base): `<dataDir>/audit/archive` */
+  readonly fileArchive: string;
+  /** SQLite store archive: `<dataDir>/audit/archive-sqlite` */
+  readonly sqliteArchive: string;
 }
 
 /** Options of `verifyAuditStore`. */
@@ -65,6 +70,8 @@ export function auditPaths(dataDir: string, sqlitePath?: string): AuditPaths {
     fileAnchor: `${dir}/anchor.json`,
     sqliteFile: sqlitePath ?? `${base}/ferrohsm.db`,
     sqliteAnchor: `${dir}/anchor-sqlite.json`,
+    fileArchive: `${dir}/archive`,
+    sqliteArchive: `${dir}/archive-sqlite`,
   };
 }
 
@@ -109,9 +116,13 @@ export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<V
       store = new SqliteAuditStore(await db());
     }
     const records = await openRecordStores(opts, db, closers);
+    const archive = new FileAuditArchiveStore(
+      opts.store === "file" ? paths.fileArchive : paths.sqliteArchive,
+    );
     return await verifyStoreAndRecords(store, macKey, {
       anchor,
       records,
+      archive,
       onProgress: opts.onProgress,
     });
   } finally {
@@ -203,7 +214,10 @@ export async function reanchorAuditLog(opts: ReanchorOptions): Promise<VerifyRes
     } else {
       store = new SqliteAuditStore(await db());
     }
-    const { result: chain, journal } = await verifyChainJournal(store, macKey);
+    const archive = new FileAuditArchiveStore(
+      opts.store === "file" ? paths.fileArchive : paths.sqliteArchive,
+    );
+    const { result: chain, journal } = await verifyChainJournal(store, macKey, { archive });
     if (!chain.valid) {
       throw new HsmError(
         "integrity_error",
@@ -232,7 +246,7 @@ export async function reanchorAuditLog(opts: ReanchorOptions): Promise<VerifyRes
       });
     }
     await log.close();
-    return await verifyStoreAndRecords(store, macKey, { anchor, records });
+    return await verifyStoreAndRecords(store, macKey, { anchor, records, archive });
   } finally {
     for (const close of closers) await close();
   }
@@ -245,6 +259,7 @@ function emptyStore(): AuditStore {
     list: () => Promise.resolve([]),
     scan: async function* () {},
     journal: async function* () {},
+    dropThrough: () => Promise.reject(new TypeError("Read-only")),
     close: () => Promise.resolve(),
   };
 }

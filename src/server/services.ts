@@ -48,6 +48,9 @@ import { RetentionService } from "../retention/retention_service.ts";
 import { FileLedgerStore } from "../storage/file/ledger_store.ts";
 import { attestationKeyFile } from "./attestation_file.ts";
 import { LiveConfig } from "./live_config.ts";
+import { archiveAudit } from "../audit/audit_archive.ts";
+import type { RecordRef } from "../domain/audit_entry.ts";
+import { policyJournalRecord } from "../domain/policies.ts";
 import { join } from "node:path";
 import { connectMetricSources } from "./metrics_sources.ts";
 import { startJournal, stopJournal } from "./journal_startup.ts";
@@ -125,6 +128,7 @@ export async function buildServices(
   try {
     const auditLog = await AuditLog.open(stores.audit, auditMacKey, {
       anchor: stores.anchor,
+      archive: stores.auditArchive,
       onBatch: (size, latencyMs) => metrics.auditBatch(size, latencyMs / 1000),
     });
     const journal = await RecordJournal.load(stores.audit, auditMacKey);
@@ -218,6 +222,15 @@ export async function buildServices(
       attestation,
       classes: live.retention,
       onPurged: (keyId) => loader.invalidate(keyId),
+      archiveAudit: (olderThan) =>
+        archiveAudit({
+          store: stores.audit,
+          archive: stores.auditArchive,
+          log: auditLog,
+          journal,
+          macKey: auditMacKey,
+          stored: (ref) => storedRecord(stores, ref),
+        }, olderThan),
       logger: log,
       ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
     });
@@ -252,6 +265,7 @@ export async function buildServices(
       macKey: auditMacKey,
       anchor: stores.anchor,
       records: { keys: stores.keys, approvals: stores.approvals },
+      archive: stores.auditArchive,
     });
     connectMetricSources(metrics, {
       loader,
@@ -351,4 +365,15 @@ function governanceMetrics(metrics: FerroHsmMetrics) {
       labelNames: ["result"],
     }),
   };
+}
+
+/** The stored record a journal ref names (its revision and MAC), for audit checkpoints. */
+async function storedRecord(
+  stores: Stores,
+  ref: RecordRef,
+): Promise<{ revision: number; mac: string } | undefined> {
+  if (ref.kind === "key") return await stores.keys.get(ref.id);
+  if (ref.kind === "approval") return await stores.approvals.get(ref.id);
+  const policy = await stores.policies.latest(ref.id);
+  return policy === undefined ? undefined : policyJournalRecord(policy);
 }

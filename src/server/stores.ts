@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { FileAnchorStore } from "../storage/file/anchor_store.ts";
+import { FileAuditArchiveStore } from "../storage/file/audit_archive_store.ts";
 import { FileAuditStore } from "../storage/file/audit_store.ts";
 import { FileKeyStore } from "../storage/file/key_store.ts";
 import { MemoryApprovalStore } from "../storage/memory/approval_store.ts";
@@ -15,6 +16,7 @@ import { MemoryKeyStore } from "../storage/memory/key_store.ts";
 import type {
   AnchorStore,
   ApprovalStore,
+  AuditArchiveStore,
   AuditStore,
   KeyStore,
   PolicyStore,
@@ -36,6 +38,8 @@ export interface Stores {
   readonly approvals: ApprovalStore;
   readonly policies: PolicyStore;
   readonly anchor: AnchorStore;
+  /** Archived audit segments and the live log's base. */
+  readonly auditArchive: AuditArchiveStore;
   /** Closes every store (and the shared database), newest first; never throws. */
   close(): Promise<void>;
 }
@@ -82,6 +86,9 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
     const anchor = new FileAnchorStore(
       config.auditStore === "file" ? paths.fileAnchor : paths.sqliteAnchor,
     );
+    const auditArchive = new FileAuditArchiveStore(
+      config.auditStore === "file" ? paths.fileArchive : paths.sqliteArchive,
+    );
     const approvals: ApprovalStore = config.approvalStore === "memory"
       ? new MemoryApprovalStore()
       : new SqliteApprovalStore(await db());
@@ -92,7 +99,7 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
       ? await FilePolicyStore.open(join(config.dataDir, "policies"))
       : new SqlitePolicyStore(await db());
     closers.unshift(() => policies.close());
-    return { keys, audit, approvals, policies, anchor, close: closeAll };
+    return { keys, audit, approvals, policies, anchor, auditArchive, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -16,7 +16,7 @@ import type {
   KeyState,
   SealedVersion,
 } from "../domain/records.ts";
-import type { AnchorRecord, AuditEntry } from "../domain/audit_entry.ts";
+import type { AnchorRecord, AuditBase, AuditEntry } from "../domain/audit_entry.ts";
 import type { ApprovableAction } from "../domain/approvals.ts";
 import type { PolicyVersionRecord } from "../domain/policies.ts";
 
@@ -115,7 +115,27 @@ export interface AuditStore {
    * those whose action is one of `actions` (the server start and stop markers).
    */
   journal(actions: readonly string[]): AsyncIterable<AuditEntry>;
+  /**
+   * Removes every entry with seq ≤ `seq` (they were archived); later entries keep their
+   * seqs. Removing entries that are already gone does nothing.
+   */
+  dropThrough(seq: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Archived segments of the audit log and the base of the live log: immutable files of
+ * entries (seqs `from..to`, in order) and the MAC'd record of where the live log starts.
+ */
+export interface AuditArchiveStore {
+  /** Writes a segment durably; refuses to overwrite one. Resolves with its name. */
+  writeSegment(entries: readonly AuditEntry[]): Promise<string>;
+  /** The entries of a segment, in order. @throws HsmError("not_found" | "integrity_error") */
+  readSegment(name: string): AsyncIterable<AuditEntry>;
+  /** The base, or undefined when nothing was archived. */
+  readBase(): Promise<AuditBase | undefined>;
+  /** Replaces the base atomically and durably. */
+  writeBase(base: AuditBase): Promise<void>;
 }
 
 /** Filters and paging for `ApprovalStore.list`. */

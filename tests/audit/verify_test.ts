@@ -326,6 +326,8 @@ Deno.test("auditPaths names the documented locations", () => {
     fileAnchor: "/srv/data/audit/anchor.json",
     sqliteFile: "/srv/data/ferrohsm.db",
     sqliteAnchor: "/srv/data/audit/anchor-sqlite.json",
+    fileArchive: "/srv/data/audit/archive",
+    sqliteArchive: "/srv/data/audit/archive-sqlite",
   });
   assert.equal(auditPaths("d", "/x/y.db").sqliteFile, "/x/y.db");
 });

@@ -66,4 +66,20 @@ export function auditStoreContract(name: string, factory: AuditStoreFactory): vo
       assert.equal((await store.last())?.seq, 600);
       assert.equal((await collect(store.scan())).length, 600);
     }));
+
+  Deno.test(`${name}: dropThrough removes archived entries and appends continue after them`, () =>
+    withStore(async (store) => {
+      const entries = await chainOf(await testMacKey(), 12);
+      await store.append(entries.slice(0, 10));
+      await store.dropThrough(0);
+      assert.equal((await collect(store.scan())).length, 10, "dropping nothing changes nothing");
+      await store.dropThrough(6);
+      assert.deepEqual(await collect(store.scan()), entries.slice(6, 10));
+      assert.deepEqual(await store.list(0, 100), entries.slice(6, 10));
+      assert.deepEqual(await store.last(), entries[9]);
+      await store.append(entries.slice(10));
+      assert.deepEqual(await collect(store.scan()), entries.slice(6));
+      await store.dropThrough(6);
+      assert.deepEqual(await store.list(6, 2), entries.slice(6, 8), "dropping again is a no-op");
+    }));
 }

@@ -69,7 +69,7 @@ export class FileAuditStore implements AuditStore {
   /** What `open` found (torn tail trimmed, entries). */
   readonly openReport: FileAuditOpenReport;
   readonly #path: string;
-  readonly #file: Deno.FsFile | undefined;
+  #file: Deno.FsFile | undefined;
   readonly #every: number;
   #state: Indexed | undefined;
   #needsRepair = false;
@@ -226,6 +226,53 @@ export class FileAuditStore implements AuditStore {
     for await (const entry of this.scan()) {
       if (entry.records !== undefined || actions.includes(entry.action)) yield entry;
     }
+  }
+
+  /**
+   * Drops entries with seq ≤ `seq` (archived): the remaining lines are copied to a temp
+   * file in the same folder, fsynced and locked, renamed over the log and the folder
+   * fsynced; the old file (and its lock) is then released. A crash leaves either the
+   * old or the new log, both valid.
+   */
+  dropThrough(seq: number): Promise<void> {
+    const old = this.#file;
+    if (old === undefined) return Promise.reject(new TypeError("The audit log is open read-only"));
+    return this.#exclusive(async () => {
+      const state = this.#open();
+      let cut = 0;
+      for await (const line of readLines(this.#path, 0, state.size)) {
+        if (parseLine(line.bytes, line.offset).seq > seq) break;
+        cut = line.end;
+      }
+      if (cut === 0) return;
+      const dir = parentDir(this.#path);
+      const tmp = `${this.#path}.${crypto.randomUUID()}.tmp`;
+      const next = await Deno.open(tmp, { read: true, append: true, createNew: true, mode: 0o600 });
+      try {
+        if (!(await next.tryLock(true))) {
+          throw new HsmError("unavailable", "Cannot lock the new log");
+        }
+        using source = await Deno.open(this.#path, { read: true });
+        await source.seek(cut, Deno.SeekMode.Start);
+        const buf = new Uint8Array(CHUNK);
+        for (let left = state.size - cut; left > 0;) {
+          const n = await source.read(buf.subarray(0, Math.min(CHUNK, left)));
+          if (n === null) throw new HsmError("integrity_error", "Audit log shrank while archiving");
+          for (let at = 0; at < n;) at += await next.write(buf.subarray(at, n));
+          left -= n;
+        }
+        await next.syncData();
+        await Deno.rename(tmp, this.#path);
+      } catch (err) {
+        next.close();
+        await Deno.remove(tmp).catch(() => undefined);
+        throw err;
+      }
+      await syncDir(dir);
+      this.#file = next;
+      old.close();
+      this.#state = await buildIndex(this.#path, this.#every);
+    });
   }
 
   /** Releases the lock and the file. Idempotent. */

@@ -81,6 +81,12 @@ export class MemoryAuditStore implements AuditStore {
     }
   }
 
+  /** Drops entries with seq ≤ `seq` (archived). */
+  dropThrough(seq: number): Promise<void> {
+    this.#entries = this.#entries.filter((e) => e.seq > seq);
+    return Promise.resolve();
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -8,7 +8,7 @@
  * it reads. The database connection belongs to the caller: `close()` does not close it.
  */
 
-import { and, asc, desc, gt, inArray, isNotNull, or } from "drizzle-orm";
+import { and, asc, desc, gt, inArray, isNotNull, lte, or } from "drizzle-orm";
 import type { AuditWriterThread } from "./audit_writer.ts";
 import type { Database } from "./database.ts";
 import { auditEntries } from "./schema.ts";
@@ -107,6 +107,12 @@ export class SqliteAuditStore implements AuditStore {
       if (last === undefined || rows.length < SCAN_PAGE) return;
       after = last.seq;
     }
+  }
+
+  /** Deletes entries with seq ≤ `seq` (archived), in one statement. */
+  async dropThrough(seq: number): Promise<void> {
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError("Invalid seq");
+    await this.#database.db.delete(auditEntries).where(lte(auditEntries.seq, seq));
   }
 
   /** Stops the writer thread if any; the database is closed by whoever opened it. */

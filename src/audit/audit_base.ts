@@ -1,0 +1,60 @@
+/**
+ * The base of a live audit log whose older entries were archived (`AuditBase`): the
+ * seq and hash of the last archived entry and the archive's segment names, MAC'd with
+ * the audit MAC key under its own domain ("ferrohsm audit base v1"), so a base cannot
+ * be forged or pointed at other segments without the HMAC key.
+ */
+
+import { fromHex, toHex, utf8 } from "../core/encoding.ts";
+import type { AuditBase } from "../domain/audit_entry.ts";
+import { HsmError } from "../domain/errors.ts";
+import type { AuditArchiveStore } from "../storage/ports.ts";
+import type { AuditMacKey } from "./chain.ts";
+
+const DOMAIN = "ferrohsm audit base v1";
+
+function baseInput(seq: number, hash: string, segments: readonly string[]): Uint8Array {
+  return utf8(JSON.stringify([DOMAIN, seq, hash, segments]));
+}
+
+/** Signs a base. */
+export async function signBase(
+  macKey: AuditMacKey,
+  seq: number,
+  hash: string,
+  segments: readonly string[],
+): Promise<AuditBase> {
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    macKey,
+    baseInput(seq, hash, segments) as BufferSource,
+  );
+  return { seq, hash, segments: [...segments], mac: toHex(new Uint8Array(mac)) };
+}
+
+/** True when the base's MAC holds. */
+export async function verifyBase(macKey: AuditMacKey, base: AuditBase): Promise<boolean> {
+  const mac = fromHex(base.mac);
+  if (mac === undefined) return false;
+  return await crypto.subtle.verify(
+    "HMAC",
+    macKey,
+    mac,
+    baseInput(base.seq, base.hash, base.segments) as BufferSource,
+  );
+}
+
+/**
+ * Reads and checks the base of a live log.
+ * @throws HsmError("integrity_error") when it fails its MAC
+ */
+export async function readVerifiedBase(
+  archive: AuditArchiveStore,
+  macKey: AuditMacKey,
+): Promise<AuditBase | undefined> {
+  const base = await archive.readBase();
+  if (base !== undefined && !(await verifyBase(macKey, base))) {
+    throw new HsmError("integrity_error", "The audit base fails verification");
+  }
+  return base;
+}
