@@ -3,7 +3,8 @@
  * and its archive, for hosts where `deno compile` cannot fetch its base binary.
  *
  * The folder holds `ferrohsm.js` (`deno bundle --platform deno main.ts`), the audit
- * writer worker `audit_writer_worker.js`, the crypto offload worker `offload_worker.js`, `launcher.js`
+ * writer worker `audit_writer_worker.js`, the crypto offload worker `offload_worker.js`,
+ * the policy sandbox child `policy_sandbox_child.js` (QuickJS's wasm inside), `launcher.js`
  * (the bundled permission derivation, scripts/release_launcher.ts), the `ferrohsm` POSIX
  * script, the libSQL native addon package under `node_modules/` (the bundle loads it
  * with require()), `migrations/`, `static/`, `deploy/`, the docs, the `deno` binary this
@@ -216,6 +217,8 @@ export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResu
   await bundle("src/storage/sqlite/audit_writer_worker.ts", join(folder, "audit_writer_worker.js"));
   // Slow post-quantum and prehashed operations run in a pool of workers (src/core/offload/).
   await bundle("src/core/offload/worker.ts", join(folder, "offload_worker.js"));
+  // Policy scripts run in permission-less children of the shipped deno (src/policy/).
+  await bundle("src/policy/sandbox_child.ts", join(folder, "policy_sandbox_child.js"));
 
   const addonName = addonPackageName();
   const addon = libsqlAddonPath(ROOT) as string;

@@ -2,8 +2,9 @@
  * The release folder works on a machine without the checkout: one build (bundles, addon,
  * migrations, deno binary, launcher), copied to a fresh temp dir, then run from an empty
  * working directory with a bare PATH and environment: `ferrohsm serve` with derived
- * least-privilege permissions, one key created and used over HTTP, a clean stop, and
- * `ferrohsm audit verify` exiting 0.
+ * least-privilege permissions, one key created and used over HTTP, a policy script
+ * deciding in a sandbox child of the shipped deno, a clean stop, and `ferrohsm audit
+ * verify` exiting 0.
  */
 
 import assert from "node:assert/strict";
@@ -90,15 +91,28 @@ Deno.test("release build: the folder runs from an empty directory without the ch
       });
       assert.equal(dec.status, 200, JSON.stringify(dec.body));
       assert.equal(dec.body.plaintext, plaintext);
+      const policy = await api("POST", "/api/v1/policies", {
+        name: "no decrypt",
+        script: "export default (ctx) => ctx.action !== 'decrypt' || { deny: 'sealed' }",
+        scope: { key_ids: [key.body.id] },
+      });
+      assert.equal(policy.status, 201, JSON.stringify(policy.body));
+      const refused = await api("POST", `/api/v1/keys/${key.body.id}/decrypt`, {
+        ciphertext: enc.body.ciphertext,
+      });
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.code, "policy_denied");
 
       server.kill("SIGTERM");
       stopped = true;
       assert.equal((await server.status).code, 0);
-      // The launcher printed the derived flags: scoped, never -A or --allow-run.
+      // The launcher printed the derived flags: scoped, never -A, and running only the
+      // shipped deno (the policy sandbox children).
       const flags = (await stderr).split("\n").find((l) => l.startsWith("--no-prompt")) ?? "";
       assert.match(flags, /--allow-net=127\.0\.0\.1:0(\s|$)/);
       assert.ok(flags.includes(`--allow-ffi=${home}/node_modules/@libsql/`), flags);
       assert.ok(flags.includes(`--allow-write=${inst.dataDir}`), flags);
+      assert.ok(flags.includes(`--allow-run=${home}/deno`), flags);
       assert.doesNotMatch(
         flags,
         /(^|\s)(-A|--allow-all|--allow-run|--allow-read|--allow-write)(\s|$)/,
