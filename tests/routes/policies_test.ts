@@ -306,3 +306,28 @@ Deno.test("a script that does not compile or export a function is refused before
     assert.deepEqual((await t.call(admin, "GET", "/api/v1/policies")).body.items, []);
   });
 });
+
+Deno.test("a policy row deleted or edited behind the server's back refuses the next start", async () => {
+  await withApp([], async (t, admin) => {
+    const p = await createPolicy(t, admin, "guard", "export default () => true");
+    await t.shutdown();
+    const { openDatabase } = await import("../../src/storage/sqlite/database.ts");
+    const db = await openDatabase(join(t.inst.dataDir, "ferrohsm.db"));
+    try {
+      await db.client.execute({
+        sql: "UPDATE policy_versions SET script = ? WHERE id = ?",
+        args: ["export default () => false", p.id],
+      });
+    } finally {
+      db.close();
+    }
+    await assert.rejects(t.reopen(), /integrity check|digest/);
+    const again = await openDatabase(join(t.inst.dataDir, "ferrohsm.db"));
+    try {
+      await again.client.execute({ sql: "DELETE FROM policy_versions WHERE id = ?", args: [p.id] });
+    } finally {
+      again.close();
+    }
+    await assert.rejects(t.reopen(), /missing from the store/);
+  });
+});
