@@ -49,6 +49,7 @@ Deno.test("the systemd unit runs as a dedicated user with the promised hardening
   const one = (key: string) => service.get(key)?.at(-1);
   assert.equal(one("User"), "ferrohsm");
   assert.notEqual(one("User"), "root");
+  assert.equal(one("ExecReload"), "/bin/kill -HUP $MAINPID", "reload re-reads the configuration");
   for (
     const [key, value] of [
       ["NoNewPrivileges", "yes"],
@@ -83,7 +84,7 @@ Deno.test({
   name: "systemd-analyze verify accepts the unit without warnings",
   ignore: which("systemd-analyze") === undefined,
   async fn() {
-    // A throwaway root: the unit, a stub for ExecStart's binary, the host's stock units
+    // A throwaway root: the unit, stubs for ExecStart's and ExecReload's binaries, the host's stock units
     // (for sysinit.target and friends). verify exits 0 on mere warnings, so also demand
     // silence.
     const root = await Deno.makeTempDir({ prefix: "ferrohsm-systemd-" });
@@ -91,6 +92,9 @@ Deno.test({
       const bin = join(root, "opt", "ferrohsm", "current");
       await Deno.mkdir(bin, { recursive: true });
       await Deno.writeTextFile(join(bin, "ferrohsm"), "#!/bin/sh\n", { mode: 0o755 });
+      // ExecReload's /bin/kill (SIGHUP reloads the configuration).
+      await Deno.mkdir(join(root, "bin"), { recursive: true });
+      await Deno.writeTextFile(join(root, "bin", "kill"), "#!/bin/sh\n", { mode: 0o755 });
       const units = join(root, "etc", "systemd", "system");
       await Deno.mkdir(units, { recursive: true });
       await Deno.copyFile(UNIT, join(units, "ferrohsm.service"));
