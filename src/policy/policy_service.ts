@@ -95,8 +95,8 @@ export class PolicyService {
       op.authorize("policy:read");
       const rows = await this.#store.versions(id);
       if (rows.length === 0) throw new HsmError("not_found", `Policy ${id} not found`);
-      const latest = rows[rows.length - 1] as PolicyVersionRecord;
-      await this.#writes.verify(latest);
+      for (const row of rows.slice(0, -1)) await this.#writes.verifyVersion(row);
+      await this.#writes.verify(rows[rows.length - 1] as PolicyVersionRecord);
       return rows;
     });
   }

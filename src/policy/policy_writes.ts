@@ -130,6 +130,16 @@ export class PolicyWrites {
    * @throws HsmError("integrity_error")
    */
   async verify(row: PolicyVersionRecord): Promise<PolicyVersionRecord> {
+    await this.verifyVersion(row);
+    this.#journal.check("policy", policyJournalRecord(row));
+    return row;
+  }
+
+  /**
+   * Checks an older version read from the store (history): MAC and digest.
+   * @throws HsmError("integrity_error")
+   */
+  async verifyVersion(row: PolicyVersionRecord): Promise<PolicyVersionRecord> {
     await this.#sealer.verifyPolicy(row);
     if (policyDigest(row.script) !== row.digest) {
       throw new HsmError(
@@ -137,7 +147,6 @@ export class PolicyWrites {
         `Policy ${row.id} has a digest that is not its script's`,
       );
     }
-    this.#journal.check("policy", policyJournalRecord(row));
     return row;
   }
 

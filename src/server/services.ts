@@ -34,24 +34,20 @@ import { ListCache } from "../keys/list_cache.ts";
 import { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
 import { type Logger, printLine } from "../util/logger.ts";
 import { loadConfigFiles } from "../config/config_files.ts";
-import { EnginePolicyGate } from "../policy/policy_gate.ts";
 import { PolicyEngine } from "../policy/policy_engine.ts";
 import { policyApprovalExecutors, PolicyService } from "../policy/policy_service.ts";
-import type { PolicyRecord } from "../policy/policy_types.ts";
 import { PolicyWrites } from "../policy/policy_writes.ts";
-import { SandboxPool } from "../policy/sandbox_pool.ts";
-import { AttestationKey } from "../retention/attestation.ts";
-import { ReceiptLedger } from "../retention/receipt_ledger.ts";
 import { retentionExecutors } from "../retention/retention_executors.ts";
 import { RetentionScheduler } from "../retention/retention_scheduler.ts";
 import { RetentionService } from "../retention/retention_service.ts";
-import { FileLedgerStore } from "../storage/file/ledger_store.ts";
-import { attestationKeyFile } from "./attestation_file.ts";
 import { LiveConfig } from "./live_config.ts";
-import { archiveAudit } from "../audit/audit_archive.ts";
-import type { RecordRef } from "../domain/audit_entry.ts";
-import { policyJournalRecord } from "../domain/policies.ts";
-import { join } from "node:path";
+import {
+  auditArchiver,
+  checkBundle,
+  governanceMetrics,
+  openPolicyEngine,
+  openReceiptLedger,
+} from "./governance.ts";
 import { connectMetricSources } from "./metrics_sources.ts";
 import { startJournal, stopJournal } from "./journal_startup.ts";
 import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
@@ -126,6 +122,8 @@ export async function buildServices(
   const stores = await openStores(config, overrides);
   const closers: (() => Promise<void>)[] = [];
   try {
+    const metrics = new FerroHsmMetrics();
+    const counted = governanceMetrics(metrics);
     const auditLog = await AuditLog.open(stores.audit, auditMacKey, {
       anchor: stores.anchor,
       archive: stores.auditArchive,
@@ -143,17 +141,8 @@ export async function buildServices(
     const live = new LiveConfig(config.files);
     const { roleRateLimits } = config.files;
     const limits = createHttpLimits(config, roleRateLimits);
-    const metrics = new FerroHsmMetrics();
-    const governance = governanceMetrics(metrics);
-    const sandboxes = new SandboxPool({ deadlineMs: config.policyDeadlineMs, logger: log });
+    const { sandboxes, engine, gate } = openPolicyEngine(config, log, counted, overrides.clock);
     closers.push(() => sandboxes.close());
-    const engine = new PolicyEngine(sandboxes);
-    const gate = new EnginePolicyGate(engine, {
-      timeZone: config.policyTimeZone,
-      logger: log,
-      onDecision: (outcome) => governance.policyDecisions.inc({ outcome }),
-      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
-    });
     const guard = new Guard(auditLog, live.authorizer, journal, gate);
     const sealer = new Sealer(rootKeys);
     const policyWrites = new PolicyWrites({ store: stores.policies, sealer, journal, engine });
@@ -181,11 +170,11 @@ export async function buildServices(
       listCache,
       ...clock,
     });
-    const attestation = await AttestationKey.open(sealer, attestationKeyFile(config.dataDir));
-    closers.push(() => Promise.resolve(attestation.dispose()));
-    const ledgerStore = await FileLedgerStore.open(join(config.dataDir, "retention-ledger.log"));
-    closers.push(() => ledgerStore.close());
-    const ledger = await ReceiptLedger.open(ledgerStore, attestation);
+    const { attestation, ledger, close: closeLedger } = await openReceiptLedger(
+      config.dataDir,
+      sealer,
+    );
+    closers.push(closeLedger);
     // The retention service needs the approval service, whose executors need it: the
     // executors reach it through this holder, filled right after construction.
     const late: { retention?: RetentionService } = {};
@@ -222,17 +211,9 @@ export async function buildServices(
       attestation,
       classes: live.retention,
       onPurged: (keyId) => loader.invalidate(keyId),
-      archiveAudit: (olderThan) =>
-        archiveAudit({
-          store: stores.audit,
-          archive: stores.auditArchive,
-          log: auditLog,
-          journal,
-          macKey: auditMacKey,
-          stored: (ref) => storedRecord(stores, ref),
-        }, olderThan),
+      archiveAudit: auditArchiver(stores, auditLog, journal, auditMacKey),
       logger: log,
-      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+      ...clock,
     });
     late.retention = retention;
     const policies = new PolicyService({
@@ -313,10 +294,10 @@ export async function buildServices(
           live.replace(files);
           policyWrites.setBundle(files.policyBundle);
         } catch (err) {
-          governance.configReloads.inc({ result: "refused" });
+          counted.configReloads.inc({ result: "refused" });
           throw err;
         }
-        governance.configReloads.inc({ result: "ok" });
+        counted.configReloads.inc({ result: "ok" });
       },
       async close() {
         await scheduler.stop();
@@ -332,48 +313,4 @@ export async function buildServices(
     await stores.close();
     throw err;
   }
-}
-
-/**
- * Compiles every bundle script in the sandbox.
- * @throws StartupError (exit 2) naming the first policy that does not compile
- */
-async function checkBundle(engine: PolicyEngine, bundle: readonly PolicyRecord[]): Promise<void> {
-  for (const policy of bundle) {
-    try {
-      await engine.validate(policy.script);
-    } catch (err) {
-      throw new StartupError(
-        EXIT.usage,
-        `Invalid policy bundle: ${policy.id}: ${err instanceof Error ? err.message : err}`,
-      );
-    }
-  }
-}
-
-/** The metrics of policy decisions and configuration reloads. */
-function governanceMetrics(metrics: FerroHsmMetrics) {
-  return {
-    policyDecisions: metrics.registry.counter({
-      name: "ferrohsm_policy_decisions_total",
-      help: "Requests a policy script decided, by outcome (allow, or the deny cause)",
-      labelNames: ["outcome"],
-    }),
-    configReloads: metrics.registry.counter({
-      name: "ferrohsm_config_reloads_total",
-      help: "Configuration reloads, by result (ok, refused)",
-      labelNames: ["result"],
-    }),
-  };
-}
-
-/** The stored record a journal ref names (its revision and MAC), for audit checkpoints. */
-async function storedRecord(
-  stores: Stores,
-  ref: RecordRef,
-): Promise<{ revision: number; mac: string } | undefined> {
-  if (ref.kind === "key") return await stores.keys.get(ref.id);
-  if (ref.kind === "approval") return await stores.approvals.get(ref.id);
-  const policy = await stores.policies.latest(ref.id);
-  return policy === undefined ? undefined : policyJournalRecord(policy);
 }

@@ -56,6 +56,8 @@ Deno.test("a server with --config-public-key starts only with signed, unaltered 
     const verified = await runCli(["config", "verify", bundle, "--public-key", pubFile]);
     assert.equal(verified.code, 0, verified.stderr);
     const flags = inst.flags([
+      "--policy-deadline-ms",
+      "1000",
       "--config-public-key",
       pubFile,
       "--rbac-config",

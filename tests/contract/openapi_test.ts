@@ -60,7 +60,7 @@ Deno.test("a tour of every operation answers only what the contract declares", a
   const dir = await Deno.makeTempDir();
   const policy = join(dir, "approvals.json");
   await Deno.writeTextFile(policy, JSON.stringify({ actions: { "key.rollback": { quorum: 1 } } }));
-  const t = await makeTestApp(["--approval-policy", policy]);
+  const t = await makeTestApp(["--approval-policy", policy, "--policy-deadline-ms", "1000"]);
   try {
     const admin = await t.inst.token("admin", ["Administrator"]);
     const second = await t.inst.token("second", ["Administrator"]);

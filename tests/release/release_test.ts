@@ -69,7 +69,7 @@ Deno.test("release build: the folder runs from an empty directory without the ch
 
     const env = { PATH: BARE_PATH, HOME: userHome, FERROHSM_PRINT_PERMISSIONS: "1" };
     const server = new Deno.Command(join(home, "ferrohsm"), {
-      args: ["serve", ...inst.flags()],
+      args: ["serve", ...inst.flags(["--policy-deadline-ms", "1000"])],
       cwd,
       clearEnv: true,
       env,
