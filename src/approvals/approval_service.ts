@@ -261,7 +261,7 @@ export class ApprovalService {
 
   async #verify(record: ApprovalRecord): Promise<ApprovalRecord> {
     await this.#sealer.verifyApproval(record);
-    this.#journal.check("approval", record);
+    await this.#journal.verify("approval", record);
     return record;
   }
 

@@ -77,15 +77,44 @@ export class RecordJournal {
    * @throws HsmError("integrity_error") at an entry that fails verification
    */
   static async load(store: AuditStore, macKey: AuditMacKey): Promise<RecordJournal> {
-    const journal = new RecordJournal();
-    for await (const raw of store.journal([SERVER_START, SERVER_STOP])) {
+    const journal = new RecordJournal({ store, macKey });
+    await journal.catchUp();
+    return journal;
+  }
+
+  #source: { readonly store: AuditStore; readonly macKey: AuditMacKey } | undefined;
+  #lastSeq = 0;
+
+  /** A journal; with a `source` it can catch up with entries other writers appended. */
+  constructor(source?: { readonly store: AuditStore; readonly macKey: AuditMacKey }) {
+    this.#source = source;
+  }
+
+  /**
+   * Reads the journal entries appended after the last one this journal saw (by another
+   * node sharing the store, or before this process started), checking each entry's MAC.
+   * @throws HsmError("integrity_error") at an entry that fails verification
+   */
+  async catchUp(): Promise<void> {
+    const source = this.#source;
+    if (source === undefined) return;
+    for await (const raw of source.store.journal([SERVER_START, SERVER_STOP], this.#lastSeq)) {
       const entry = parseAuditEntry(raw);
-      if (entry === undefined || !(await verifyMac(macKey, entry))) {
+      if (entry === undefined || !(await verifyMac(source.macKey, entry))) {
         throw new HsmError("integrity_error", `Audit log entry ${raw.seq} fails verification`);
       }
-      journal.observe(entry);
+      this.observe(entry);
     }
-    return journal;
+  }
+
+  /**
+   * Checks a record read from a store, catching up with the log first when the record is
+   * newer than what this journal has seen (another writer committed it).
+   * @throws HsmError("integrity_error") when it is not the revision the chain committed
+   */
+  async verify(kind: RecordRef["kind"], record: JournaledRecord): Promise<void> {
+    if (this.mismatch(kind, record) !== undefined) await this.catchUp();
+    this.check(kind, record);
   }
 
   #heads = new Map<string, Head>();
@@ -95,6 +124,7 @@ export class RecordJournal {
 
   /** Feeds one verified entry, in chain order (start-up rebuild and verification). */
   observe(entry: AuditEntry): void {
+    if (entry.seq > this.#lastSeq) this.#lastSeq = entry.seq;
     if (entry.action === SERVER_START) this.#lastStart = entry.seq;
     if (entry.action === SERVER_STOP) this.#lastStop = entry.seq;
     if (entry.records === undefined) return;
@@ -131,7 +161,11 @@ export class RecordJournal {
     return this.#heads.get(key(ref.kind, ref.id))?.previous;
   }
 
-  /** Records an entry that committed `refs` (durable): both old and new rows are accepted. */
+  /**
+   * Records an entry this process appended that committed `refs` (durable): both old and
+   * new rows are accepted until `settle`. The entry is read back by the next `catchUp`,
+   * which reads strictly in chain order.
+   */
   expect(refs: readonly RecordRef[], seq: number): void {
     for (const ref of refs) {
       this.#commit(ref, seq);
@@ -176,8 +210,15 @@ export class RecordJournal {
   #commit(ref: RecordRef, seq: number): void {
     const k = key(ref.kind, ref.id);
     const before = this.#heads.get(k);
-    const previous = before?.latest.digest === ref.digest ? before.previous : before?.latest.digest;
-    this.#heads.set(k, { latest: ref, seq, accepted: [ref.digest], previous });
+    // Reading back an entry this process already expected changes nothing (a write may
+    // still be in flight, so both revisions stay accepted).
+    if (before?.latest.digest === ref.digest) return;
+    this.#heads.set(k, {
+      latest: ref,
+      seq,
+      accepted: [ref.digest],
+      previous: before?.latest.digest,
+    });
   }
 
   #unsettle(ref: RecordRef): void {

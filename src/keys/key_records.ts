@@ -60,7 +60,7 @@ export class KeyRecords {
    */
   async verify(record: KeyRecord): Promise<void> {
     await this.#sealer.verifyRecord(record);
-    this.#journal.check("key", record);
+    await this.#journal.verify("key", record);
   }
 
   /**

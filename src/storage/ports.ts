@@ -77,10 +77,11 @@ export interface AuditStore {
   /** Every entry in stored order (as found on disk, for verification). */
   scan(): AsyncIterable<AuditEntry>;
   /**
-   * The entries the record journal is rebuilt from, ascending: those with `records`, and
-   * those whose action is one of `actions` (the server start and stop markers).
+   * The entries the record journal is rebuilt from, ascending, after `afterSeq` (default
+   * 0): those with `records`, and those whose action is one of `actions` (the server start
+   * and stop markers).
    */
-  journal(actions: readonly string[]): AsyncIterable<AuditEntry>;
+  journal(actions: readonly string[], afterSeq?: number): AsyncIterable<AuditEntry>;
   close(): Promise<void>;
 }
 

@@ -82,8 +82,8 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   /** Journal entries (`records` set, or an action of `actions`), by seq, page by page. */
-  async *journal(actions: readonly string[]): AsyncGenerator<AuditEntry> {
-    let after = Number.MIN_SAFE_INTEGER;
+  async *journal(actions: readonly string[], afterSeq = 0): AsyncGenerator<AuditEntry> {
+    let after = afterSeq;
     const wanted = or(isNotNull(auditEntries.records), inArray(auditEntries.action, [...actions]));
     for (;;) {
       const rows = await this.#database.db.select().from(auditEntries)
