@@ -50,6 +50,12 @@ export interface Config {
   readonly maxConcurrent: number;
   /** API requests allowed to wait for a slot beyond `maxConcurrent` (0: none). */
   readonly maxQueue: number;
+  /** Dashboard session lifetime in seconds (absolute). */
+  readonly uiSessionTtl: number;
+  /** Dashboard session idle timeout in seconds. */
+  readonly uiIdleTimeout: number;
+  /** Certificate map file: mTLS client certificates that sign in to the dashboard. */
+  readonly uiClientCerts?: string;
 }
 
 /** The flags of `ferrohsm serve`, with their types (each also `FERROHSM_<UPPER_SNAKE>`). */
@@ -78,6 +84,9 @@ export const SERVE_FLAGS = {
   "rate-limit-config": { type: "string" },
   "max-concurrent": { type: "string" },
   "max-queue": { type: "string" },
+  "ui-session-ttl": { type: "string" },
+  "ui-idle-timeout": { type: "string" },
+  "ui-client-certs": { type: "string" },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -152,6 +161,10 @@ export function parseServeConfig(
   if (tlsClientCa !== undefined && tlsCert === undefined) {
     throw invalid("Cannot require client certificates: --tls-client-ca needs --tls-cert");
   }
+  const uiClientCerts = path(str("ui-client-certs"));
+  if (uiClientCerts !== undefined && tlsClientCa === undefined) {
+    throw invalid("Cannot enable certificate sign-in: --ui-client-certs needs --tls-client-ca");
+  }
   const config: Config = {
     host,
     port,
@@ -167,6 +180,8 @@ export function parseServeConfig(
     metricsAuth: bool("metrics-auth"),
     maxConcurrent: positiveInt("max-concurrent", 256),
     maxQueue: positiveInt("max-queue", 1024, 0),
+    uiSessionTtl: positiveInt("ui-session-ttl", 3600, 60),
+    uiIdleTimeout: positiveInt("ui-idle-timeout", 900, 30),
     ...optional("masterKeyFile", path(str("master-key-file"))),
     ...optional("hmacKeyFile", path(str("hmac-key-file"))),
     ...optional("jwtKeyset", path(str("jwt-keyset"))),
@@ -178,6 +193,7 @@ export function parseServeConfig(
     ...optional("rbacConfig", path(str("rbac-config"))),
     ...optional("rateLimitConfig", path(str("rate-limit-config"))),
     ...optional("approvalPolicy", path(str("approval-policy"))),
+    ...optional("uiClientCerts", uiClientCerts),
   };
   return Object.freeze(config);
 }

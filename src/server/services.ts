@@ -19,6 +19,7 @@ import { Sealer } from "../core/sealing.ts";
 import { runSelfTests, type SelfTestReport } from "../core/self_test.ts";
 import { wipe } from "../core/zeroize.ts";
 import { createHttpLimits, type HttpLimits } from "../http/limits_config.ts";
+import { SessionStore } from "../http/ui_sessions.ts";
 import { keyApprovalExecutors } from "../keys/approval_executors.ts";
 import { CryptoService } from "../keys/crypto_service.ts";
 import { KeyLoader } from "../keys/key_loader.ts";
@@ -53,6 +54,8 @@ export interface Services {
   readonly limits: HttpLimits;
   /** The opened stores (health probes read them). */
   readonly stores: Stores;
+  /** Web dashboard sessions (in memory: a restart signs everyone out). */
+  readonly uiSessions: SessionStore;
   close(): Promise<void>;
 }
 
@@ -126,7 +129,13 @@ export async function buildServices(
       onOperation: (algorithm, operation, result) => metrics.cryptoOp(algorithm, operation, result),
     });
     const audit = new AuditService(stores.audit, guard, auditMacKey, stores.anchor);
+    const uiSessions = new SessionStore({
+      ttlMs: config.uiSessionTtl * 1000,
+      idleMs: config.uiIdleTimeout * 1000,
+    });
     connectMetricSources(metrics, {
+      audit,
+      uiSessions,
       loader,
       listCache,
       verifier,
@@ -158,6 +167,7 @@ export async function buildServices(
       rbac,
       limits,
       stores,
+      uiSessions,
       async close() {
         await auditLog.close();
         loader.clear();

@@ -1,0 +1,331 @@
+/**
+ * The page of one key: metadata, tags, the version timeline, the public key (PEM and a
+ * download link) and the lifecycle actions the viewer's roles and the key's state allow.
+ * Each action first shows a confirmation step in the actions panel; the confirmed change
+ * answers the whole `#key-main` section, so the new state and versions appear without a
+ * reload. Without JavaScript the same steps are plain links and forms.
+ */
+
+import type { View } from "./view.ts";
+import {
+  CsrfField,
+  Notice,
+  type NoticeModel,
+  OobNotices,
+  StateBadge,
+  TagList,
+  Time,
+} from "./components.tsx";
+import { timeLeft } from "./format.ts";
+import { Layout, type Viewer } from "./layout.tsx";
+
+/** A lifecycle action offered on the key page. */
+export type KeyAction = "rotate" | "rollback" | "revoke" | "destroy";
+
+/** Every key action, in the order the panel shows them. */
+export const KEY_ACTIONS: readonly KeyAction[] = ["rotate", "rollback", "revoke", "destroy"];
+
+/** One version in the timeline. */
+export interface VersionModel {
+  readonly version: number;
+  readonly state: string;
+  readonly createdAt: string;
+  readonly sourceVersion?: number | undefined;
+  readonly current: boolean;
+}
+
+/** A pending approval that concerns this key. */
+export interface KeyApprovalModel {
+  readonly id: string;
+  readonly label: string;
+  readonly requestedBy: string;
+  readonly approvals: number;
+  readonly quorum: number;
+  readonly expiresAt: string;
+}
+
+/** Everything the key page shows. */
+export interface KeyPageModel {
+  readonly key: {
+    readonly id: string;
+    readonly name: string;
+    readonly algorithm: string;
+    readonly usage: readonly string[];
+    readonly state: string;
+    readonly currentVersion: number;
+    readonly dualControl: boolean;
+    readonly createdAt: string;
+    readonly updatedAt: string;
+    readonly tags: readonly (readonly [string, string])[];
+  };
+  /** Newest first. */
+  readonly versions: readonly VersionModel[];
+  /** The PEM of the current version (asymmetric keys), or why there is none. */
+  readonly publicKey: { readonly pem: string; readonly version: number } | {
+    readonly unavailable: string;
+  };
+  readonly actions: KeyActionsModel;
+  readonly pending: readonly KeyApprovalModel[];
+  /** Epoch ms the page was built (for "time left"). */
+  readonly now: number;
+}
+
+/** The actions panel. */
+export interface KeyActionsModel {
+  readonly keyId: string;
+  readonly keyName: string;
+  /** Actions offered (allowed by role and state). */
+  readonly offered: readonly KeyAction[];
+  /** The action awaiting confirmation, if any. */
+  readonly confirm?: KeyAction | undefined;
+  /** Versions a roll back may target. */
+  readonly rollbackTargets: readonly number[];
+  readonly csrfToken: string;
+}
+
+const LABEL: Readonly<Record<KeyAction, string>> = {
+  rotate: "Rotate",
+  rollback: "Roll back",
+  revoke: "Revoke",
+  destroy: "Destroy",
+};
+
+/** The key page (with a notice in the live region after a redirect). */
+export function KeyPage(
+  props: { model: KeyPageModel; viewer: Viewer; notice?: NoticeModel | undefined },
+): View {
+  return (
+    <Layout
+      title={props.model.key.name}
+      section="keys"
+      viewer={props.viewer}
+      notices={props.notice === undefined ? undefined : <Notice notice={props.notice} />}
+    >
+      <KeyMain model={props.model} />
+    </Layout>
+  );
+}
+
+/** The answer to a confirmed action: the refreshed section and its notice (out of band). */
+export function KeyMainUpdate(
+  props: { model: KeyPageModel; notice?: NoticeModel | undefined },
+): View {
+  return (
+    <>
+      <KeyMain model={props.model} />
+      {props.notice === undefined ? null : <OobNotices notices={[props.notice]} />}
+    </>
+  );
+}
+
+/** Everything below the header: swapped whole after a confirmed action. */
+export function KeyMain(props: { model: KeyPageModel }): View {
+  const { key, versions, publicKey, pending } = props.model;
+  return (
+    <section id="key-main" aria-labelledby="key-title">
+      <div class="page-head">
+        <div>
+          <p>
+            <a href="/ui/keys">Keys</a> /
+          </p>
+          <h1 id="key-title">{key.name}</h1>
+          <p>
+            {key.algorithm} · <StateBadge state={key.state} /> · current version v
+            {key.currentVersion}
+          </p>
+        </div>
+      </div>
+      <div class="two-col">
+        <div>
+          <section class="panel" aria-labelledby="details-title">
+            <h2 id="details-title">Details</h2>
+            <dl class="meta">
+              <dt>ID</dt>
+              <dd>
+                <code>{key.id}</code>
+              </dd>
+              <dt>Algorithm</dt>
+              <dd>{key.algorithm}</dd>
+              <dt>Usage</dt>
+              <dd>{key.usage.join(", ")}</dd>
+              <dt>State</dt>
+              <dd>
+                <StateBadge state={key.state} />
+              </dd>
+              <dt>Current version</dt>
+              <dd>v{key.currentVersion}</dd>
+              <dt>Dual control</dt>
+              <dd>{key.dualControl ? "yes" : "no"}</dd>
+              <dt>Created</dt>
+              <dd>
+                <Time iso={key.createdAt} />
+              </dd>
+              <dt>Updated</dt>
+              <dd>
+                <Time iso={key.updatedAt} />
+              </dd>
+              <dt>Tags</dt>
+              <dd>
+                {key.tags.length === 0 ? "none" : <TagList tags={key.tags} />}
+              </dd>
+            </dl>
+          </section>
+          <section class="panel" aria-labelledby="versions-title">
+            <h2 id="versions-title">Versions</h2>
+            <ol class="timeline" aria-label="Versions, newest first">
+              {versions.map((v) => (
+                <li class={v.current ? "current" : undefined}>
+                  <strong>Version {v.version}</strong> <StateBadge state={v.state} />
+                  {v.current ? " current" : null}
+                  {v.sourceVersion === undefined
+                    ? null
+                    : ` · material of version ${v.sourceVersion} (roll back)`}
+                  <span class="when">
+                    created <Time iso={v.createdAt} />
+                  </span>
+                </li>
+              ))}
+            </ol>
+          </section>
+          <PublicKeyPanel keyId={key.id} publicKey={publicKey} />
+        </div>
+        <div>
+          <section class="panel" aria-labelledby="actions-title">
+            <h2 id="actions-title">Actions</h2>
+            <KeyActions model={props.model.actions} />
+          </section>
+          {pending.length === 0 ? null : (
+            <section class="panel" aria-labelledby="pending-title">
+              <h2 id="pending-title">Pending approvals</h2>
+              <ul>
+                {pending.map((p) => (
+                  <li>
+                    {p.label} requested by <strong>{p.requestedBy}</strong>: {p.approvals} of{" "}
+                    {p.quorum} approvals, {timeLeft(p.expiresAt, props.model.now)}.{" "}
+                    <a href="/ui/approvals">Review</a>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function PublicKeyPanel(props: { keyId: string; publicKey: KeyPageModel["publicKey"] }) {
+  const pk = props.publicKey;
+  return (
+    <section class="panel" aria-labelledby="public-title">
+      <h2 id="public-title">Public key</h2>
+      {"pem" in pk
+        ? (
+          <>
+            <pre class="pem" aria-label={`Public key PEM, version ${pk.version}`}>{pk.pem}</pre>
+            <a class="button secondary" href={`/ui/keys/${props.keyId}/public.pem`} download>
+              Download PEM
+            </a>
+          </>
+        )
+        : <p class="hint">{pk.unavailable}</p>}
+    </section>
+  );
+}
+
+/** The actions panel: the offered buttons, or one action's confirmation step. */
+export function KeyActions(props: { model: KeyActionsModel }): View {
+  const m = props.model;
+  if (m.confirm !== undefined) return <ConfirmAction model={m} action={m.confirm} />;
+  return (
+    <div id="key-actions">
+      {m.offered.length === 0
+        ? <p class="hint">No lifecycle action is available to you for this key.</p>
+        : (
+          <div class="actions">
+            {m.offered.map((action) => (
+              <form
+                method="get"
+                action={`/ui/keys/${m.keyId}`}
+                hx-get={`/ui/keys/${m.keyId}/actions`}
+                hx-target="#key-actions"
+                hx-swap="outerHTML"
+              >
+                <input type="hidden" name="confirm" value={action} />
+                <button type="submit" class={action === "destroy" ? "danger" : "secondary"}>
+                  {LABEL[action]}
+                </button>
+              </form>
+            ))}
+          </div>
+        )}
+    </div>
+  );
+}
+
+const EXPLAIN: Readonly<Record<KeyAction, string>> = {
+  rotate:
+    "Rotating adds a new version with fresh key material and makes it current. Earlier versions stay available to decrypt and verify.",
+  rollback:
+    "Rolling back records a new version holding the material of the version you choose, and makes it current.",
+  revoke:
+    "Revoking stops encryption and signing with this key; decryption and verification keep working. This cannot be undone.",
+  destroy:
+    "Destroying erases every version of this key for good. It needs the approval of a second administrator: this opens an approval request.",
+};
+
+function ConfirmAction(props: { model: KeyActionsModel; action: KeyAction }) {
+  const { model: m, action } = props;
+  const danger = action === "destroy" || action === "revoke";
+  const title = `${LABEL[action]} key ${m.keyName}?`;
+  return (
+    <div
+      id="key-actions"
+      class={danger ? "confirm danger" : "confirm"}
+      role="group"
+      aria-labelledby="confirm-title"
+    >
+      <p id="confirm-title">
+        <strong>{title}</strong>
+      </p>
+      <p>{EXPLAIN[action]}</p>
+      <form
+        method="post"
+        action={`/ui/keys/${m.keyId}/${action}`}
+        hx-post={`/ui/keys/${m.keyId}/${action}`}
+        hx-target="#key-main"
+        hx-swap="outerHTML"
+      >
+        <CsrfField token={m.csrfToken} />
+        {action === "rollback"
+          ? (
+            <div class="field">
+              <label for="rollback-version">Version</label>
+              <select id="rollback-version" name="version" required>
+                {m.rollbackTargets.map(versionOption)}
+              </select>
+            </div>
+          )
+          : null}
+        <div class="actions">
+          <button type="submit" class={danger ? "danger" : undefined} data-autofocus>
+            Confirm {LABEL[action].toLowerCase()}
+          </button>
+          <a
+            class="button secondary"
+            href={`/ui/keys/${m.keyId}`}
+            hx-get={`/ui/keys/${m.keyId}/actions`}
+            hx-target="#key-actions"
+            hx-swap="outerHTML"
+          >
+            Cancel
+          </a>
+        </div>
+      </form>
+    </div>
+  );
+}
+
+function versionOption(version: number): View {
+  return <option value={String(version)}>Version {version}</option>;
+}
