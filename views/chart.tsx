@@ -7,10 +7,12 @@
 import type { View } from "./view.ts";
 import { formatDecimal } from "./format.ts";
 
-/** The chart's data: per-second counts, oldest first. */
+/** The chart's data: mean rates per second of consecutive steps, oldest first. */
 export interface ChartModel {
   readonly requests: readonly number[];
   readonly errors: readonly number[];
+  /** Seconds each point covers. */
+  readonly stepSeconds: number;
 }
 
 const WIDTH = 720;
@@ -44,14 +46,14 @@ export function polylinePoints(values: readonly number[], top: number): string {
 
 /** The requests-per-second chart. */
 export function RequestChart(props: { model: ChartModel }): View {
-  const { requests, errors } = props.model;
+  const { requests, errors, stepSeconds } = props.model;
   const top = niceCeiling(Math.max(0, ...requests));
-  const minutes = Math.round(requests.length / 60);
+  const minutes = Math.round((requests.length * stepSeconds) / 60);
   const base = HEIGHT - PAD_BOTTOM;
   const line = polylinePoints(requests, top);
   const area = `${PAD_LEFT},${base} ${line} ${WIDTH - PAD_RIGHT},${base}`;
   const peak = Math.max(0, ...requests);
-  const total = requests.reduce((a, b) => a + b, 0);
+  const mean = requests.reduce((a, b) => a + b, 0) / Math.max(requests.length, 1);
   const gridValues = [0, top / 2, top];
   const yOf = (v: number) => PAD_TOP + (HEIGHT - PAD_TOP - PAD_BOTTOM) * (1 - v / top);
   return (
@@ -64,9 +66,9 @@ export function RequestChart(props: { model: ChartModel }): View {
       >
         <title id="chart-title">Requests per second, last {minutes} minutes</title>
         <desc id="chart-desc">
-          {`Peak ${peak} requests per second, ${total} requests in all, average ${
-            formatDecimal(total / Math.max(requests.length, 1))
-          } per second.`}
+          {`Peak ${formatDecimal(peak)} and mean ${
+            formatDecimal(mean)
+          } requests per second over ${stepSeconds}-second steps.`}
         </desc>
         {gridValues.map((v) => (
           <>

@@ -182,7 +182,9 @@ function RequestsCard(props: { model: OverviewModel }) {
       <h2>Requests</h2>
       <p class="value">{formatDecimal(r.perSecond)} /s</p>
       <p class="detail">
-        {formatPercent(r.errorRatio)} errors over the last minute
+        {r.errorRatio === undefined
+          ? "No requests in the last minute"
+          : `${formatPercent(r.errorRatio)} errors over the last minute`}
       </p>
       <dl>
         <dt>Total answered</dt>

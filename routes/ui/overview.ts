@@ -17,6 +17,9 @@ import {
 } from "../../views/overview.tsx";
 import { html, type UiDeps, viewerOf } from "./_shared.ts";
 
+/** Seconds per point of the chart (10 minutes in 120 points). */
+const CHART_STEP_S = 5;
+
 /** Polls of the figures do not count as activity (see `requireSession`). */
 export const OVERVIEW_POLL_PATH = "/ui/overview/stats";
 
@@ -98,7 +101,11 @@ export async function overviewModel(deps: UiDeps): Promise<OverviewModel> {
       serverErrors: m.sum("ferrohsm_http_requests_total", (l) => status(l) >= 500),
       perSecond: lastMinuteTotal / Math.max(lastMinute.length, 1),
       errorRatio: lastMinuteTotal === 0 ? undefined : lastMinuteErrors / lastMinuteTotal,
-      chart: { requests: series.requests, errors: series.errors },
+      chart: {
+        requests: averaged(series.requests, CHART_STEP_S),
+        errors: averaged(series.errors, CHART_STEP_S),
+        stepSeconds: CHART_STEP_S,
+      },
     },
     rateLimiter: {
       actorsTracked: m.value("ferrohsm_rate_limiter_keys", { scope: "actor" }) ?? 0,
@@ -111,6 +118,18 @@ export async function overviewModel(deps: UiDeps): Promise<OverviewModel> {
     sessions: m.value("ferrohsm_ui_sessions") ?? deps.sessions.stats().open,
     generatedAt: new Date(now).toISOString(),
   };
+}
+
+/** Per-second counts as the mean rate of each `step` seconds (the newest step last). */
+export function averaged(values: readonly number[], step: number): number[] {
+  const out: number[] = [];
+  const start = values.length % step;
+  for (let i = start; i < values.length; i += step) {
+    let sum = 0;
+    for (let j = i; j < i + step; j++) sum += values[j] ?? 0;
+    out.push(sum / step);
+  }
+  return out;
 }
 
 /** `Chain intact (N entries)` or `Chain broken at entry N: reason`. */
