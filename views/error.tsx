@@ -24,9 +24,13 @@ export function ErrorPage(props: { model: ErrorModel; viewer?: Viewer | undefine
         <h1 id="error-title">{title}</h1>
         <p>{message}</p>
         <p class="hint">HTTP status {status}.</p>
-        <p>
-          <a href="/ui">Back to the overview</a>
-        </p>
+        {props.viewer === undefined
+          ? (
+            <p>
+              <a href="/ui">Go to the dashboard</a>
+            </p>
+          )
+          : null}
       </section>
     </Layout>
   );

@@ -126,7 +126,7 @@ export function KeyMain(props: { model: KeyPageModel }): View {
       <div class="page-head">
         <div>
           <p>
-            <a href="/ui/keys">Keys</a> /
+            <a href="/ui/keys">Back to the inventory</a>
           </p>
           <h1 id="key-title">{key.name}</h1>
           <p>

@@ -207,7 +207,7 @@ export function KeyTable(props: { model: KeyTableModel }): View {
             )
             : m.rows.map((r) => (
               <tr>
-                <td>
+                <td class="name">
                   <a href={`/ui/keys/${r.id}`}>{r.name}</a>
                 </td>
                 <td class="nowrap">{r.algorithm}</td>
@@ -225,13 +225,17 @@ export function KeyTable(props: { model: KeyTableModel }): View {
             ))}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages">
-        <span>{m.paged ? pageLink(m.first, "First page", "first") : "First page"}</span>
-        <span class="actions">
-          {m.previous === undefined ? null : pageLink(m.previous, "Previous page", "prev")}
-          {m.next === undefined ? null : pageLink(m.next, "Next page", "next")}
-        </span>
-      </nav>
+      {m.paged || m.next !== undefined
+        ? (
+          <nav class="pager" aria-label="Pages">
+            <span>{m.paged ? pageLink(m.first, "First page", "first") : null}</span>
+            <span class="actions">
+              {m.previous === undefined ? null : pageLink(m.previous, "Previous page", "prev")}
+              {m.next === undefined ? null : pageLink(m.next, "Next page", "next")}
+            </span>
+          </nav>
+        )
+        : null}
     </div>
   );
 }

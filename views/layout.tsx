@@ -59,7 +59,11 @@ const NAV: readonly { section: Section; href: string; label: string }[] = [
   { section: "audit", href: "/ui/audit", label: "Audit" },
 ];
 
-/** The page layout. */
+/**
+ * The page layout. Navigation names (`Overview`, `Keys`, `Approvals`, `Audit`) and `Sign
+ * out` are part of the contract (api.md § Dashboard): no other link or button on a page
+ * may contain them, since browser tests match names by substring.
+ */
 export function Layout(props: LayoutProps): View {
   const { viewer } = props;
   const headers = viewer === undefined

@@ -108,7 +108,7 @@ export function OverviewStats(props: { model: OverviewModel }): View {
           <h2>Approvals pending</h2>
           <p class="value">{formatCount(m.approvalsPending)}</p>
           <p class="detail">
-            <a href="/ui/approvals">Review approvals</a>
+            <a href="/ui/approvals">Review pending requests</a>
           </p>
         </div>
         <div class="card">

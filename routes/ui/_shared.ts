@@ -158,12 +158,12 @@ export const NOTICES: Readonly<Record<string, NoticeModel>> = {
   approval_requested: {
     kind: "info",
     text: "Change requested: it waits for another administrator's approval.",
-    link: { href: "/ui/approvals", label: "See approvals" },
+    link: { href: "/ui/approvals", label: "Open the approval queue" },
   },
   destroy_requested: {
     kind: "info",
     text: "Destruction requested: it waits for another administrator's approval.",
-    link: { href: "/ui/approvals", label: "See approvals" },
+    link: { href: "/ui/approvals", label: "Open the approval queue" },
   },
   approved: { kind: "success", text: "Approval recorded." },
   executed: {
