@@ -5,7 +5,7 @@
  * never product code; every caller closes it in a `finally`.
  */
 
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 
 /** Where Debian's `chromium` package installs the browser. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -90,6 +90,9 @@ export async function launchChromium(): Promise<TestBrowser> {
   })();
   let browser: Browser;
   try {
+    // Loaded here, not at import: playwright-core probes system files when it loads, which
+    // a test runner without --allow-all may not read (see tests/routes/ui/browser_test.ts).
+    const { chromium } = await import("playwright-core");
     browser = await chromium.connectOverCDP(endpoint);
   } catch (err) {
     await stop();

@@ -32,6 +32,8 @@ export interface VersionModel {
   readonly createdAt: string;
   readonly sourceVersion?: number | undefined;
   readonly current: boolean;
+  /** The key's state (a revoked key's versions are revoked, not retired). */
+  readonly keyState: string;
 }
 
 /** A pending approval that concerns this key. */
@@ -172,11 +174,13 @@ export function KeyMain(props: { model: KeyPageModel }): View {
           </section>
           <section class="panel" aria-labelledby="versions-title">
             <h2 id="versions-title">Versions</h2>
+            {versions.length === 0
+              ? <p class="hint">No version is left: the key is destroyed.</p>
+              : null}
             <ol class="timeline" aria-label="Versions, newest first">
               {versions.map((v) => (
                 <li class={v.current ? "current" : undefined}>
-                  <strong>Version {v.version}</strong> <StateBadge state={v.state} />
-                  {v.current ? " current" : null}
+                  <strong>Version {v.version}</strong> <VersionBadge version={v} />
                   {v.sourceVersion === undefined
                     ? null
                     : ` · material of version ${v.sourceVersion} (roll back)`}
@@ -328,4 +332,22 @@ function ConfirmAction(props: { model: KeyActionsModel; action: KeyAction }) {
 
 function versionOption(version: number): View {
   return <option value={String(version)}>Version {version}</option>;
+}
+
+/**
+ * What a version is for people: `current` (new encryptions and signatures), `retired`
+ * (an earlier version of a live key: still decrypts and verifies; the API calls it
+ * `revoked`), or the key's own end state.
+ */
+function VersionBadge(props: { version: VersionModel }): View {
+  const v = props.version;
+  if (v.current) return <span class="badge badge-active">current</span>;
+  if (v.state === "revoked" && v.keyState !== "revoked") {
+    return (
+      <span class="badge badge-revoked" title="Still decrypts and verifies">
+        retired
+      </span>
+    );
+  }
+  return <StateBadge state={v.state} />;
 }

@@ -198,3 +198,16 @@ export function queryString(params: Record<string, string | undefined>): string 
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") q.set(k, v);
   return q.toString();
 }
+
+/** `Chain intact (N entries)` or `Chain broken at entry N: reason`. */
+export function verifyText(
+  result: { valid: true; entries: number } | {
+    valid: false;
+    first_bad_seq: number;
+    reason: string;
+  },
+): string {
+  return result.valid
+    ? `Chain intact (${result.entries} entries)`
+    : `Chain broken at entry ${result.first_bad_seq}: ${result.reason}`;
+}

@@ -20,8 +20,15 @@ import {
   type VerifyModel,
   VerifyResult,
 } from "../../views/audit.tsx";
-import { verifyText } from "./overview.ts";
-import { html, isHtmx, queryString, targets, type UiDeps, viewerOf } from "./_shared.ts";
+import {
+  html,
+  isHtmx,
+  queryString,
+  targets,
+  type UiDeps,
+  verifyText,
+  viewerOf,
+} from "./_shared.ts";
 
 /** Entries per page. */
 export const AUDIT_PAGE_SIZE = 50;

@@ -15,7 +15,7 @@ import {
   OverviewPage,
   OverviewStats,
 } from "../../views/overview.tsx";
-import { html, type UiDeps, viewerOf } from "./_shared.ts";
+import { html, type UiDeps, verifyText, viewerOf } from "./_shared.ts";
 
 /** Seconds per point of the chart (10 minutes in 120 points). */
 const CHART_STEP_S = 5;
@@ -130,17 +130,4 @@ export function averaged(values: readonly number[], step: number): number[] {
     out.push(sum / step);
   }
   return out;
-}
-
-/** `Chain intact (N entries)` or `Chain broken at entry N: reason`. */
-export function verifyText(
-  result: { valid: true; entries: number } | {
-    valid: false;
-    first_bad_seq: number;
-    reason: string;
-  },
-): string {
-  return result.valid
-    ? `Chain intact (${result.entries} entries)`
-    : `Chain broken at entry ${result.first_bad_seq}: ${result.reason}`;
 }

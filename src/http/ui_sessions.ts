@@ -142,10 +142,13 @@ export class SessionStore {
     return this.#entries.delete(digestOf(cookie));
   }
 
-  /** Counters and the number of sessions held. */
+  /** Counters and the number of live sessions (expired ones not yet purged left out). */
   stats(): SessionStats {
+    const now = this.#clock();
+    let open = 0;
+    for (const entry of this.#entries.values()) if (this.#alive(entry, now)) open++;
     return {
-      open: this.#entries.size,
+      open,
       opened: this.#opened,
       expired: this.#expired,
       evicted: this.#evicted,

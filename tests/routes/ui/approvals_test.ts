@@ -42,6 +42,10 @@ Deno.test("the requester sees no Approve; a second administrator approves and th
     assert.match(approved.text, /<span class="badge badge-executed">executed<\/span>/);
     assert.match(approved.text, /the quorum is met and the action was carried out/);
     assert.equal((await t.services.keys.record(id)).state, "destroyed");
+    const gone = await alice.get(`/ui/keys/${id}`);
+    assert.match(gone.text, /<span class="badge badge-destroyed">destroyed<\/span>/);
+    assert.match(gone.text, /No version is left: the key is destroyed\./);
+    assert.deepEqual(buttons(gone.text), ["Sign out"]);
     const log = await auditActions(t);
     assert.ok(
       log.some((e) => e.action === "approval.approve" && e.actor === "bob" && e.result === "ok"),

@@ -103,11 +103,11 @@ Deno.test("rotate, roll back and revoke confirm first, then swap in the new stat
     assert.match(rotated.text, /current version v2/);
     assert.match(
       rotated.text,
-      /<strong>Version 2<\/strong> <span class="badge badge-active">active<\/span> current/,
+      /<strong>Version 2<\/strong> <span class="badge badge-active">current<\/span>/,
     );
     assert.match(
       rotated.text,
-      /<strong>Version 1<\/strong> <span class="badge badge-revoked">revoked/,
+      /<strong>Version 1<\/strong> <span class="badge badge-revoked" title="Still decrypts and verifies">retired/,
     );
     assert.match(rotated.text, /<div id="notices" hx-swap-oob="innerHTML">.*Key rotated/);
     assert.ok(buttons(rotated.text).includes("Roll back"), "two versions: roll back is offered");
@@ -133,6 +133,10 @@ Deno.test("rotate, roll back and revoke confirm first, then swap in the new stat
     assert.match(
       revoked.text,
       /<span class="badge badge-revoked">revoked<\/span> · current version v3/,
+    );
+    assert.match(
+      revoked.text,
+      /<strong>Version 3<\/strong> <span class="badge badge-revoked">revoked/,
     );
     assert.deepEqual(buttons(revoked.text), ["Destroy"]);
     const again = await admin.post(`/ui/keys/${id}/revoke`, {}, { htmx: "key-main" });
