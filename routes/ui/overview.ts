@@ -25,6 +25,7 @@ export const OVERVIEW_POLL_PATH = "/ui/overview/stats";
 
 const CACHE_NAMES: Readonly<Record<string, string>> = {
   key: "Key cache",
+  record: "Record cache",
   list: "Key list cache",
   jwt: "Token cache",
 };

@@ -59,4 +59,10 @@ export class KeyRecords {
   remember(record: KeyRecord): void {
     this.#cache.set(record.id, record);
   }
+
+  /** Figures of the verified-record cache, for metrics. */
+  stats(): { hits: number; misses: number; evictions: number; size: number; capacity: number } {
+    const { hits, misses, evictions } = this.#cache.stats;
+    return { hits, misses, evictions, size: this.#cache.size, capacity: this.#cache.maxEntries };
+  }
 }

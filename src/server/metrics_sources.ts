@@ -12,12 +12,14 @@ import type { SelfTestReport } from "../core/self_test.ts";
 import type { HttpLimits } from "../http/limits_config.ts";
 import type { SessionStore } from "../http/ui_sessions.ts";
 import type { KeyLoader } from "../keys/key_loader.ts";
+import type { KeyRecords } from "../keys/key_records.ts";
 import type { ListCache } from "../keys/list_cache.ts";
 import type { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
 
 /** The services whose figures the metrics read. */
 export interface MetricSourceServices {
   readonly loader: KeyLoader;
+  readonly records: KeyRecords;
   readonly listCache: ListCache;
   readonly verifier: JwtVerifier;
   readonly auditLog: AuditLog;
@@ -33,6 +35,7 @@ export function connectMetricSources(metrics: FerroHsmMetrics, s: MetricSourceSe
   metrics.setSources({
     caches: {
       key: () => s.loader.stats(),
+      record: () => s.records.stats(),
       list: () => {
         const stats = s.listCache.stats();
         return { ...stats, capacity: stats.maxEntries };

@@ -136,6 +136,7 @@ export async function buildServices(
     connectMetricSources(metrics, {
       audit,
       uiSessions,
+      records,
       loader,
       listCache,
       verifier,

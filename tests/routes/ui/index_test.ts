@@ -167,6 +167,9 @@ Deno.test("the Overview shows figures from the metrics and its fragment polls it
     assert.match(page.text, /Version development/);
     assert.match(page.text, /<svg class="chart" viewBox="0 0 720 180" role="img"/);
     assert.match(page.text, /<dt>Dashboard sessions<\/dt><dd>1<\/dd>/);
+    for (const cache of ["Key cache", "Record cache", "Key list cache", "Token cache"]) {
+      assert.match(page.text, new RegExp(`<dt>${cache}</dt>`));
+    }
     assert.match(page.text, /hx-get="\/ui\/overview\/stats" hx-trigger="every 5s"/);
     const fragment = await ui.get("/ui/overview/stats", { htmx: "overview-stats" });
     assert.ok(fragment.text.startsWith('<section id="overview-stats"'));
