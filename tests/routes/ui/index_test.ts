@@ -223,3 +223,47 @@ Deno.test("unknown dashboard pages answer an HTML 404 with the navigation", asyn
     await t.close();
   }
 });
+
+Deno.test("every page and fragment answers each dashboard role as its grants say", async () => {
+  const t = await makeTestApp();
+  try {
+    const admin = await signIn(t, "alice", ["Administrator"]);
+    const ec = await t.services.keys.create({ id: "alice", roles: ["Administrator"] }, {
+      name: "ec",
+      algorithm: "EC-P256",
+    });
+    await admin.post(`/ui/keys/${ec.key.id}/destroy`);
+    const id = ec.key.id;
+    const reads: [string, string | undefined][] = [
+      ["/ui", undefined],
+      ["/ui/overview/stats", "overview-stats"],
+      ["/ui/keys", undefined],
+      ["/ui/keys?state=active", "key-table"],
+      [`/ui/keys/${id}`, undefined],
+      [`/ui/keys/${id}/actions`, "key-actions"],
+      [`/ui/keys/${id}/public.pem`, undefined],
+      ["/ui/approvals", undefined],
+      ["/ui/audit", undefined],
+      ["/ui/audit?actor=alice", "audit-table"],
+      ["/ui/audit/rows?before=3", "audit-more"],
+      ["/ui/audit/verify", "verify-result"],
+    ];
+    const expected: Record<string, (path: string) => number> = {
+      Administrator: () => 200,
+      Operator: (path) => (path.startsWith("/ui/audit") ? 403 : 200),
+      Auditor: () => 200,
+    };
+    for (const [role, status] of Object.entries(expected)) {
+      const ui = await signIn(t, `${role.toLowerCase()}-reader`, [role]);
+      for (const [path, target] of reads) {
+        const res = await ui.get(path, target === undefined ? {} : { htmx: target });
+        assert.equal(res.status, status(path), `${role} GET ${path}`);
+        if (target !== undefined && res.status === 200) {
+          assert.ok(!res.text.includes("<html"), `${role} GET ${path} is a fragment`);
+        }
+      }
+    }
+  } finally {
+    await t.close();
+  }
+});
