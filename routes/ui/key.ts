@@ -23,10 +23,8 @@ import {
   type KeyAction,
   KeyActions,
   type KeyActionsModel,
-  KeyMainUpdate,
-  KeyPage,
-  type KeyPageModel,
-} from "../../views/key.tsx";
+} from "../../views/key_actions.tsx";
+import { KeyMainUpdate, KeyPage, type KeyPageModel } from "../../views/key.tsx";
 import { approvalLabel } from "./approvals.ts";
 import { html, isHtmx, may, noticeFrom, NOTICES, type UiDeps, viewerOf } from "./_shared.ts";
 
