@@ -75,19 +75,21 @@ export function ApprovalsMainUpdate(
 ): View {
   return (
     <>
-      <ApprovalsMain model={props.model} />
+      <ApprovalsMain model={props.model} focus />
       {props.notice === undefined ? null : <OobNotices notices={[props.notice]} />}
     </>
   );
 }
 
 /** Both tables. */
-export function ApprovalsMain(props: { model: ApprovalsModel }): View {
+export function ApprovalsMain(props: { model: ApprovalsModel; focus?: boolean }): View {
   const m = props.model;
   return (
     <div id="approvals-main">
       <section class="panel" aria-labelledby="pending-title">
-        <h2 id="pending-title">Pending</h2>
+        <h2 id="pending-title" tabindex={-1} data-autofocus={props.focus ? "" : undefined}>
+          Pending
+        </h2>
         {m.pending.length === 0
           ? <p class="empty">No request is waiting for approval.</p>
           : (

@@ -81,14 +81,17 @@ export function KeyMainUpdate(
 ): View {
   return (
     <>
-      <KeyMain model={props.model} />
+      <KeyMain model={props.model} focus />
       {props.notice === undefined ? null : <OobNotices notices={[props.notice]} />}
     </>
   );
 }
 
-/** Everything below the header: swapped whole after a confirmed action. */
-export function KeyMain(props: { model: KeyPageModel }): View {
+/**
+ * Everything below the header: swapped whole after a confirmed action (then `focus`
+ * moves keyboard focus to the key's title, since the button pressed is gone).
+ */
+export function KeyMain(props: { model: KeyPageModel; focus?: boolean }): View {
   const { key, versions, publicKey, pending } = props.model;
   return (
     <section id="key-main" aria-labelledby="key-title">
@@ -97,7 +100,9 @@ export function KeyMain(props: { model: KeyPageModel }): View {
           <p>
             <a href="/ui/keys">Back to the inventory</a>
           </p>
-          <h1 id="key-title">{key.name}</h1>
+          <h1 id="key-title" tabindex={-1} data-autofocus={props.focus ? "" : undefined}>
+            {key.name}
+          </h1>
           <p>
             {key.algorithm} · <StateBadge state={key.state} /> · current version v
             {key.currentVersion}

@@ -34,8 +34,11 @@ const LABEL: Readonly<Record<KeyAction, string>> = {
   destroy: "Destroy",
 };
 
-/** The actions panel: the offered buttons, or one action's confirmation step. */
-export function KeyActions(props: { model: KeyActionsModel }): View {
+/**
+ * The actions panel: the offered buttons, or one action's confirmation step. `focus`
+ * (a fragment after Cancel) puts keyboard focus back on the first button.
+ */
+export function KeyActions(props: { model: KeyActionsModel; focus?: boolean }): View {
   const m = props.model;
   if (m.confirm !== undefined) return <ConfirmAction model={m} action={m.confirm} />;
   return (
@@ -44,7 +47,7 @@ export function KeyActions(props: { model: KeyActionsModel }): View {
         ? <p class="hint">No lifecycle action is available to you for this key.</p>
         : (
           <div class="actions">
-            {m.offered.map((action) => (
+            {m.offered.map((action, i) => (
               <form
                 method="get"
                 action={`/ui/keys/${m.keyId}`}
@@ -53,7 +56,11 @@ export function KeyActions(props: { model: KeyActionsModel }): View {
                 hx-swap="outerHTML"
               >
                 <input type="hidden" name="confirm" value={action} />
-                <button type="submit" class={action === "destroy" ? "danger" : "secondary"}>
+                <button
+                  type="submit"
+                  class={action === "destroy" ? "danger" : "secondary"}
+                  data-autofocus={props.focus && i === 0 ? "" : undefined}
+                >
                   {LABEL[action]}
                 </button>
               </form>

@@ -57,6 +57,7 @@ export function keyRoutes(deps: UiDeps): Hono<UiEnv> {
       c,
       KeyActions({
         model: actionsModel(c, deps, record, pending, isAction(confirm) ? confirm : undefined),
+        focus: isHtmx(c),
       }),
     );
   });

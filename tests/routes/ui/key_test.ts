@@ -18,7 +18,7 @@ Deno.test("the key page shows metadata, tags, versions, the public key and the a
     });
     const page = await admin.get(`/ui/keys/${id}?notice=created`);
     assert.equal(page.status, 200);
-    assert.match(page.text, /<h1 id="key-title">release signer<\/h1>/);
+    assert.match(page.text, /<h1 id="key-title" tabindex="-1" >release signer<\/h1>/);
     assert.match(page.text, /<div class="notice success"><p>Key created\.<\/p>/);
     assert.match(page.text, /<li>env=prod<\/li><li>team=core<\/li>/);
     assert.match(page.text, /<strong>Version 1<\/strong>/);
@@ -100,6 +100,7 @@ Deno.test("rotate, roll back and revoke confirm first, then swap in the new stat
     const rotated = await admin.post(`/ui/keys/${id}/rotate`, {}, { htmx: "key-main" });
     assert.equal(rotated.status, 200);
     assert.ok(rotated.text.startsWith('<section id="key-main"'));
+    assert.match(rotated.text, /<h1 id="key-title" tabindex="-1" data-autofocus="">data<\/h1>/);
     assert.match(rotated.text, /current version v2/);
     assert.match(
       rotated.text,
