@@ -143,9 +143,19 @@ export class ApprovalService {
   /** Lists approvals, optionally by state (expired ones show as `expired`), a page at a time. */
   list(
     actor: Actor,
-    query: { readonly state?: ApprovalState; readonly offset: number; readonly limit: number },
+    query: {
+      readonly state?: ApprovalState;
+      readonly keyId?: string;
+      readonly offset: number;
+      readonly limit: number;
+    },
   ): Promise<ApprovalListPage> {
-    const payload = { state: query.state, offset: query.offset, limit: query.limit };
+    const payload = {
+      state: query.state,
+      key_id: query.keyId,
+      offset: query.offset,
+      limit: query.limit,
+    };
     return this.#guard.run({ actor, action: "approval.list", payload }, async (op) => {
       op.authorize("approval:read");
       const page = await this.#store.list({ ...query, now: this.#clock().toISOString() });

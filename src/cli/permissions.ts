@@ -84,6 +84,7 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
       config.rbacConfig,
       config.rateLimitConfig,
       config.approvalPolicy,
+      config.uiClientCerts,
     ]
   ) {
     if (file !== undefined) read.add(file);

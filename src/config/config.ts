@@ -54,6 +54,12 @@ export interface Config {
   readonly pkcs11Socket?: string;
   /** Directory of token files for `file:` PKCS#11 PINs (default `<data-dir>/pkcs11-tokens`). */
   readonly pkcs11TokenDir?: string;
+  /** Dashboard session lifetime in seconds (absolute). */
+  readonly uiSessionTtl: number;
+  /** Dashboard session idle timeout in seconds. */
+  readonly uiIdleTimeout: number;
+  /** Certificate map file: mTLS client certificates that sign in to the dashboard. */
+  readonly uiClientCerts?: string;
 }
 
 /** The flags of `ferrohsm serve`, with their types (each also `FERROHSM_<UPPER_SNAKE>`). */
@@ -84,6 +90,9 @@ export const SERVE_FLAGS = {
   "max-queue": { type: "string" },
   "pkcs11-socket": { type: "string" },
   "pkcs11-token-dir": { type: "string" },
+  "ui-session-ttl": { type: "string" },
+  "ui-idle-timeout": { type: "string" },
+  "ui-client-certs": { type: "string" },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -162,6 +171,10 @@ export function parseServeConfig(
   if (pkcs11Socket?.includes(",")) {
     throw invalid("Invalid --pkcs11-socket: the path must not contain a comma");
   }
+  const uiClientCerts = path(str("ui-client-certs"));
+  if (uiClientCerts !== undefined && tlsClientCa === undefined) {
+    throw invalid("Cannot enable certificate sign-in: --ui-client-certs needs --tls-client-ca");
+  }
   const config: Config = {
     host,
     port,
@@ -177,6 +190,8 @@ export function parseServeConfig(
     metricsAuth: bool("metrics-auth"),
     maxConcurrent: positiveInt("max-concurrent", 256),
     maxQueue: positiveInt("max-queue", 1024, 0),
+    uiSessionTtl: positiveInt("ui-session-ttl", 3600, 60),
+    uiIdleTimeout: positiveInt("ui-idle-timeout", 900, 30),
     ...optional("masterKeyFile", path(str("master-key-file"))),
     ...optional("hmacKeyFile", path(str("hmac-key-file"))),
     ...optional("jwtKeyset", path(str("jwt-keyset"))),
@@ -190,6 +205,7 @@ export function parseServeConfig(
     ...optional("approvalPolicy", path(str("approval-policy"))),
     ...optional("pkcs11Socket", pkcs11Socket),
     ...optional("pkcs11TokenDir", path(str("pkcs11-token-dir"))),
+    ...optional("uiClientCerts", uiClientCerts),
   };
   return Object.freeze(config);
 }

@@ -3,7 +3,8 @@
  * request ids, the header size limit, then on `/api`: the per-address rate limit, the
  * concurrency bound, the 1 MiB body limit, bearer authentication (with RFC 8705
  * certificate binding) and the per-actor rate limit; the routers, and the single error
- * renderer.
+ * renderer. The web dashboard (`/ui`, `/static`) is mounted beside the API with the
+ * per-address rate limit and a smaller body limit; its own router adds sessions and CSRF.
  * Pure wiring: every decision lives in the services and middleware it mounts.
  */
 
@@ -24,9 +25,13 @@ import {
 } from "./limits_middleware.ts";
 import type { ConcurrencyLimiter } from "./load_shed.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
+import type { UiEnv } from "./ui_session_middleware.ts";
 
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Largest accepted dashboard form body. */
+export const UI_MAX_BODY_BYTES = 64 * 1024;
 
 /** Routers mounted by the app (built by the composition root). */
 export interface AppRouters {
@@ -35,6 +40,8 @@ export interface AppRouters {
   readonly api: readonly (readonly [string, Hono<AppEnv>])[];
   /** Unauthenticated routers mounted at the root (health, metrics, openapi). */
   readonly open: readonly Hono<AppEnv>[];
+  /** The web dashboard (`/ui`, `/static`), with its own session authentication. */
+  readonly ui?: Hono<UiEnv>;
   /** Request metrics middleware, mounted before everything else so it sees every answer. */
   readonly metrics?: MiddlewareHandler<AppEnv>;
   /** Abuse and overload limits; header limits default to DEFAULT_HEADER_LIMITS. */
@@ -87,6 +94,19 @@ export function createApp(routers: AppRouters): Hono<AppEnv> {
   app.use("*", headerLimit(limits.headers ?? DEFAULT_HEADER_LIMITS));
 
   for (const open of routers.open) app.route("/", open);
+
+  if (routers.ui !== undefined) {
+    if (limits.ip !== undefined) app.use("/ui/*", ipRateLimit(limits.ip));
+    app.use(
+      "/ui/*",
+      bodyLimit({
+        maxSize: UI_MAX_BODY_BYTES,
+        onError: (c) =>
+          errorResponse(c, new HsmError("payload_too_large", "Request body exceeds 64 KiB")),
+      }),
+    );
+    app.route("/", routers.ui);
+  }
 
   // A flood from one address is refused before it can take or wait for a slot.
   if (limits.ip !== undefined) app.use("/api/*", ipRateLimit(limits.ip));

@@ -73,4 +73,10 @@ export class KeyRecords {
     this.#journal.settle(refOf("key", next));
     this.#cache.set(next.id, next);
   }
+
+  /** Figures of the verified-record cache, for metrics. */
+  stats(): { hits: number; misses: number; evictions: number; size: number; capacity: number } {
+    const { hits, misses, evictions } = this.#cache.stats;
+    return { hits, misses, evictions, size: this.#cache.size, capacity: this.#cache.maxEntries };
+  }
 }

@@ -42,8 +42,11 @@ export class ListCache {
       query.state ?? null,
       query.tag?.key ?? null,
       query.tag?.value ?? null,
+      query.nameContains ?? null,
       query.offset,
       query.limit,
+      query.after === undefined ? null : [query.after.createdAt, query.after.id],
+      query.before === undefined ? null : [query.before.createdAt, query.before.id],
     ]);
     const hit = this.#cache.get(key);
     if (hit !== undefined) return hit;

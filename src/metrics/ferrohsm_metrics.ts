@@ -57,6 +57,19 @@ export interface MetricsSources {
   readonly rateLimited?: Readonly<Record<string, () => number>>;
   /** The concurrency bound's figures. */
   readonly concurrency?: () => ConcurrencyFigures;
+  /** Keys (actors, client addresses) each rate limiter tracks now, by scope. */
+  readonly rateLimiterKeys?: Readonly<Record<string, () => number>>;
+  /** Open web dashboard sessions. */
+  readonly uiSessions?: () => number;
+  /** The last online audit verification, if one ran since start. */
+  readonly auditVerification?: () => AuditVerificationFigures | undefined;
+}
+
+/** The outcome of the last online audit chain verification. */
+export interface AuditVerificationFigures {
+  /** When it finished, seconds since the Unix epoch. */
+  readonly atSeconds: number;
+  readonly valid: boolean;
 }
 
 /** Figures of the global concurrency bound. */
@@ -254,6 +267,38 @@ export class FerroHsmMetrics {
       name: "ferrohsm_audit_anchor_failures_total",
       help: "Failed background writes of the audit truncation anchor",
       collect: audit((f) => f.anchorFailures),
+    });
+    r.gauge({
+      name: "ferrohsm_rate_limiter_keys",
+      help: "Buckets a rate limiter holds now (actors or client addresses tracked), by scope",
+      labelNames: ["scope"],
+      collect: () =>
+        Object.entries(this.#sources.rateLimiterKeys ?? {}).map(([scope, read]) => ({
+          labels: { scope },
+          value: read(),
+        })),
+    });
+    r.gauge({
+      name: "ferrohsm_ui_sessions",
+      help: "Open web dashboard sessions",
+      collect: () => {
+        const open = this.#sources.uiSessions?.();
+        return open === undefined ? [] : [{ labels: {}, value: open }];
+      },
+    });
+    const verification = (pick: (f: AuditVerificationFigures) => number) => () => {
+      const figures = this.#sources.auditVerification?.();
+      return figures === undefined ? [] : [{ labels: {}, value: pick(figures) }];
+    };
+    r.gauge({
+      name: "ferrohsm_audit_last_verification_timestamp_seconds",
+      help: "When the last online audit chain verification finished (absent before the first)",
+      collect: verification((f) => f.atSeconds),
+    });
+    r.gauge({
+      name: "ferrohsm_audit_last_verification_valid",
+      help: "1 when the last online audit chain verification found the chain intact, 0 if not",
+      collect: verification((f) => (f.valid ? 1 : 0)),
     });
     r.gauge({
       name: "ferrohsm_self_test_passed",

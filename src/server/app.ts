@@ -1,14 +1,21 @@
 /**
  * The HTTP application over the services: the API routers under `/api/v1`, the open
- * routes (health, metrics, OpenAPI), authentication observed by the metrics, and the
- * answer every request gets while the server is still starting.
+ * routes (health, metrics, OpenAPI), the web dashboard (`/ui`) over the same services,
+ * authentication observed by the metrics, the per-second request ring the dashboard
+ * charts, and the answer every request gets while the server is still starting.
  */
 
 import type { Hono } from "hono";
-import type { Config } from "../config/config.ts";
+import { Guard } from "../access/guard.ts";
+import type { ServerConfig } from "../config/config_files.ts";
 import { createApp } from "../http/app.ts";
 import type { AppEnv } from "../http/context.ts";
-import { httpMetrics, observeAuthFailures } from "../http/metrics_middleware.ts";
+import {
+  httpMetrics,
+  type HttpRequestObserver,
+  observeAuthFailures,
+} from "../http/metrics_middleware.ts";
+import { RequestRate } from "../metrics/request_rate.ts";
 import { approvalsRoutes } from "../../routes/approvals.ts";
 import { auditRoutes } from "../../routes/audit.ts";
 import { cryptoOpsRoutes } from "../../routes/crypto_ops.ts";
@@ -16,13 +23,14 @@ import { healthRoutes } from "../../routes/health.ts";
 import { keysRoutes } from "../../routes/keys.ts";
 import { metricsRoutes } from "../../routes/metrics.ts";
 import { openapiRoutes } from "../../routes/openapi.ts";
-import { healthReport } from "./health_report.ts";
+import { uiRoutes } from "../../routes/ui/index.ts";
+import { healthReport, probeStores } from "./health_report.ts";
 import type { Services } from "./services.ts";
 
 /** Builds the HTTP application over `services`; `ready` reports readiness. */
 export function buildApp(
   services: Services,
-  config: Config,
+  config: ServerConfig,
   ready: () => boolean,
   started = Date.now(),
 ): Hono<AppEnv> {
@@ -30,9 +38,37 @@ export function buildApp(
     services.verifier,
     (reason) => services.metrics.jwtFailure(reason),
   );
+  const rate = new RequestRate();
+  const observer: HttpRequestObserver = {
+    httpRequest(route, method, status, seconds) {
+      services.metrics.httpRequest(route, method, status, seconds);
+      rate.record(status);
+    },
+  };
+  const ui = uiRoutes({
+    keys: services.keys,
+    crypto: services.crypto,
+    approvals: services.approvals,
+    audit: services.audit,
+    authenticator,
+    sessions: services.uiSessions,
+    certificates: config.files.uiCertificates,
+    guard: new Guard(services.auditLog, services.rbac),
+    allows: (roles, action) => services.rbac.allows(roles, action),
+    overview: {
+      metricsText: () => services.metrics.render(),
+      storeHealth: () => probeStores(services, config),
+      auditHead: () => services.auditLog.head(),
+      requestRate: () => rate.series(),
+      version: Deno.env.get("FERROHSM_VERSION") ?? "development",
+    },
+    actorLimiter: services.limits.actor,
+    mtls: config.tlsClientCa !== undefined,
+  });
   return createApp({
     authenticator,
-    metrics: httpMetrics(services.metrics),
+    metrics: httpMetrics(observer),
+    ui,
     limits: services.limits,
     api: [
       ["/keys", keysRoutes(services.keys, services.crypto)],

@@ -22,6 +22,7 @@ import { offloadKey } from "../core/offload/offloaded_key.ts";
 import { createOffloadPool } from "../core/offload/pool.ts";
 import { wipe } from "../core/zeroize.ts";
 import { createHttpLimits, type HttpLimits } from "../http/limits_config.ts";
+import { SessionStore } from "../http/ui_sessions.ts";
 import { keyApprovalExecutors } from "../keys/approval_executors.ts";
 import { CryptoService } from "../keys/crypto_service.ts";
 import { KeyLoader } from "../keys/key_loader.ts";
@@ -57,6 +58,8 @@ export interface Services {
   readonly limits: HttpLimits;
   /** The opened stores (health probes read them). */
   readonly stores: Stores;
+  /** Web dashboard sessions (in memory: a restart signs everyone out). */
+  readonly uiSessions: SessionStore;
   close(): Promise<void>;
 }
 
@@ -150,7 +153,14 @@ export async function buildServices(
       anchor: stores.anchor,
       records: { keys: stores.keys, approvals: stores.approvals },
     });
+    const uiSessions = new SessionStore({
+      ttlMs: config.uiSessionTtl * 1000,
+      idleMs: config.uiIdleTimeout * 1000,
+    });
     connectMetricSources(metrics, {
+      audit,
+      uiSessions,
+      records,
       loader,
       listCache,
       verifier,
@@ -182,6 +192,7 @@ export async function buildServices(
       rbac,
       limits,
       stores,
+      uiSessions,
       async close() {
         await stopJournal(auditLog).catch(() => undefined);
         await auditLog.close();

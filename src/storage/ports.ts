@@ -19,17 +19,36 @@ import type {
 import type { AnchorRecord, AuditEntry } from "../domain/audit_entry.ts";
 import type { ApprovableAction } from "../domain/approvals.ts";
 
-/** Filters and paging for `KeyStore.list`. */
+/** A position in the list order: the creation time and id of one key. */
+export interface KeyCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+/**
+ * Filters and paging for `KeyStore.list`: either OFFSET paging (`offset`), or keyset
+ * paging from a cursor (`after` or `before`, with `offset` 0), which costs the same on
+ * every page however deep.
+ */
 export interface KeyListQuery {
   readonly algorithm?: Algorithm;
   readonly state?: KeyState;
   readonly tag?: { readonly key: string; readonly value: string };
+  /** Names containing this text, ASCII letters compared case-insensitively. */
+  readonly nameContains?: string;
   /** Zero-based offset. */
   readonly offset: number;
   readonly limit: number;
+  /** Only keys after this position (the page that follows it). */
+  readonly after?: KeyCursor;
+  /** Only keys before this position (the page that precedes it, still in list order). */
+  readonly before?: KeyCursor;
 }
 
-/** A page of keys, ordered by creation time then id, with the total matching count. */
+/**
+ * A page of keys, ordered by creation time then id, with the total matching count (the
+ * filters only: a cursor does not change `total`).
+ */
 export interface KeyListPage {
   readonly items: KeyRecord[];
   readonly total: number;
@@ -41,7 +60,7 @@ export interface KeyStore {
   create(record: KeyRecord, first: SealedVersion): Promise<void>;
   /** The key record, or undefined. */
   get(id: string): Promise<KeyRecord | undefined>;
-  /** Lists keys matching the filters, newest last. */
+  /** Lists keys matching the filters, newest last. @throws RangeError for bad paging */
   list(query: KeyListQuery): Promise<KeyListPage>;
   /**
    * Replaces the record (its `revision` must be the stored one + 1) and, when given,

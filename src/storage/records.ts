@@ -148,7 +148,7 @@ export function pageApprovals(
   records: Iterable<ApprovalRecord>,
   query: ApprovalListQuery,
 ): ApprovalPage {
-  assertListQuery(query);
+  assertPaging(query);
   const matching: ApprovalRecord[] = [];
   for (const r of records) {
     if (query.state !== undefined && effectiveApprovalState(r, query.now) !== query.state) continue;
@@ -162,13 +162,35 @@ export function pageApprovals(
 }
 
 /** Throws RangeError unless offset and limit are non-negative integers. */
-export function assertListQuery(query: { readonly offset: number; readonly limit: number }): void {
+export function assertPaging(query: { readonly offset: number; readonly limit: number }): void {
   if (!Number.isSafeInteger(query.offset) || query.offset < 0) {
     throw new RangeError("List offset must be a non-negative integer");
   }
   if (!Number.isSafeInteger(query.limit) || query.limit < 0) {
     throw new RangeError("List limit must be a non-negative integer");
   }
+}
+
+/**
+ * Throws RangeError unless offset and limit are non-negative integers and a cursor, when
+ * given, is one of `after`/`before` with offset 0; TypeError for a malformed cursor.
+ */
+export function assertListQuery(query: KeyListQuery): void {
+  assertPaging(query);
+  const cursor = query.after ?? query.before;
+  if (cursor === undefined) return;
+  if (query.after !== undefined && query.before !== undefined) {
+    throw new RangeError("List takes one cursor: after or before");
+  }
+  if (query.offset !== 0) throw new RangeError("List offset must be 0 with a cursor");
+  if (typeof cursor.createdAt !== "string" || typeof cursor.id !== "string") {
+    throw new TypeError("List cursor needs createdAt and id strings");
+  }
+}
+
+/** `text` with ASCII letters lowercased (the case folding every adapter's name search uses). */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
 /** A deep copy of a key record that shares nothing with the input. */
@@ -205,18 +227,61 @@ export function compareByCreation(
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** Filters, orders and pages in-memory records for `KeyStore.list`; returns copies. */
+/** Pages up to this size are selected without sorting every matching record. */
+const BOUNDED_WINDOW = 1024;
+
+/**
+ * Filters, orders and pages in-memory records for `KeyStore.list`; returns copies. A
+ * page of a cursor or a shallow offset keeps only the records it needs while scanning
+ * (no sort of the whole set), so its cost grows with the matching count only linearly.
+ */
 export function pageKeyRecords(records: Iterable<KeyRecord>, query: KeyListQuery): KeyListPage {
-  const matching: KeyRecord[] = [];
+  const needle = query.nameContains === undefined ? undefined : asciiLower(query.nameContains);
+  const fromEnd = query.before !== undefined;
+  const window = query.offset + query.limit;
+  const bounded = window <= BOUNDED_WINDOW;
+  const kept: KeyRecord[] = [];
+  let total = 0;
   for (const r of records) {
     if (query.algorithm !== undefined && r.algorithm !== query.algorithm) continue;
     if (query.state !== undefined && r.state !== query.state) continue;
     if (query.tag !== undefined && !hasTag(r, query.tag.key, query.tag.value)) continue;
-    matching.push(r);
+    if (needle !== undefined && !asciiLower(r.name).includes(needle)) continue;
+    total++;
+    if (query.after !== undefined && compareByCreation(r, query.after) <= 0) continue;
+    if (query.before !== undefined && compareByCreation(r, query.before) >= 0) continue;
+    if (bounded) keepBounded(kept, r, window, fromEnd);
+    else kept.push(r);
   }
-  matching.sort(compareByCreation);
-  const items = matching.slice(query.offset, query.offset + query.limit).map(copyKeyRecord);
-  return { items, total: matching.length };
+  if (!bounded) kept.sort(compareByCreation);
+  const page = fromEnd
+    ? kept.slice(Math.max(0, kept.length - query.limit))
+    : kept.slice(query.offset, window);
+  return { items: page.map(copyKeyRecord), total };
+}
+
+/**
+ * Inserts `r` into the sorted `kept`, then trims it to `max` records: the smallest ones,
+ * or the largest ones when `largest` is set.
+ */
+function keepBounded(kept: KeyRecord[], r: KeyRecord, max: number, largest: boolean): void {
+  if (max === 0) return;
+  if (kept.length === max) {
+    const edge = largest ? kept[0] : kept[max - 1];
+    if (edge !== undefined && compareByCreation(r, edge) * (largest ? 1 : -1) <= 0) return;
+  }
+  let lo = 0;
+  let hi = kept.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareByCreation(kept[mid] as KeyRecord, r) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  kept.splice(lo, 0, r);
+  if (kept.length > max) {
+    if (largest) kept.shift();
+    else kept.pop();
+  }
 }
 
 /** True for a key state name. */

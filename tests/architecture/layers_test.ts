@@ -48,6 +48,7 @@ const LAYERS: readonly [string, Layer][] = [
   ["src/pkcs11/", "transport"],
   ["routes/", "transport"],
   ["views/", "transport"],
+  ["static/", "transport"],
   ["src/config/", "composition"],
   ["src/server/", "composition"],
   ["src/cli/", "composition"],

@@ -15,12 +15,13 @@
  */
 
 import { Buffer } from "node:buffer";
-import { and, asc, count, eq, exists, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { HsmError } from "../../domain/errors.ts";
 import type { KeyListPage, KeyListQuery, KeyStore } from "../ports.ts";
 import type { KeyRecord, SealedVersion } from "../../domain/records.ts";
 import {
+  asciiLower,
   assertKeyRecord,
   assertListQuery,
   assertSafeId,
@@ -89,7 +90,10 @@ export class SqliteKeyStore implements KeyStore {
     return rows[0] && decodeKeyRow(rows[0]);
   }
 
-  /** Lists keys matching the filters by creation time then id, with the matching total. */
+  /**
+   * Lists keys matching the filters by creation time then id, with the matching total.
+   * A cursor seeks in `keys_created_idx` (row-value comparison) instead of skipping rows.
+   */
   async list(query: KeyListQuery): Promise<KeyListPage> {
     assertListQuery(query);
     const db = this.#db();
@@ -104,14 +108,29 @@ export class SqliteKeyStore implements KeyStore {
           eq(keyTags.tagValue, tag.value),
         )),
       ),
+      // lower() folds ASCII letters only, as asciiLower() does for the other adapters.
+      query.nameContains === undefined
+        ? undefined
+        : sql`instr(lower(${keys.name}), ${asciiLower(query.nameContains)}) > 0`,
     );
+    const { after, before } = query;
+    const position = after !== undefined
+      ? sql`(${keys.createdAt}, ${keys.id}) > (${after.createdAt}, ${after.id})`
+      : before !== undefined
+      ? sql`(${keys.createdAt}, ${keys.id}) < (${before.createdAt}, ${before.id})`
+      : undefined;
+    const order = before === undefined
+      ? [asc(keys.createdAt), asc(keys.id)]
+      : [desc(keys.createdAt), desc(keys.id)];
     // One batch is one read transaction: the page and the total see the same snapshot.
     const [rows, totals] = await db.batch([
-      db.select().from(keys).where(filter).orderBy(asc(keys.createdAt), asc(keys.id))
+      db.select().from(keys).where(and(filter, position)).orderBy(...order)
         .limit(query.limit).offset(query.offset),
       db.select({ total: count() }).from(keys).where(filter),
     ]);
-    return { items: rows.map(decodeKeyRow), total: totals[0]?.total ?? 0 };
+    const items = rows.map(decodeKeyRow);
+    if (before !== undefined) items.reverse();
+    return { items, total: totals[0]?.total ?? 0 };
   }
 
   /**
