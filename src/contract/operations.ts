@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import type { HsmErrorCode } from "../domain/errors.ts";
+import { HSM_ERROR_CODES, type HsmErrorCode } from "../domain/errors.ts";
 import { Approval, ApprovalList, ListApprovalsQuery } from "./approvals.ts";
 import { AuditList, AuditVerification, ListAuditQuery } from "./audit.ts";
 import { ErrorBody, idParam } from "./common.ts";
@@ -68,21 +68,8 @@ export interface Operation {
   readonly errors: readonly HsmErrorCode[];
 }
 
-/** Errors any authenticated API call may answer. */
-const API_ERRORS: readonly HsmErrorCode[] = [
-  "invalid_request",
-  "unauthenticated",
-  "forbidden",
-  "not_found",
-  "conflict",
-  "invalid_state",
-  "payload_too_large",
-  "integrity_error",
-  "rate_limited",
-  "audit_unavailable",
-  "unavailable",
-  "internal",
-];
+/** Errors any authenticated API call may answer: every code of the contract. */
+const API_ERRORS: readonly HsmErrorCode[] = HSM_ERROR_CODES;
 
 /** Errors an open endpoint may answer. */
 const OPEN_ERRORS: readonly HsmErrorCode[] = ["invalid_request", "internal"];
