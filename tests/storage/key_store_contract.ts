@@ -79,6 +79,28 @@ export function keyStoreContract(
     assert.deepStrictEqual(await store.listVersions(record.id), [first]);
   });
 
+  test("of 20 parallel creations one duplicate id fails alone", async ({ store }) => {
+    const taken = fakeRecord();
+    await store.create(taken, fakeVersion(taken, 1));
+    const records = Array.from(
+      { length: 20 },
+      (_, i) => i === 7 ? fakeRecord({ id: taken.id, name: "dup" }) : fakeRecord(),
+    );
+    const results = await Promise.allSettled(
+      records.map((r) => store.create(r, fakeVersion(r, 1))),
+    );
+    results.forEach((r, i) => {
+      if (i === 7) {
+        assert.equal(r.status, "rejected");
+        if (r.status === "rejected") assertHsmError(r.reason, "conflict");
+      } else assert.equal(r.status, "fulfilled", `creation ${i}`);
+    });
+    for (const [i, r] of records.entries()) {
+      if (i !== 7) assert.deepStrictEqual(await store.get(r.id), r);
+    }
+    assert.deepStrictEqual(await store.get(taken.id), taken);
+  });
+
   test("create rejects ids that are not safe path segments", async ({ store }) => {
     for (const id of ["../escape", "a/b", "", "x".repeat(65), "dot.dot", "sp ace"]) {
       const record = fakeRecord({ id });

@@ -1,7 +1,8 @@
 /**
  * KeyStore on libSQL through drizzle. Every write is one `batch()` (one implicit
  * transaction, one fsync under `synchronous=FULL`); the client has a single connection,
- * so no interactive transaction is ever held open.
+ * so no interactive transaction is ever held open. Creations arriving while one is being
+ * committed are group-committed together (one fsync for many new keys).
  *
  * Optimistic concurrency inside one batch: every statement is guarded by "the key is
  * still at the base revision" (`revision = new - 1`), the version insert and tag rewrite
@@ -32,6 +33,7 @@ import {
   sealedVersionProblem,
 } from "../records.ts";
 import { isDuplicateKeyError } from "./constraint.ts";
+import { GroupCommit } from "../../util/group_commit.ts";
 import type { Database } from "./database.ts";
 import { keys, keyTags, keyVersions } from "./schema.ts";
 
@@ -48,12 +50,38 @@ export interface SqliteKeyStoreOptions {
 export class SqliteKeyStore implements KeyStore {
   readonly #database: Database;
   readonly #ownsDatabase: boolean;
+  readonly #creates: GroupCommit<Batch>;
   #closed = false;
 
   /** Wraps an open database; it is closed by `close()` only when `ownsDatabase` is set. */
   constructor(database: Database, options: SqliteKeyStoreOptions = {}) {
     this.#database = database;
     this.#ownsDatabase = options.ownsDatabase ?? false;
+    this.#creates = new GroupCommit((groups) => this.#commitCreates(groups));
+  }
+
+  /**
+   * Commits several keys' creations as one batch (one transaction, one fsync). When the
+   * batch fails (one id already exists), each creation is retried on its own so only the
+   * failing one is refused.
+   */
+  async #commitCreates(groups: readonly Batch[]): Promise<(unknown | undefined)[]> {
+    const db = this.#db();
+    const attempt = async (statements: Statement[]) => {
+      try {
+        await db.batch(statements as Batch);
+        return undefined;
+      } catch (err) {
+        return isDuplicateKeyError(err)
+          ? new HsmError("conflict", "Cannot create key: the id already exists", { cause: err })
+          : err;
+      }
+    };
+    if (groups.length === 1) return [await attempt([...(groups[0] as Batch)])];
+    if (await attempt(groups.flat()) === undefined) return groups.map(() => undefined);
+    const results: (unknown | undefined)[] = [];
+    for (const group of groups) results.push(await attempt([...group]));
+    return results;
   }
 
   /** Creates a key with its first version. @throws HsmError("conflict") when the id exists. */
@@ -72,14 +100,7 @@ export class SqliteKeyStore implements KeyStore {
       );
     }
     statements.push(db.insert(keyVersions).values(versionColumns(first)));
-    try {
-      await db.batch(statements);
-    } catch (err) {
-      if (isDuplicateKeyError(err)) {
-        throw new HsmError("conflict", "Cannot create key: the id already exists", { cause: err });
-      }
-      throw err;
-    }
+    await this.#creates.submit(statements);
   }
 
   /** The key record, or undefined. @throws HsmError("integrity_error") for a malformed row */
