@@ -1,7 +1,8 @@
 /**
- * The HTTP application over the services: the API routers under `/api/v1`, the open
- * routes (health, metrics, OpenAPI), authentication observed by the metrics, and the
- * answer every request gets while the server is still starting.
+ * The HTTP application over the services: the API routers under `/api/v1`, the Vault
+ * Transit bridge under `/v1/transit` (its own gate, the same services and limiters), the
+ * open routes (health, metrics, OpenAPI), authentication observed by the metrics, and
+ * the answer every request gets while the server is still starting.
  */
 
 import type { Hono } from "hono";
@@ -16,6 +17,7 @@ import { healthRoutes } from "../../routes/health.ts";
 import { keysRoutes } from "../../routes/keys.ts";
 import { metricsRoutes } from "../../routes/metrics.ts";
 import { openapiRoutes } from "../../routes/openapi.ts";
+import { transitRoutes } from "../../routes/transit/transit.ts";
 import { healthReport } from "./health_report.ts";
 import type { Services } from "./services.ts";
 
@@ -30,7 +32,7 @@ export function buildApp(
     services.verifier,
     (reason) => services.metrics.jwtFailure(reason),
   );
-  return createApp({
+  const app = createApp({
     authenticator,
     metrics: httpMetrics(services.metrics),
     limits: services.limits,
@@ -54,6 +56,17 @@ export function buildApp(
       openapiRoutes(),
     ],
   });
+  // Outside /api/v1 (and its OpenAPI contract): Vault's Transit surface, see docs/transit.md.
+  app.route(
+    "/v1/transit",
+    transitRoutes({
+      keys: services.keys,
+      crypto: services.crypto,
+      authenticator,
+      limits: services.limits,
+    }),
+  );
+  return app;
 }
 
 /** The answer to any request while the server is still starting. */

@@ -18,9 +18,12 @@ Deno.test("every route the app registers is in the OpenAPI document, and only th
   const t = await makeTestApp();
   try {
     const registered = new Set(
-      t.app.routes.filter((r) => r.method !== "ALL").map((r) =>
-        `${r.method.toLowerCase()} ${r.path}`
-      ),
+      t.app.routes
+        .filter((r) => r.method !== "ALL")
+        // The Vault Transit bridge is Vault's API, not FerroHSM's: it is outside /api/v1 and
+        // its OpenAPI document, and docs/transit.md describes it (tests/routes/transit/).
+        .filter((r) => !r.path.startsWith("/v1/transit/"))
+        .map((r) => `${r.method.toLowerCase()} ${r.path}`),
     );
     const documented = new Set(
       (Object.values(OPERATIONS) as Operation[]).map((op) => `${op.method} ${op.path}`),
