@@ -21,6 +21,7 @@ import type { ApprovalRecord } from "../../src/domain/records.ts";
 import { nameParam, readFields, type TransitServices, vaultJson, vaultNotFound } from "./_vault.ts";
 
 const WRITE = ["POST", "PUT"];
+const LIST_TRUE: ReadonlySet<string> = new Set(["1", "t", "T", "true", "TRUE", "True"]);
 
 /** Routes for Transit key management. */
 export function transitKeysRoutes(s: TransitServices): Hono<AppEnv> {
@@ -31,7 +32,8 @@ export function transitKeysRoutes(s: TransitServices): Hono<AppEnv> {
     return names.length === 0 ? vaultNotFound(c) : vaultJson(c, { keys: names });
   };
   app.on("LIST", ["/keys", "/keys/"], list);
-  app.get("/keys", (c) => c.req.query("list") === "true" ? list(c) : vaultNotFound(c));
+  // Vault parses `list` as a Go boolean: clients send `true` (hvac) or `1` (node-vault).
+  app.get("/keys", (c) => LIST_TRUE.has(c.req.query("list") ?? "") ? list(c) : vaultNotFound(c));
 
   app.on(WRITE, "/keys/:name", async (c) => {
     const fields = await readFields(c);

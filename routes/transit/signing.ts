@@ -15,13 +15,7 @@ import {
   verifyHmacItem,
   verifySignatureItem,
 } from "../../src/transit/transit_signing.ts";
-import {
-  answerItems,
-  nameParam,
-  readFields,
-  target,
-  type TransitServices,
-} from "./_vault.ts";
+import { answerItems, nameParam, readFields, target, type TransitServices } from "./_vault.ts";
 
 const WRITE = ["POST", "PUT"];
 
