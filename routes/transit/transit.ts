@@ -32,6 +32,8 @@ export interface TransitOptions {
   readonly keys: KeyService;
   readonly crypto: CryptoService;
   readonly authenticator: Authenticator;
+  /** Counts key writes in this process (`ListCache.generation`): name lookups stay valid until one. */
+  readonly keyWrites: () => number;
   readonly limits?: {
     readonly ip?: RateLimiter;
     readonly actor?: RateLimiter;
@@ -61,7 +63,7 @@ export function transitRoutes(options: TransitOptions): Hono<AppEnv> {
   const services = {
     keys: options.keys,
     crypto: options.crypto,
-    names: new TransitKeys(options.keys),
+    names: new TransitKeys(options.keys, options.keyWrites),
   };
   app.route("/", transitKeysRoutes(services));
   app.route("/", transitEncryptionRoutes(services));

@@ -63,6 +63,7 @@ export function buildApp(
       keys: services.keys,
       crypto: services.crypto,
       authenticator,
+      keyWrites: () => services.listCache.generation,
       limits: services.limits,
     }),
   );

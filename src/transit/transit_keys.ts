@@ -4,15 +4,14 @@
  * tag (and N as their FerroHSM name), and a key created through `/api/v1/keys` joins
  * Transit by being created with the tag. Keys without the tag are invisible to Transit.
  *
- * Resolving a name the caller has not used yet is a guarded `key.list` by tag (needs
- * `key:read`, audited); the answer is remembered per caller (subject and roles), and a
- * remembered id is re-checked against the MAC'd record (tag and state) before each use,
- * so a re-tagged or destroyed key is never used under its old name. Every operation on
- * the resolved key is then authorized and audited by the key and crypto services with
- * the key's id.
+ * Resolving a name is a guarded `key.list` by tag (needs `key:read`, audited). The
+ * answer is remembered per caller (subject and roles) until the next key write in this
+ * process (the list cache's generation), so a re-tagged, destroyed or newly tagged key is
+ * seen at once; every operation on the resolved key is then authorized and audited by
+ * the key and crypto services with the key's id, on the MAC-checked record.
  *
  * Caveats: two live keys tagged with the same name are refused as ambiguous (fail
- * closed); creation is serialized per name in this process only.
+ * closed); creation is serialized per name, and writes are seen, in this process only.
  */
 
 import type { Actor } from "../access/guard.ts";
@@ -58,12 +57,17 @@ export function checkTransitName(name: string): string {
 /** Resolves, creates and lists Transit keys over the key service. */
 export class TransitKeys {
   readonly #keys: KeyService;
-  readonly #resolved: LruCache<string, string>;
+  readonly #writes: () => number;
+  readonly #resolved: LruCache<string, { record: KeyRecord; writes: number }>;
   readonly #locks = new KeyLocks();
 
-  /** `cacheSize` bounds the remembered (caller, name) → id pairs. */
-  constructor(keys: KeyService, cacheSize = 4096) {
+  /**
+   * `writes` counts key writes (the list cache's generation); `cacheSize` bounds the
+   * remembered (caller, name) → key pairs.
+   */
+  constructor(keys: KeyService, writes: () => number, cacheSize = 4096) {
     this.#keys = keys;
+    this.#writes = writes;
     this.#resolved = new LruCache({ maxEntries: cacheSize });
   }
 
@@ -74,12 +78,9 @@ export class TransitKeys {
   async find(actor: Actor, name: string): Promise<KeyRecord | undefined> {
     checkTransitName(name);
     const slot = `${actor.id}\n${[...actor.roles].sort().join(",")}\n${name}`;
-    const id = this.#resolved.get(slot);
-    if (id !== undefined) {
-      const record = await this.#keys.record(id).catch(() => undefined);
-      if (record !== undefined && isNamed(record, name)) return record;
-      this.#resolved.delete(slot);
-    }
+    const writes = this.#writes();
+    const hit = this.#resolved.get(slot);
+    if (hit !== undefined && hit.writes === writes) return hit.record;
     const page = await this.#keys.list(actor, {
       tag: { key: TRANSIT_TAG, value: name },
       offset: 0,
@@ -93,7 +94,8 @@ export class TransitKeys {
       );
     }
     const found = live[0];
-    if (found !== undefined) this.#resolved.set(slot, found.id);
+    if (found !== undefined) this.#resolved.set(slot, { record: found, writes });
+    else this.#resolved.delete(slot);
     return found;
   }
 

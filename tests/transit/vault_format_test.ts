@@ -15,9 +15,14 @@ import {
 const invalid = (err: unknown) => isHsmError(err, "invalid_request");
 
 Deno.test("vault:v<N>: strings split into version and data and format back", () => {
-  assert.deepEqual(parseVersioned("vault:v12:AbC+/=", "ciphertext"), { version: 12, data: "AbC+/=" });
+  assert.deepEqual(parseVersioned("vault:v12:AbC+/=", "ciphertext"), {
+    version: 12,
+    data: "AbC+/=",
+  });
   assert.equal(formatVersioned(3, "xyz"), "vault:v3:xyz");
-  for (const bad of ["vault:v0:AA", "vault:1:AA", "fhsm:v1:AA", "vault:v1:A A", "vault:v01:AA", 5]) {
+  for (
+    const bad of ["vault:v0:AA", "vault:1:AA", "fhsm:v1:AA", "vault:v1:A A", "vault:v01:AA", 5]
+  ) {
     assert.throws(() => parseVersioned(bad, "ciphertext"), invalid, String(bad));
   }
 });
