@@ -14,6 +14,8 @@ import type { Action, Role } from "./rbac.ts";
 export interface Actor {
   readonly id: string;
   readonly roles: readonly Role[];
+  /** The HTTP request's correlation id (`X-Request-Id`), recorded in its audit entries. */
+  readonly requestId?: string;
 }
 
 /** One audit event as services describe it (the log adds seq, ts, hashes and MAC). */
@@ -26,6 +28,8 @@ export interface AuditEvent {
   readonly payload: unknown;
   /** Record revisions the entry commits (the record journal). */
   readonly records?: readonly RecordRef[];
+  /** The HTTP request's correlation id, when the event belongs to one. */
+  readonly requestId?: string;
 }
 
 /** Where audit events go; resolves with the entry's seq once the event is durable. */
@@ -104,6 +108,7 @@ export class Guard {
           result,
           payload,
           ...(committed.length === 0 ? {} : { records: committed }),
+          ...(actor.requestId === undefined ? {} : { requestId: actor.requestId }),
         });
       } catch (err) {
         throw new HsmError("audit_unavailable", "Audit log unavailable", { cause: err });

@@ -36,6 +36,7 @@ import {
   formatRecordRefs,
   parseAuditEntry,
   type RecordRef,
+  REQUEST_ID_RE,
   toEntry,
 } from "../domain/audit_entry.ts";
 import { type VerifyResult, verifyStore } from "./verify.ts";
@@ -50,6 +51,8 @@ export interface AuditAppend {
   readonly payload?: unknown;
   /** Record revisions this entry commits (the record journal), if any. */
   readonly records?: readonly RecordRef[] | undefined;
+  /** The HTTP request's correlation id, if the entry is written for one. */
+  readonly requestId?: string | undefined;
 }
 
 /** Options of `AuditLog.open`. */
@@ -204,6 +207,7 @@ export class AuditLog {
         ...(input.records === undefined || input.records.length === 0
           ? {}
           : { records: formatRecordRefs(input.records) }),
+        ...(input.requestId === undefined ? {} : { request_id: requestId(input.requestId) }),
       };
     } catch (err) {
       return Promise.reject(err);
@@ -362,4 +366,10 @@ function field(value: unknown, name: string): string {
     throw new HsmError("invalid_request", `Audit ${name} is too long`);
   }
   return value.toWellFormed();
+}
+
+/** A request id as entries carry it; the app only accepts such ids, so others are bugs. */
+function requestId(value: string): string {
+  if (!REQUEST_ID_RE.test(value)) throw new TypeError("Invalid audit request id");
+  return value;
 }

@@ -51,7 +51,7 @@ export function bearerAuth(authenticator: Authenticator): MiddlewareHandler<AppE
       authenticator.reportFailure?.("certificate_mismatch");
       throw new HsmError("unauthenticated", UNAUTHENTICATED);
     }
-    c.set("actor", { id: principal.sub, roles: principal.roles });
+    c.set("actor", { id: principal.sub, roles: principal.roles, requestId: c.get("requestId") });
     await next();
   };
 }

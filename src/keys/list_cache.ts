@@ -56,6 +56,11 @@ export class ListCache {
     return page;
   }
 
+  /** How many key writes this process has seen (anything cached from before a write is stale). */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** Makes every cached listing unreachable (call after any key write). */
   invalidate(): void {
     this.#generation++;

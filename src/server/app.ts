@@ -1,12 +1,12 @@
 /**
- * The HTTP application over the services: the API routers under `/api/v1`, the open
- * routes (health, metrics, OpenAPI), the web dashboard (`/ui`) over the same services,
+ * The HTTP application over the services: the API routers under `/api/v1`, the Vault
+ * Transit bridge under `/v1/transit` (its own gate, the same services and limiters), the
+ * open routes (health, metrics, OpenAPI), the web dashboard (`/ui`) over the same services,
  * authentication observed by the metrics, the per-second request ring the dashboard
  * charts, and the answer every request gets while the server is still starting.
  */
 
 import type { Hono } from "hono";
-import { Guard } from "../access/guard.ts";
 import type { ServerConfig } from "../config/config_files.ts";
 import { createApp } from "../http/app.ts";
 import type { AppEnv } from "../http/context.ts";
@@ -23,6 +23,7 @@ import { healthRoutes } from "../../routes/health.ts";
 import { keysRoutes } from "../../routes/keys.ts";
 import { metricsRoutes } from "../../routes/metrics.ts";
 import { openapiRoutes } from "../../routes/openapi.ts";
+import { transitRoutes } from "../../routes/transit/transit.ts";
 import { uiRoutes } from "../../routes/ui/index.ts";
 import { healthReport, probeStores } from "./health_report.ts";
 import type { Services } from "./services.ts";
@@ -53,7 +54,7 @@ export function buildApp(
     authenticator,
     sessions: services.uiSessions,
     certificates: config.files.uiCertificates,
-    guard: new Guard(services.auditLog, services.rbac),
+    guard: services.guard,
     allows: (roles, action) => services.rbac.allows(roles, action),
     overview: {
       metricsText: () => services.metrics.render(),
@@ -65,7 +66,7 @@ export function buildApp(
     actorLimiter: services.limits.actor,
     mtls: config.tlsClientCa !== undefined,
   });
-  return createApp({
+  const app = createApp({
     authenticator,
     metrics: httpMetrics(observer),
     ui,
@@ -90,6 +91,18 @@ export function buildApp(
       openapiRoutes(),
     ],
   });
+  // Outside /api/v1 (and its OpenAPI contract): Vault's Transit surface, see docs/transit.md.
+  app.route(
+    "/v1/transit",
+    transitRoutes({
+      keys: services.keys,
+      crypto: services.crypto,
+      authenticator,
+      keyWrites: () => services.listCache.generation,
+      limits: services.limits,
+    }),
+  );
+  return app;
 }
 
 /** The answer to any request while the server is still starting. */

@@ -52,6 +52,8 @@ export interface Services {
   readonly selfTest: SelfTestReport;
   /** The metric set served at /metrics. */
   readonly metrics: FerroHsmMetrics;
+  /** Authorization and fail-closed audit shared by every surface (API, dashboard, PKCS#11). */
+  readonly guard: Guard;
   /** The RBAC policy (for checks outside a guarded operation, e.g. /metrics). */
   readonly rbac: RbacPolicy;
   /** Rate limiters and the concurrency bound (their stats appear in /healthz). */
@@ -178,6 +180,7 @@ export async function buildServices(
       );
     }
     return {
+      guard,
       keys,
       crypto: cryptoService,
       approvals,

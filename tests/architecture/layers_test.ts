@@ -46,6 +46,7 @@ const LAYERS: readonly [string, Layer][] = [
   ["src/contract/", "transport"],
   ["src/http/", "transport"],
   ["src/pkcs11/", "transport"],
+  ["src/transit/", "transport"],
   ["routes/", "transport"],
   ["views/", "transport"],
   ["static/", "transport"],

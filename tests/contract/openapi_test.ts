@@ -22,9 +22,12 @@ Deno.test("every route the app registers is in the OpenAPI document, and only th
     const isDashboard = (path: string) =>
       path === "/ui" || path.startsWith("/ui/") || path.startsWith("/static/");
     const registered = new Set(
-      t.app.routes.filter((r) => r.method !== "ALL" && !isDashboard(r.path)).map((r) =>
-        `${r.method.toLowerCase()} ${r.path}`
-      ),
+      t.app.routes
+        .filter((r) => r.method !== "ALL" && !isDashboard(r.path))
+        // The Vault Transit bridge is Vault's API, not FerroHSM's: it is outside /api/v1 and
+        // its OpenAPI document, and docs/transit.md describes it (tests/routes/transit/).
+        .filter((r) => !r.path.startsWith("/v1/transit/"))
+        .map((r) => `${r.method.toLowerCase()} ${r.path}`),
     );
     assert.ok(t.app.routes.some((r) => r.path === "/ui/keys"), "the dashboard is mounted");
     const documented = new Set(

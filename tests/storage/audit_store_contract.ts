@@ -66,4 +66,14 @@ export function auditStoreContract(name: string, factory: AuditStoreFactory): vo
       assert.equal((await store.last())?.seq, 600);
       assert.equal((await collect(store.scan())).length, 600);
     }));
+
+  Deno.test(`${name}: request ids read back as written, and entries without one have none`, () =>
+    withStore(async (store) => {
+      const entries = await chainOf(await testMacKey(), 4, { requestIds: true });
+      await store.append(entries);
+      const read = await collect(store.scan());
+      assert.deepEqual(read, entries);
+      assert.deepEqual(read.map((e) => e.request_id), [undefined, "req-2", undefined, "req-4"]);
+      assert.equal(Object.hasOwn(read[0] as AuditEntry, "request_id"), false);
+    }));
 }

@@ -51,6 +51,7 @@ export class SqliteAuditStore implements AuditStore {
         e.prev_hash,
         e.mac,
         e.records ?? null,
+        e.request_id ?? null,
       ]));
       return;
     }
@@ -127,6 +128,7 @@ function toRow(e: AuditEntry): Row {
     prevHash: e.prev_hash,
     mac: e.mac,
     records: e.records ?? null,
+    requestId: e.request_id ?? null,
   };
 }
 
@@ -142,5 +144,6 @@ function fromRow(r: Row): AuditEntry {
     prev_hash: r.prevHash,
     mac: r.mac,
     ...(r.records === null ? {} : { records: r.records }),
+    ...(r.requestId === null ? {} : { request_id: r.requestId }),
   };
 }

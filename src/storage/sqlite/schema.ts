@@ -62,6 +62,8 @@ export const auditEntries = sqliteTable("audit_entries", {
   mac: text("mac").notNull(),
   /** Record commits this entry journals (`kind:id@revision:digest`, space separated). */
   records: text("records"),
+  /** The HTTP request's `X-Request-Id`, on entries written for a request. */
+  requestId: text("request_id"),
 });
 
 /** Dual-control approval requests. */
