@@ -7,7 +7,7 @@
  */
 
 import { Box, Text, useInput } from "ink";
-import { createElement as h, type ReactElement, useState } from "react";
+import { createElement as h, type ReactElement, useRef, useState } from "react";
 import { keyName } from "../key_bindings.ts";
 import { safeText } from "../sanitize.ts";
 import { useTui } from "./context.ts";
@@ -26,13 +26,16 @@ export type FieldSpec =
   | { kind: "toggle"; name: string; label: string; value: boolean }
   | { kind: "button"; name: string; label: string };
 
-/** A field's new value: text, choice, list of choices or toggle. */
+/** A field's value: text, choice, list of choices or toggle. */
 export type FieldValue = string | readonly string[] | boolean;
+
+/** Computes a field's new value from its latest one (key presses may outrun renders). */
+export type FieldUpdate = (old: FieldValue) => FieldValue;
 
 /** What the form reports. */
 export interface FormProps {
   readonly fields: readonly FieldSpec[];
-  readonly onChange: (name: string, value: FieldValue) => void;
+  readonly onChange: (name: string, update: FieldUpdate) => void;
   readonly onSubmit: () => void;
   readonly onCancel: () => void;
   /** Field name → error message shown next to it. */
@@ -49,16 +52,24 @@ const CONTROL = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 /** The form. */
 export function Form(props: FormProps): ReactElement {
   const { theme, width } = useTui();
-  const [focus, setFocus] = useState(0);
-  const [cursor, setCursor] = useState(0);
+  const [focus, setFocusState] = useState(0);
+  const [cursor, setCursorState] = useState(0);
+  // Refs: several key presses may arrive before the next render.
+  const focusRef = useRef(0);
+  const cursorRef = useRef(0);
+  const setCursor = (c: number) => {
+    cursorRef.current = c;
+    setCursorState(c);
+  };
   const count = props.fields.length;
   const at = Math.min(focus, count - 1);
-  const field = props.fields[at];
   const move = (delta: number) => {
-    setFocus((at + delta + count) % count);
+    focusRef.current = (Math.min(focusRef.current, count - 1) + delta + count) % count;
+    setFocusState(focusRef.current);
     setCursor(0);
   };
   useInput((input, key) => {
+    const field = props.fields[Math.min(focusRef.current, count - 1)];
     if (field === undefined) return;
     const name = keyName(input, key);
     if (name === "escape") return props.onCancel();
@@ -67,37 +78,39 @@ export function Form(props: FormProps): ReactElement {
     if (name === "enter") {
       return field.kind === "button" || props.submitOnEnter === true ? props.onSubmit() : move(1);
     }
+    const set = (update: FieldUpdate) => props.onChange(field.name, update);
     if (field.kind === "text") {
-      if (name === "backspace" || name === "delete") {
-        props.onChange(field.name, field.value.slice(0, -1));
-      } else if (name === "ctrl+u") props.onChange(field.name, "");
+      if (name === "backspace" || name === "delete") set((old) => String(old).slice(0, -1));
+      else if (name === "ctrl+u") set(() => "");
       else if (!key.ctrl && !key.meta && input !== "") {
-        props.onChange(field.name, field.value + input.replace(CONTROL, ""));
+        const typed = input.replace(CONTROL, "");
+        set((old) => String(old) + typed);
       }
     } else if (field.kind === "choice") {
-      const i = field.options.indexOf(field.value);
-      const n = field.options.length;
-      if (name === "left") props.onChange(field.name, field.options[(i - 1 + n) % n] ?? "");
-      if (name === "right" || name === "space") {
-        props.onChange(field.name, field.options[(i + 1) % n] ?? "");
+      const { options } = field;
+      const step = name === "left" ? -1 : name === "right" || name === "space" ? 1 : 0;
+      if (step !== 0) {
+        set((old) => {
+          const i = options.indexOf(String(old));
+          return options[(i + step + options.length) % options.length] ?? String(old);
+        });
       }
     } else if (field.kind === "multi") {
-      const n = field.options.length;
-      if (name === "left") setCursor((cursor - 1 + n) % n);
-      if (name === "right") setCursor((cursor + 1) % n);
+      const { options } = field;
+      const n = options.length;
+      if (name === "left") setCursor((cursorRef.current - 1 + n) % n);
+      if (name === "right") setCursor((cursorRef.current + 1) % n);
       if (name === "space") {
-        const option = field.options[cursor] ?? "";
-        props.onChange(
-          field.name,
-          field.values.includes(option)
-            ? field.values.filter((v) => v !== option)
-            : [...field.values, option],
-        );
+        const option = options[cursorRef.current] ?? "";
+        set((old) => {
+          const list = Array.isArray(old) ? old as readonly string[] : [];
+          return list.includes(option) ? list.filter((v) => v !== option) : [...list, option];
+        });
       }
     } else if (
       field.kind === "toggle" && (name === "space" || name === "left" || name === "right")
     ) {
-      props.onChange(field.name, !field.value);
+      set((old) => !old);
     }
   }, { isActive: props.active });
 

@@ -10,7 +10,7 @@ import { createElement as h, type ReactElement, useState } from "react";
 import { ACTION_NAMES, ACTIONS, type BindingScope, keyName, keysOf } from "../key_bindings.ts";
 import { safeText } from "../sanitize.ts";
 import { useTui } from "./context.ts";
-import { type FieldValue, Form } from "./form.ts";
+import { type FieldUpdate, Form } from "./form.ts";
 import { Muted, Title } from "./widgets.ts";
 
 const SCOPE_TITLES: Readonly<Record<BindingScope, string>> = {
@@ -100,8 +100,8 @@ export function TokenPrompt(
         { kind: "text", name: "token", label: "Token", value: token, mask: true },
         { kind: "button", name: "ok", label: "Use this token" },
       ],
-      onChange: (_name: string, value: FieldValue) => setToken(String(value).trim()),
-      onSubmit: () => props.onDone(token === "" ? undefined : token),
+      onChange: (_name: string, update: FieldUpdate) => setToken((old) => String(update(old))),
+      onSubmit: () => props.onDone(token.trim() === "" ? undefined : token.trim()),
       onCancel: () => props.onDone(undefined),
       active: true,
       submitOnEnter: true,

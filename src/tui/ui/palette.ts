@@ -6,7 +6,7 @@
  */
 
 import { Box, Text, useInput } from "ink";
-import { createElement as h, type ReactElement, useState } from "react";
+import { createElement as h, type ReactElement, useRef, useState } from "react";
 import { toBase64 } from "../../core/encoding.ts";
 import { paletteRefusal, splitCommandLine } from "../command_line.ts";
 import { type JsonLine, jsonLines } from "../json_lines.ts";
@@ -62,7 +62,12 @@ function plain(text: string, role: "space" | "literal"): JsonLine[] {
 /** The palette overlay. */
 export function CommandPalette(props: { run: CommandRunner; onClose: () => void }): ReactElement {
   const { client, theme, height, width } = useTui();
-  const [line, setLine] = useState("");
+  const [line, setLineState] = useState("");
+  const typed = useRef("");
+  const setLine = (text: string) => {
+    typed.current = text;
+    setLineState(text);
+  };
   const [past, setPast] = useState<string[]>([]);
   const [back, setBack] = useState(-1);
   const [output, setOutput] = useState<{ lines: JsonLine[]; code: number } | undefined>();
@@ -71,6 +76,7 @@ export function CommandPalette(props: { run: CommandRunner; onClose: () => void 
   const room = Math.max(1, height - 4);
 
   const submit = async () => {
+    const line = typed.current;
     const argv = splitCommandLine(line);
     const refusal = Array.isArray(argv) ? paletteRefusal(argv) : argv.error;
     if (refusal !== undefined || !Array.isArray(argv)) {
@@ -97,16 +103,16 @@ export function CommandPalette(props: { run: CommandRunner; onClose: () => void 
     if (name === "escape") return props.onClose();
     if (running) return;
     if (name === "enter") return void submit();
-    if (name === "pagedown") return setOffset(offset + room);
-    if (name === "pageup") return setOffset(Math.max(0, offset - room));
+    if (name === "pagedown") return setOffset((o) => o + room);
+    if (name === "pageup") return setOffset((o) => Math.max(0, o - room));
     if (name === "up" || name === "down") {
       const next = Math.max(-1, Math.min(past.length - 1, back + (name === "up" ? 1 : -1)));
       setBack(next);
       return setLine(next < 0 ? "" : past[next] ?? "");
     }
-    if (name === "backspace" || name === "delete") return setLine(line.slice(0, -1));
+    if (name === "backspace" || name === "delete") return setLine(typed.current.slice(0, -1));
     if (name === "ctrl+u") return setLine("");
-    if (!key.ctrl && !key.meta && input !== "") setLine(line + input.replace(CONTROL, ""));
+    if (!key.ctrl && !key.meta && input !== "") setLine(typed.current + input.replace(CONTROL, ""));
   });
 
   const shownLine = line.length > width - 4 ? `…${line.slice(-(width - 5))}` : line;
