@@ -182,7 +182,10 @@ export function TuiApp(props: TuiAppProps): ReactElement {
         Box,
         { flexDirection: "column", height, overflow: "hidden" },
         dialog,
-        screenBox("keys", h(KeysScreen, { active: on("keys"), refreshTick })),
+        screenBox(
+          "keys",
+          h(KeysScreen, { active: on("keys"), visible: screen === "keys", refreshTick }),
+        ),
         screenBox(
           "crypto",
           h(CryptoScreen, {
@@ -191,9 +194,22 @@ export function TuiApp(props: TuiAppProps): ReactElement {
             ...(props.readFile === undefined ? {} : { readFile: props.readFile }),
           }),
         ),
-        screenBox("approvals", h(ApprovalsScreen, { active: on("approvals"), refreshTick })),
-        screenBox("audit", h(AuditScreen, { active: on("audit"), refreshTick })),
-        screenBox("health", h(HealthScreen, { active: on("health"), refreshTick })),
+        screenBox(
+          "approvals",
+          h(ApprovalsScreen, {
+            active: on("approvals"),
+            visible: screen === "approvals",
+            refreshTick,
+          }),
+        ),
+        screenBox(
+          "audit",
+          h(AuditScreen, { active: on("audit"), visible: screen === "audit", refreshTick }),
+        ),
+        screenBox(
+          "health",
+          h(HealthScreen, { active: on("health"), visible: screen === "health", refreshTick }),
+        ),
       ),
       h(Footer, { notice, editing: editing && overlay === undefined }),
     ),

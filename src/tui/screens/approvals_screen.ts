@@ -9,7 +9,7 @@ import { Box, useInput } from "ink";
 import { createElement as h, type ReactElement, useEffect, useState } from "react";
 import type { ApprovalJson } from "../../contract/approvals.ts";
 import { type ActionName, isAction, keyName, keysOf } from "../key_bindings.ts";
-import { useTui } from "../ui/context.ts";
+import { type ScreenProps, useTui } from "../ui/context.ts";
 import { listMove } from "../ui/list_nav.ts";
 import { JsonView, stateColor, Table, Title } from "../ui/widgets.ts";
 
@@ -24,7 +24,9 @@ export function timeLeft(expiresAt: string, nowMs: number): string {
 }
 
 /** The Approvals screen. */
-export function ApprovalsScreen(props: { active: boolean; refreshTick: number }): ReactElement {
+export function ApprovalsScreen(
+  props: ScreenProps,
+): ReactElement {
   const tui = useTui();
   const { client, theme, bindings, height } = tui;
   const [history, setHistory] = useState(false);
@@ -48,7 +50,9 @@ export function ApprovalsScreen(props: { active: boolean; refreshTick: number })
       setLoading(false);
     }
   };
-  useEffect(() => void load(), [props.refreshTick, history]);
+  useEffect(() => {
+    if (props.visible) void load();
+  }, [props.refreshTick, history, props.visible]);
 
   const decide = (decision: "approve" | "deny", a: ApprovalJson) =>
     tui.confirm(

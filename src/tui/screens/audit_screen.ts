@@ -12,7 +12,7 @@ import type { AuditEntryJson, AuditVerificationJson } from "../../contract/audit
 import { type AuditFilter, matchesAudit, parseAuditFilter } from "../audit_filter.ts";
 import { type ActionName, isAction, keyName, keysOf } from "../key_bindings.ts";
 import { safeText } from "../sanitize.ts";
-import { useTui } from "../ui/context.ts";
+import { type ScreenProps, useTui } from "../ui/context.ts";
 import { listMove } from "../ui/list_nav.ts";
 import { JsonView, Table, Title } from "../ui/widgets.ts";
 
@@ -32,7 +32,9 @@ export function verificationText(v: AuditVerificationJson): string {
 }
 
 /** The Audit screen. */
-export function AuditScreen(props: { active: boolean; refreshTick: number }): ReactElement {
+export function AuditScreen(
+  props: ScreenProps,
+): ReactElement {
   const tui = useTui();
   const { client, theme, bindings, height, setEditing } = tui;
   const [entries, setEntries] = useState<AuditEntryJson[]>([]);
@@ -86,7 +88,13 @@ export function AuditScreen(props: { active: boolean; refreshTick: number }): Re
       polling.current = false;
     }
   };
-  useEffect(() => void loadNewest(), [props.refreshTick]);
+  const loaded = useRef(-1);
+  useEffect(() => {
+    if (!props.visible) return;
+    if (loaded.current === props.refreshTick) void poll();
+    else void loadNewest();
+    loaded.current = props.refreshTick;
+  }, [props.refreshTick, props.visible]);
   useEffect(() => {
     if (!follow) return;
     const timer = setInterval(() => void poll(), tui.refreshSeconds * 1000);

@@ -19,7 +19,8 @@ import {
 import { type ActionName, isAction, keyName, keysOf } from "../key_bindings.ts";
 import { safeText } from "../sanitize.ts";
 import { useTui } from "../ui/context.ts";
-import { type FieldSpec, type FieldUpdate, Form } from "../ui/form.ts";
+import { type FieldSpec, Form } from "../ui/form.ts";
+import { useValues } from "../ui/use_values.ts";
 import { JsonView, Muted, Title } from "../ui/widgets.ts";
 
 const INPUT_LABELS: Readonly<Record<CryptoOperation, string>> = {
@@ -98,7 +99,7 @@ export function CryptoScreen(
 ): ReactElement {
   const tui = useTui();
   const { client, theme, bindings, height, setEditing } = tui;
-  const [values, setValues] = useState<CryptoValues>({
+  const [values, change, latest, setAll] = useValues<CryptoValues>({
     keyId: props.keyId ?? "",
     operation: "encrypt",
     inputMode: "text",
@@ -111,15 +112,16 @@ export function CryptoScreen(
     format: "default",
   });
   const [editing, setFormEditing] = useState(false);
-  const [saving, setSaving] = useState<string | undefined>();
+  const [saving, setSaving] = useState(false);
+  const [save, changeSave, latestSave, setSave] = useValues({ path: "" });
   const [result, setResult] = useState<CryptoResult | undefined>();
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     if (props.keyId === undefined) return;
-    setValues((v) => ({ ...v, keyId: props.keyId ?? "" }));
+    setAll({ ...latest(), keyId: props.keyId ?? "" });
     setFormEditing(true);
   }, [props.keyId]);
-  const capturing = props.active && (editing || saving !== undefined);
+  const capturing = props.active && (editing || saving);
   useEffect(() => {
     setEditing(capturing);
   }, [capturing]);
@@ -128,16 +130,17 @@ export function CryptoScreen(
     if (busy) return;
     setBusy(true);
     try {
-      const body = await cryptoBody(values, props.readFile ?? ((p) => Deno.readFile(p)));
+      const current = latest();
+      const body = await cryptoBody(current, props.readFile ?? ((p) => Deno.readFile(p)));
       const answer = await client.crypto<Record<string, unknown>>(
-        values.keyId.trim(),
-        values.operation,
+        current.keyId.trim(),
+        current.operation,
         body,
       );
       result?.bytes?.fill(0);
-      setResult(cryptoResult(values.operation, answer));
+      setResult(cryptoResult(current.operation, answer));
       setFormEditing(false);
-      tui.notify(`${values.operation} done with version ${String(answer.version)}`, "ok");
+      tui.notify(`${current.operation} done with version ${String(answer.version)}`, "ok");
     } catch (err) {
       if (err instanceof TypeError) tui.notify(err.message, "error");
       else if (err instanceof Deno.errors.NotFound) {
@@ -155,18 +158,25 @@ export function CryptoScreen(
     else if (is("copy") && result !== undefined) {
       tui.copy(result.text);
       tui.notify(`Copied the ${result.label} (OSC 52)`, "ok");
-    } else if (is("save") && result?.bytes !== undefined) setSaving("");
+    } else if (is("save") && result?.bytes !== undefined) {
+      setSave({ path: "" });
+      setSaving(true);
+    }
   }, { isActive: props.active && !capturing });
 
-  const change = (name: string, update: FieldUpdate) =>
-    setValues((v) => ({ ...v, [name]: update(v[name as keyof CryptoValues]) }));
-  const savePrompt = saving === undefined ? null : h(Form, {
-    fields: [{ kind: "text", name: "path", label: "Write to", value: saving, hint: "file path" }],
-    onChange: (_n: string, update: FieldUpdate) => setSaving((old) => String(update(old ?? ""))),
+  const savePrompt = !saving ? null : h(Form, {
+    fields: [{
+      kind: "text",
+      name: "path",
+      label: "Write to",
+      value: save.path,
+      hint: "file path",
+    }],
+    onChange: changeSave,
     onSubmit: () => {
-      const path = saving.trim();
+      const path = latestSave().path.trim();
       const bytes = result?.bytes;
-      setSaving(undefined);
+      setSaving(false);
       if (path === "" || bytes === undefined) return;
       tui.saveFile(path, bytes).then(
         () => tui.notify(`Wrote ${bytes.length} bytes to ${path}`, "ok"),
@@ -174,7 +184,7 @@ export function CryptoScreen(
           tui.notify(`Cannot write ${path}: ${err instanceof Error ? err.name : "error"}`, "error"),
       );
     },
-    onCancel: () => setSaving(undefined),
+    onCancel: () => setSaving(false),
     active: props.active,
     submitOnEnter: true,
     labelWidth: 10,
@@ -198,7 +208,7 @@ export function CryptoScreen(
         onChange: change,
         onSubmit: () => void run(),
         onCancel: () => setFormEditing(false),
-        active: props.active && saving === undefined && !busy,
+        active: props.active && !saving && !busy,
       })
       : h(Muted, {
         text: `${values.operation} with ${values.keyId || "no key"} — press ${

@@ -9,9 +9,8 @@ import { Box, Text } from "ink";
 import { createElement as h, type ReactElement, useEffect, useRef, useState } from "react";
 import { type OverviewFigures, overviewFigures, ScrapeWindow } from "../overview.ts";
 import { MetricsSnapshot } from "../prometheus_text.ts";
-import { useTui } from "../ui/context.ts";
+import { type ScreenProps, useTui } from "../ui/context.ts";
 import { Details, Muted, stateColor, Title } from "../ui/widgets.ts";
-import { verificationText } from "./audit_screen.ts";
 
 /** "3d 4h", "2h 5m", "4m 10s". */
 export function formatUptime(seconds: number | undefined): string {
@@ -41,7 +40,9 @@ function Section(props: { title: string; children: ReactElement }): ReactElement
 }
 
 /** The Health screen. */
-export function HealthScreen(props: { active: boolean; refreshTick: number }): ReactElement {
+export function HealthScreen(
+  props: ScreenProps,
+): ReactElement {
   const tui = useTui();
   const { client, theme, width } = tui;
   const [figures, setFigures] = useState<OverviewFigures | undefined>();
@@ -60,11 +61,11 @@ export function HealthScreen(props: { active: boolean; refreshTick: number }): R
     }
   };
   useEffect(() => {
-    if (!props.active) return;
+    if (!props.visible) return;
     void load();
     const timer = setInterval(() => void load(), tui.refreshSeconds * 1000);
     return () => clearInterval(timer);
-  }, [props.active, props.refreshTick]);
+  }, [props.visible, props.refreshTick]);
 
   if (figures === undefined) return h(Muted, { text: "Loading health and metrics…" });
   const f = figures;
@@ -111,12 +112,12 @@ export function HealthScreen(props: { active: boolean; refreshTick: number }): R
             f.auditWriteFailures > 0 ? theme.error : "",
           ],
           [
-            "last verify",
+            "verified",
             last === undefined
-              ? "not this session (Audit screen, v)"
-              : `${new Date(last.atMs).toISOString().slice(11, 19)} ${
-                verificationText(last.result)
-              }`,
+              ? "not yet (Audit, v)"
+              : last.result.valid
+              ? `intact ${last.result.entries} @${new Date(last.atMs).toISOString().slice(11, 19)}`
+              : `BROKEN at ${last.result.first_bad_seq}: ${last.result.reason}`,
             last === undefined ? "" : last.result.valid ? theme.ok : theme.error,
           ],
         ],

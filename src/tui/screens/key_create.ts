@@ -12,7 +12,8 @@ import { ALGORITHM_NAMES, USAGE_NAMES } from "../../domain/algorithms.ts";
 import type { ApprovalJson } from "../../contract/approvals.ts";
 import type { KeyJson } from "../../contract/keys.ts";
 import { useTui } from "../ui/context.ts";
-import { type FieldUpdate, Form } from "../ui/form.ts";
+import { Form } from "../ui/form.ts";
+import { useValues } from "../ui/use_values.ts";
 import { Muted, Title } from "../ui/widgets.ts";
 
 interface Values {
@@ -66,7 +67,7 @@ export function KeyCreate(
   },
 ): ReactElement {
   const { client, report, notify, setEditing } = useTui();
-  const [values, setValues] = useState<Values>({
+  const [values, change, latest] = useValues<Values>({
     name: "",
     algorithm: "AES-256-GCM",
     usage: [],
@@ -82,11 +83,12 @@ export function KeyCreate(
 
   const submit = async () => {
     if (busy) return;
-    const request = createRequest(values);
+    const current = latest();
+    const request = createRequest(current);
     if ("errors" in request) return setErrors(request.errors);
     setErrors({});
     setBusy(true);
-    notify(`Generating ${values.algorithm} key…`);
+    notify(`Generating ${current.algorithm} key…`);
     try {
       const res = await client.createKey(request.body);
       if ("approval" in res) props.onCreated(res.key, res.approval);
@@ -97,8 +99,6 @@ export function KeyCreate(
       setBusy(false);
     }
   };
-  const change = (name: string, update: FieldUpdate) =>
-    setValues((v) => ({ ...v, [name]: update(v[name as keyof Values]) }));
   return h(
     Box,
     { flexDirection: "column" },

@@ -10,7 +10,7 @@ import type { KeyJson } from "../../contract/keys.ts";
 import { type KeyFilter, matchesWords, parseKeyFilter } from "../key_filter.ts";
 import { type ActionName, isAction, keyName, keysOf } from "../key_bindings.ts";
 import { safeText } from "../sanitize.ts";
-import { useTui } from "../ui/context.ts";
+import { type ScreenProps, useTui } from "../ui/context.ts";
 import { listMove } from "../ui/list_nav.ts";
 import { stateColor, Table, Title } from "../ui/widgets.ts";
 import { KeyCreate } from "./key_create.ts";
@@ -25,7 +25,9 @@ const CONTROL = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 type View = { kind: "list" } | { kind: "detail"; id: string } | { kind: "create" };
 
 /** The Keys screen. */
-export function KeysScreen(props: { active: boolean; refreshTick: number }): ReactElement {
+export function KeysScreen(
+  props: ScreenProps,
+): ReactElement {
   const tui = useTui();
   const { client, theme, bindings, height, setEditing } = tui;
   const [view, setView] = useState<View>({ kind: "list" });
@@ -61,7 +63,9 @@ export function KeysScreen(props: { active: boolean; refreshTick: number }): Rea
       setLoading(false);
     }
   };
-  useEffect(() => void load(), [props.refreshTick, filter]);
+  useEffect(() => {
+    if (props.visible) void load();
+  }, [props.refreshTick, filter, props.visible]);
   useEffect(() => {
     if (editingFilter) setEditing(true);
     return () => {

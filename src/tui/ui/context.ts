@@ -46,6 +46,16 @@ export interface TuiServices {
   readonly lastVerification: { result: AuditVerificationJson; atMs: number } | undefined;
 }
 
+/** What the app tells each screen. */
+export interface ScreenProps {
+  /** The screen has the keyboard (shown, no dialog open). */
+  readonly active: boolean;
+  /** The screen is the current one (loads and refreshes only then). */
+  readonly visible: boolean;
+  /** Increments on every refresh key press. */
+  readonly refreshTick: number;
+}
+
 /** The context carrying `TuiServices`. */
 export const TuiContext = createContext<TuiServices | null>(null);
 

@@ -10,7 +10,8 @@ import { createElement as h, type ReactElement, useState } from "react";
 import { ACTION_NAMES, ACTIONS, type BindingScope, keyName, keysOf } from "../key_bindings.ts";
 import { safeText } from "../sanitize.ts";
 import { useTui } from "./context.ts";
-import { type FieldUpdate, Form } from "./form.ts";
+import { Form } from "./form.ts";
+import { useValues } from "./use_values.ts";
 import { Muted, Title } from "./widgets.ts";
 
 const SCOPE_TITLES: Readonly<Record<BindingScope, string>> = {
@@ -88,7 +89,7 @@ export function TokenPrompt(
   props: { reason: string; onDone: (token: string | undefined) => void },
 ): ReactElement {
   const { theme } = useTui();
-  const [token, setToken] = useState("");
+  const [values, change, latest] = useValues({ token: "" });
   return h(
     Box,
     { flexDirection: "column", borderStyle: "round", borderColor: theme.warn, paddingX: 1 },
@@ -97,11 +98,14 @@ export function TokenPrompt(
     h(Muted, { text: "Paste a bearer token (JWT); the screen underneath is kept." }),
     h(Form, {
       fields: [
-        { kind: "text", name: "token", label: "Token", value: token, mask: true },
+        { kind: "text", name: "token", label: "Token", value: values.token, mask: true },
         { kind: "button", name: "ok", label: "Use this token" },
       ],
-      onChange: (_name: string, update: FieldUpdate) => setToken((old) => String(update(old))),
-      onSubmit: () => props.onDone(token.trim() === "" ? undefined : token.trim()),
+      onChange: change,
+      onSubmit: () => {
+        const token = latest().token.trim();
+        props.onDone(token === "" ? undefined : token);
+      },
       onCancel: () => props.onDone(undefined),
       active: true,
       submitOnEnter: true,

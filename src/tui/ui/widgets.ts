@@ -39,7 +39,11 @@ export function Title(props: { text: string; extra?: string }): ReactElement {
   return h(
     Box,
     { gap: 2 },
-    h(Text, { color: theme.accent, bold: true, wrap: "truncate-end" }, safeText(props.text)),
+    h(
+      Box,
+      { flexShrink: 0 },
+      h(Text, { color: theme.accent, bold: true, wrap: "truncate-end" }, safeText(props.text)),
+    ),
     props.extra === undefined ? null : h(Line, { text: props.extra, color: theme.muted }),
   );
 }
