@@ -62,6 +62,7 @@ export function TuiApp(props: TuiAppProps): ReactElement {
   const [notice, setNotice] = useState<{ text: string; kind: NoticeKind } | undefined>();
   const [editing, setEditing] = useState(false);
   const [refreshTick, setRefreshTick] = useState(0);
+  const [tokenChanges, setTokenChanges] = useState(0);
   const [cryptoKey, setCryptoKey] = useState<string | undefined>();
   const [lastVerification, setLastVerification] = useState<
     { result: AuditVerificationJson; atMs: number } | undefined
@@ -74,7 +75,11 @@ export function TuiApp(props: TuiAppProps): ReactElement {
     props.client.onTokenNeeded((reason) =>
       new Promise((resolve) => push({ kind: "token", reason, resolve }))
     );
-    return () => props.client.onTokenNeeded(undefined);
+    props.client.onTokenChanged(() => setTokenChanges((n) => n + 1));
+    return () => {
+      props.client.onTokenNeeded(undefined);
+      props.client.onTokenChanged(undefined);
+    };
   }, [props.client]);
 
   const theme = props.noColor === true ? monochrome(themeNamed(themeName)) : themeNamed(themeName);
@@ -177,7 +182,7 @@ export function TuiApp(props: TuiAppProps): ReactElement {
     h(
       Box,
       { flexDirection: "column", width, height: size.rows },
-      h(Header, { screen }),
+      h(Header, { screen, tokenChanges }),
       h(
         Box,
         { flexDirection: "column", height, overflow: "hidden" },

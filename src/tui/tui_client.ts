@@ -50,6 +50,7 @@ export class TuiClient {
   #token: string | undefined;
   #prompt: TokenPrompt | undefined;
   #pending: Promise<string | undefined> | undefined;
+  #changed: (() => void) | undefined;
 
   /** @throws UsageError for an address that is not an http(s) URL */
   constructor(options: ApiClientOptions) {
@@ -73,11 +74,17 @@ export class TuiClient {
     this.#prompt = prompt;
   }
 
+  /** Sets the function told after every token change (the header shows the new one). */
+  onTokenChanged(listener: (() => void) | undefined): void {
+    this.#changed = listener;
+  }
+
   /** Replaces the token (the next call uses it). */
   setToken(token: string): void {
     this.#api.close();
     this.#token = token;
     this.#api = new ApiClient({ ...this.#options, token });
+    this.#changed?.();
   }
 
   /**

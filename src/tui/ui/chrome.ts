@@ -58,7 +58,7 @@ function TokenFlag(): ReactElement {
 }
 
 /** Product name, tabs, address and token flag (two lines). */
-export function Header(props: { screen: ScreenId }): ReactElement {
+export function Header(props: { screen: ScreenId; tokenChanges: number }): ReactElement {
   const { theme, client } = useTui();
   return h(
     Box,
@@ -84,7 +84,7 @@ export function Header(props: { screen: ScreenId }): ReactElement {
         { flexShrink: 1 },
         h(Text, { color: theme.muted, wrap: "truncate-end" }, safeText(client.addr)),
       ),
-      h(Box, { flexShrink: 0, marginLeft: 1 }, h(TokenFlag)),
+      h(Box, { flexShrink: 0, marginLeft: 1 }, h(TokenFlag, { key: props.tokenChanges })),
     ),
   );
 }
