@@ -108,8 +108,10 @@ export function findCollision(bindings: Bindings): string | undefined {
   for (const a of ACTION_NAMES) {
     const shared = scopesSharing(ACTIONS[a].scope);
     for (const b of ACTION_NAMES) {
-      if (a >= b || !shared.includes(ACTIONS[b].scope)) continue;
-      if (!scopesSharing(ACTIONS[b].scope).includes(ACTIONS[a].scope)) continue;
+      if (a >= b) continue;
+      const meet = shared.includes(ACTIONS[b].scope) ||
+        scopesSharing(ACTIONS[b].scope).includes(ACTIONS[a].scope);
+      if (!meet) continue;
       const both = bindings[a].find((k) => bindings[b].includes(k));
       if (both !== undefined) return `Cannot bind ${both} to both ${a} and ${b}`;
     }

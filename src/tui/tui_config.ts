@@ -36,7 +36,7 @@ export interface TuiConfig {
 const ConfigFile = z.strictObject({
   theme: z.enum(THEME_NAMES).optional(),
   refresh_seconds: z.number().int().min(1).max(3600).optional(),
-  keys: z.record(
+  keys: z.partialRecord(
     z.enum(ACTION_NAMES as [string, ...string[]]),
     z.array(z.string().refine(isKeySpec, "not a key name")).min(1).max(8),
   ).optional(),
@@ -77,7 +77,9 @@ export function parseTuiConfig(text: string, source: string): TuiConfig {
     );
   }
   const bindings = { ...defaultBindings() } as Record<string, readonly string[]>;
-  for (const [action, keys] of Object.entries(parsed.data.keys ?? {})) bindings[action] = keys;
+  for (const [action, keys] of Object.entries(parsed.data.keys ?? {})) {
+    if (keys !== undefined) bindings[action] = keys;
+  }
   const collision = findCollision(bindings as Bindings);
   if (collision !== undefined) {
     throw new UsageError(`Cannot read TUI config ${source}: ${collision}`);
