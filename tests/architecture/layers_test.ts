@@ -48,6 +48,10 @@ const LAYERS: readonly [string, Layer][] = [
   ["src/pkcs11/", "transport"],
   ["routes/", "transport"],
   ["views/", "transport"],
+  ["src/tui/", "transport"],
+  // The CLI's HTTP client and its errors are transport, shared with the TUI.
+  ["src/cli/api_client.ts", "transport"],
+  ["src/cli/errors.ts", "transport"],
   ["src/config/", "composition"],
   ["src/server/", "composition"],
   ["src/cli/", "composition"],
