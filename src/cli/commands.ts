@@ -8,7 +8,6 @@
 
 import { Command, CommanderError, Option } from "commander";
 import { isHsmError } from "../domain/errors.ts";
-import { writeAll } from "../util/logger.ts";
 import { CliContext, DEFAULT_ADDR } from "./context.ts";
 import { ApiError, CommandFailure, UsageError } from "./errors.ts";
 import { EXIT, StartupError } from "../server/startup_error.ts";
@@ -36,6 +35,7 @@ import { metricsCommand } from "./commands/metrics.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { signCommand } from "./commands/sign.ts";
 import { tokenMintCommand } from "./commands/token_mint.ts";
+import { tuiCommand } from "./commands/tui.ts";
 import { verifyCommand } from "./commands/verify.ts";
 
 const EPILOG = `
@@ -110,14 +110,14 @@ export function buildProgram(ctx: CliContext): Command {
   metricsCommand(program, ctx);
   healthCommand(program, ctx);
   completionCommand(program, ctx);
+  tuiCommand(program, ctx, run);
   return program;
 }
 
 /** Runs `ferrohsm` with `args`; resolves to the process exit code. */
 export async function run(args: string[], ctx: CliContext = new CliContext()): Promise<number> {
   const program = buildProgram(ctx);
-  const fail = (text: string) =>
-    writeAll(Deno.stderr, new TextEncoder().encode(`ferrohsm: ${text}\n`));
+  const fail = (text: string) => ctx.err.line(`ferrohsm: ${text}`);
   try {
     await program.parseAsync(args, { from: "user" });
     return ctx.exitCode;

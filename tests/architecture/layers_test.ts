@@ -50,6 +50,10 @@ const LAYERS: readonly [string, Layer][] = [
   ["routes/", "transport"],
   ["views/", "transport"],
   ["static/", "transport"],
+  ["src/tui/", "transport"],
+  // The CLI's HTTP client and its errors are transport, shared with the TUI.
+  ["src/cli/api_client.ts", "transport"],
+  ["src/cli/errors.ts", "transport"],
   ["src/config/", "composition"],
   ["src/server/", "composition"],
   ["src/cli/", "composition"],
