@@ -207,15 +207,14 @@ export class AuditForwarder {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer);
-        self.#wake = undefined;
+        this.#wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.#wake = wakeable ? done : () => {
-        if (self.#closed) done();
+        if (this.#closed) done();
       };
       this.#woken = false;
     });
