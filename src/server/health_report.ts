@@ -53,6 +53,15 @@ export async function healthReport(
     list_cache: services.listCache.stats(),
     keyset: services.keyring.status(),
     stores,
+    audit_sinks: services.auditSinks.stats().map((f) => ({
+      id: f.id,
+      kind: f.kind,
+      cursor: f.cursor,
+      lag: f.lag,
+      connected: f.connected,
+      failures: f.failures,
+      ...(f.lastError === undefined ? {} : { last_error: f.lastError }),
+    })),
   };
 }
 

@@ -5,6 +5,7 @@
 
 import type { ApprovalService } from "../approvals/approval_service.ts";
 import type { AuditLog } from "../audit/audit_log.ts";
+import type { AuditSinks } from "../audit/sinks/audit_sinks.ts";
 import type { JwtVerifier } from "../auth/jwt.ts";
 import type { SelfTestReport } from "../core/self_test.ts";
 import type { HttpLimits } from "../http/limits_config.ts";
@@ -21,6 +22,7 @@ export interface MetricSourceServices {
   readonly approvals: ApprovalService;
   readonly selfTest: SelfTestReport;
   readonly limits: HttpLimits;
+  readonly auditSinks?: AuditSinks;
 }
 
 /** Points every metric source of `metrics` at the services. */
@@ -50,5 +52,6 @@ export function connectMetricSources(metrics: FerroHsmMetrics, s: MetricSourceSe
       actor: () => s.limits.actor.stats().limited,
     },
     concurrency: () => s.limits.shed.stats(),
+    auditSinks: () => s.auditSinks?.stats() ?? [],
   });
 }

@@ -10,6 +10,7 @@ import type { RbacPolicy } from "../access/rbac.ts";
 import { ApprovalService } from "../approvals/approval_service.ts";
 import { AuditLog } from "../audit/audit_log.ts";
 import { AuditService } from "../audit/audit_service.ts";
+import { AuditSinks } from "../audit/sinks/audit_sinks.ts";
 import { deriveAuditMacKey } from "../audit/chain.ts";
 import { RecordJournal } from "../audit/record_journal.ts";
 import { JwksKeyring } from "../auth/jwks.ts";
@@ -57,6 +58,8 @@ export interface Services {
   readonly limits: HttpLimits;
   /** The opened stores (health probes read them). */
   readonly stores: Stores;
+  /** The audit forwarders (syslog, NATS); their figures appear in /healthz and /metrics. */
+  readonly auditSinks: AuditSinks;
   close(): Promise<void>;
 }
 
@@ -85,12 +88,26 @@ export async function buildServices(
   const closers: (() => Promise<void>)[] = [];
   try {
     const metrics = new FerroHsmMetrics();
+    let auditSinks: AuditSinks | undefined;
     const auditLog = await AuditLog.open(stores.audit, auditMacKey, {
       anchor: stores.anchor,
-      onBatch: (size, latencyMs) => metrics.auditBatch(size, latencyMs / 1000),
+      onBatch: (size, latencyMs) => {
+        metrics.auditBatch(size, latencyMs / 1000);
+        auditSinks?.notify();
+      },
     });
     const journal = await RecordJournal.load(stores.audit, auditMacKey);
     await startJournal(journal, stores, auditLog);
+    // Forwarders read committed entries back from the store by seq, off the request path.
+    const sinks = await AuditSinks.open({
+      specs: config.auditSinks,
+      dataDir: config.dataDir,
+      source: auditLog,
+      log,
+      hostname: Deno.hostname(),
+    });
+    auditSinks = sinks;
+    closers.push(() => sinks.close());
     const keysetInfo = await resolveKeyset(config);
     const keyring = await JwksKeyring.open(keysetInfo.path);
     const verifier = new JwtVerifier(keyring, {
@@ -158,6 +175,7 @@ export async function buildServices(
       approvals,
       selfTest,
       limits,
+      auditSinks: sinks,
     });
 
     if (keysetInfo.devToken !== undefined) {
@@ -182,6 +200,7 @@ export async function buildServices(
       rbac,
       limits,
       stores,
+      auditSinks: sinks,
       async close() {
         await stopJournal(auditLog).catch(() => undefined);
         await auditLog.close();

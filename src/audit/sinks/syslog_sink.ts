@@ -57,7 +57,9 @@ export class SyslogSink implements AuditSink {
   async send(entries: readonly AuditEntry[]): Promise<void> {
     if (this.#closed) throw new Error("Syslog sink is closed");
     if (this.#options.transport === "udp") {
-      for (const entry of entries) await this.#sendDatagram(datagramOf(entry, this.#options.header));
+      for (const entry of entries) {
+        await this.#sendDatagram(datagramOf(entry, this.#options.header));
+      }
       return;
     }
     const conn = this.#conn ?? await this.#connect();

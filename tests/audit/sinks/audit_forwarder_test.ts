@@ -142,7 +142,7 @@ Deno.test("a cursor past the audit head restarts from the head", async () => {
 Deno.test("a corrupt cursor file refuses to start rather than resend or skip", async () => {
   const dir = await tempDir();
   try {
-    await Deno.writeTextFile(`${dir}/s.cursor`, "{\"seq\":-1}");
+    await Deno.writeTextFile(`${dir}/s.cursor`, '{"seq":-1}');
     await assert.rejects(new SinkCursor(`${dir}/s.cursor`).read(), TypeError);
     assert.equal(await new SinkCursor(`${dir}/absent.cursor`).read(), 0);
   } finally {

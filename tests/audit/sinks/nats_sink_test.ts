@@ -15,7 +15,11 @@ import { MemoryAuditStore } from "../../../src/storage/memory/audit_store.ts";
 import { chainOf, tempDir, testMacKey } from "../_helpers.ts";
 import { until } from "./_receivers.ts";
 
-const hasNats = await new Deno.Command("nats-server", { args: ["--version"], stdout: "null", stderr: "null" })
+const hasNats = await new Deno.Command("nats-server", {
+  args: ["--version"],
+  stdout: "null",
+  stderr: "null",
+})
   .output().then((o) => o.success, () => false);
 if (!hasNats) {
   // deno-lint-ignore no-console -- tell the runner why the tests are skipped

@@ -12,7 +12,11 @@ import { MemoryAuditStore } from "../../../src/storage/memory/audit_store.ts";
 import { tempDir, testMacKey } from "../_helpers.ts";
 import { until } from "./_receivers.ts";
 
-const hasRsyslog = await new Deno.Command("rsyslogd", { args: ["-v"], stdout: "null", stderr: "null" })
+const hasRsyslog = await new Deno.Command("rsyslogd", {
+  args: ["-v"],
+  stdout: "null",
+  stderr: "null",
+})
   .output().then((o) => o.success, () => false);
 if (!hasRsyslog) {
   // deno-lint-ignore no-console -- tell the runner why the test is skipped

@@ -77,5 +77,8 @@ Deno.test("a datagram too long for UDP drops the JSON body but keeps the structu
   assert.equal(text.includes('seq="1"'), true);
   const [small] = await chainOf(await testMacKey(), 1);
   assert.ok(small !== undefined);
-  assert.equal(new TextDecoder().decode(datagramOf(small, { hostname: "h" })).includes("\uFEFF"), true);
+  assert.equal(
+    new TextDecoder().decode(datagramOf(small, { hostname: "h" })).includes("\uFEFF"),
+    true,
+  );
 });

@@ -127,9 +127,17 @@ Deno.test("a syslog collector that is not there fails the batch quickly", async 
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
   probe.close();
-  const sink = new SyslogSink({ transport: "tcp", hostname: "127.0.0.1", port, header: { hostname: "h" } });
+  const sink = new SyslogSink({
+    transport: "tcp",
+    hostname: "127.0.0.1",
+    port,
+    header: { hostname: "h" },
+  });
   try {
-    await assert.rejects(sink.send(await chainOf(await testMacKey(), 1)), Deno.errors.ConnectionRefused);
+    await assert.rejects(
+      sink.send(await chainOf(await testMacKey(), 1)),
+      Deno.errors.ConnectionRefused,
+    );
   } finally {
     await sink.close();
   }
