@@ -88,12 +88,12 @@ export async function buildServices(
   const closers: (() => Promise<void>)[] = [];
   try {
     const metrics = new FerroHsmMetrics();
-    let auditSinks: AuditSinks | undefined;
+    const forwarding: { sinks?: AuditSinks } = {};
     const auditLog = await AuditLog.open(stores.audit, auditMacKey, {
       anchor: stores.anchor,
       onBatch: (size, latencyMs) => {
         metrics.auditBatch(size, latencyMs / 1000);
-        auditSinks?.notify();
+        forwarding.sinks?.notify();
       },
     });
     const journal = await RecordJournal.load(stores.audit, auditMacKey);
@@ -106,7 +106,7 @@ export async function buildServices(
       log,
       hostname: Deno.hostname(),
     });
-    auditSinks = sinks;
+    forwarding.sinks = sinks;
     closers.push(() => sinks.close());
     const keysetInfo = await resolveKeyset(config);
     const keyring = await JwksKeyring.open(keysetInfo.path);
