@@ -49,8 +49,11 @@ export interface StreamConfig {
   readonly auditSinks: readonly AuditSinkSpec[];
   /** ACME instead of `--tls-cert/--tls-key`. */
   readonly acme?: AcmeConfig;
-  /** How often certificate files (or the ACME certificate) are checked, seconds. */
-  readonly tlsReloadSeconds: number;
+  /**
+   * How often certificate files (or the ACME certificate) are checked, seconds; given,
+   * it also makes a plain TLS listener hot-reloadable (node:https instead of Deno.serve).
+   */
+  readonly tlsReloadSeconds?: number;
   /** How often the serving certificate's OCSP status is refreshed, seconds. */
   readonly ocspIntervalSeconds: number;
 }
@@ -90,7 +93,9 @@ export function parseStreamConfig(
   return {
     auditSinks,
     ...(acme === undefined ? {} : { acme }),
-    tlsReloadSeconds: seconds(str, "tls-reload-interval", 60),
+    ...(str("tls-reload-interval") === undefined
+      ? {}
+      : { tlsReloadSeconds: seconds(str, "tls-reload-interval", 60) }),
     ocspIntervalSeconds: seconds(str, "ocsp-interval", 3600),
   };
 }

@@ -62,6 +62,7 @@ export async function healthReport(
       failures: f.failures,
       ...(f.lastError === undefined ? {} : { last_error: f.lastError }),
     })),
+    ...(services.tls === undefined ? {} : { tls: services.tls.health() }),
   };
 }
 

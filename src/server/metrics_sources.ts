@@ -6,6 +6,7 @@
 import type { ApprovalService } from "../approvals/approval_service.ts";
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { AuditSinks } from "../audit/sinks/audit_sinks.ts";
+import type { TlsManager } from "./tls/tls_manager.ts";
 import type { JwtVerifier } from "../auth/jwt.ts";
 import type { SelfTestReport } from "../core/self_test.ts";
 import type { HttpLimits } from "../http/limits_config.ts";
@@ -23,6 +24,7 @@ export interface MetricSourceServices {
   readonly selfTest: SelfTestReport;
   readonly limits: HttpLimits;
   readonly auditSinks?: AuditSinks;
+  readonly tls?: TlsManager | undefined;
 }
 
 /** Points every metric source of `metrics` at the services. */
@@ -53,5 +55,6 @@ export function connectMetricSources(metrics: FerroHsmMetrics, s: MetricSourceSe
     },
     concurrency: () => s.limits.shed.stats(),
     auditSinks: () => s.auditSinks?.stats() ?? [],
+    tls: () => s.tls?.figures(),
   });
 }

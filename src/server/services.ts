@@ -37,6 +37,7 @@ import { startJournal, stopJournal } from "./journal_startup.ts";
 import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
 import { EXIT, StartupError } from "./startup_error.ts";
 import { openStores, type StoreOverrides, type Stores } from "./stores.ts";
+import type { TlsManager } from "./tls/tls_manager.ts";
 
 /** Everything the HTTP layer and the CLI need, wired from a Config. */
 export interface Services {
@@ -60,11 +61,16 @@ export interface Services {
   readonly stores: Stores;
   /** The audit forwarders (syslog, NATS); their figures appear in /healthz and /metrics. */
   readonly auditSinks: AuditSinks;
+  /** The TLS certificate manager (absent without TLS or when the caller gave none). */
+  readonly tls: TlsManager | undefined;
   close(): Promise<void>;
 }
 
 /** Adapters a caller may supply instead of the configured ones (tests, benchmarks). */
-export type ServiceOverrides = StoreOverrides;
+export interface ServiceOverrides extends StoreOverrides {
+  /** The listener's certificate manager (its figures go to /healthz and /metrics). */
+  readonly tls?: TlsManager | undefined;
+}
 
 /** Builds every service from `config` (no listener). Caller must `close()`. */
 export async function buildServices(
@@ -176,6 +182,7 @@ export async function buildServices(
       selfTest,
       limits,
       auditSinks: sinks,
+      tls: overrides.tls,
     });
 
     if (keysetInfo.devToken !== undefined) {
@@ -201,6 +208,7 @@ export async function buildServices(
       limits,
       stores,
       auditSinks: sinks,
+      tls: overrides.tls,
       async close() {
         await stopJournal(auditLog).catch(() => undefined);
         await auditLog.close();
