@@ -124,7 +124,7 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
     `--allow-net=${[`${host}:${config.port}`, ...stream.net].join(",")}${
       config.pkcs11Socket === undefined ? "" : `,unix:${config.pkcs11Socket}`
     }`,
-    `--allow-env=${env.join(",")}`,
+    stream.allEnv ? "--allow-env" : `--allow-env=${env.join(",")}`,
     `--v8-flags=--max-old-space-size=${config.maxHeapMb}`,
   );
   return flags;

@@ -3,7 +3,7 @@
  * Config like the rest of `permissions.ts`: network access to exactly the configured
  * syslog collectors, NATS servers, ACME directory (and the port its http-01 responder
  * listens on) and OCSP responder; read access to the CA files; read and write access to
- * the ACME cache dir.
+ * the ACME cache dir; with ACME, every environment variable (see `allEnv`).
  *
  * The OCSP responder is named inside the certificate, so it is read here from the
  * certificate file (`--tls-cert`, or the ACME cache's certificate when one exists). A
@@ -22,6 +22,11 @@ export interface StreamPermissions {
   readonly write: readonly string[];
   /** `host:port` entries for `--allow-net`. */
   readonly net: readonly string[];
+  /**
+   * Read access to every environment variable: acme-client's `debug` dependency lists
+   * `process.env` when it loads, which Deno allows only with unrestricted `--allow-env`.
+   */
+  readonly allEnv: boolean;
 }
 
 /** `host:port`, with brackets around an IPv6 host. */
@@ -82,5 +87,5 @@ export function streamPermissions(config: Config): StreamPermissions {
   const certFile = servingCertificateFile(config);
   const ocsp = certFile === undefined ? undefined : ocspPeer(certFile);
   if (ocsp !== undefined) net.push(ocsp);
-  return { read, write, net: [...new Set(net)] };
+  return { read, write, net: [...new Set(net)], allEnv: config.acme !== undefined };
 }

@@ -41,3 +41,8 @@ export async function nextSerial(port: number, previous: string | undefined): Pr
   }
   throw new Error(`The served certificate is still ${previous}`);
 }
+
+/** A serial without leading zeros (openssl and node:crypto differ there). */
+export function bare(serial: string | undefined): string | undefined {
+  return serial?.toUpperCase().replace(/^0+(?=.)/, "");
+}
