@@ -34,7 +34,14 @@ export interface TlsHealth {
     readonly failures: number;
     readonly last_error?: string;
   };
-  readonly ocsp: OcspStatus;
+  readonly ocsp: {
+    readonly status: OcspStatus["status"];
+    readonly url?: string;
+    readonly this_update?: string;
+    readonly next_update?: string;
+    readonly failures: number;
+    readonly last_error?: string;
+  };
 }
 
 /** Default interval of file checks when the listener can swap certificates anyway. */
@@ -130,7 +137,7 @@ export class TlsManager {
           ...(acme.lastError === undefined ? {} : { last_error: acme.lastError }),
         },
       }),
-      ocsp: this.#ocsp.status(),
+      ocsp: ocspHealth(this.#ocsp.status()),
     };
   }
 
@@ -208,4 +215,16 @@ export class TlsManager {
 async function fileStamp(cert: string, key: string): Promise<string> {
   const [a, b] = await Promise.all([Deno.stat(cert), Deno.stat(key)]);
   return [a, b].map((s) => `${s.mtime?.getTime()}:${s.size}:${s.ino}`).join("|");
+}
+
+/** The OCSP status in /healthz's snake_case. */
+function ocspHealth(s: OcspStatus): TlsHealth["ocsp"] {
+  return {
+    status: s.status,
+    ...(s.url === undefined ? {} : { url: s.url }),
+    ...(s.thisUpdate === undefined ? {} : { this_update: s.thisUpdate }),
+    ...(s.nextUpdate === undefined ? {} : { next_update: s.nextUpdate }),
+    failures: s.failures,
+    ...(s.lastError === undefined ? {} : { last_error: s.lastError }),
+  };
 }
