@@ -31,9 +31,9 @@ const swaps = Number(values.swaps);
 
 const inst = await makeInstallation("ferrohsm-bench-tls-");
 const pki = await makePki(inst.dir);
-const [cert, key, ca] = await Promise.all(
-  [pki.server.cert, pki.server.key, pki.ca].map((f) => Deno.readTextFile(f)),
-);
+const cert = await Deno.readTextFile(pki.server.cert);
+const key = await Deno.readTextFile(pki.server.key);
+const ca = await Deno.readTextFile(pki.ca);
 
 async function throughput(extra: string[]): Promise<number> {
   const server = await startServerProcess(
