@@ -50,6 +50,8 @@ Deno.test("committed entries are forwarded once, in order, and the cursor is dur
     }
     await until(() => forwarder.stats().lag === 0, "catch-up");
     assert.deepEqual(sink.received, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    // Closing waits for the cursor write of the last batch.
+    await forwarder.close();
     assert.equal(await cursor.read(), 10);
     assert.equal(forwarder.stats().forwarded, 10);
   } finally {
