@@ -4,13 +4,16 @@
  * 127.0.0.1). The real server, started through the launcher with its derived
  * permissions, obtains its certificate before listening, serves it (a handshake
  * validated against pebble's root), renews it on SIGHUP and serves the new one without a
- * restart, and a restart reuses the cached certificate. Skipped without `pebble`.
+ * restart, and a restart reuses the cached certificate. Pebble puts an OCSP URL in its
+ * certificates but serves no OCSP, so `openssl ocsp` answers with pebble's intermediate
+ * key; the restarted server reads `good`. Skipped without `pebble`.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeInstallation } from "../../../testing/installation.ts";
 import { hasOpenssl, makePki } from "../../../testing/pki.ts";
+import { startOcspResponder } from "../../../testing/ocsp_pki.ts";
 import { readResponse, startServerProcess } from "../../../testing/server_process.ts";
 import { bare, handshake, nextSerial } from "./_handshake.ts";
 
@@ -34,7 +37,7 @@ interface Pebble {
   stop(): Promise<void>;
 }
 
-async function startPebble(dir: string, httpPort: number): Promise<Pebble> {
+async function startPebble(dir: string, httpPort: number, ocspUrl: string): Promise<Pebble> {
   const pki = await makePki(dir);
   const acmePort = freePort();
   const mgmtPort = freePort();
@@ -49,7 +52,7 @@ async function startPebble(dir: string, httpPort: number): Promise<Pebble> {
         privateKey: pki.server.key,
         httpPort,
         tlsPort: freePort(),
-        ocspResponderURL: "",
+        ocspResponderURL: ocspUrl,
         externalAccountBindingRequired: false,
       },
     }),
@@ -85,7 +88,8 @@ Deno.test({
     const inst = await makeInstallation();
     const pebbleDir = await Deno.makeTempDir({ dir: inst.dir });
     const httpPort = freePort();
-    const pebble = await startPebble(pebbleDir, httpPort);
+    const ocspPort = freePort();
+    const pebble = await startPebble(pebbleDir, httpPort, `http://127.0.0.1:${ocspPort}/`);
     const pebbleCa = join(pebbleDir, "ca.pem");
     const port = freePort();
     const cacheDir = join(inst.dir, "acme");
@@ -106,6 +110,7 @@ Deno.test({
     const mgmt = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(pebbleCa)] });
     let server = await startServerProcess(flags);
     let client: Deno.HttpClient | undefined;
+    let responder: { stop(): Promise<void> } | undefined;
     try {
       // Trust only pebble's (per-run) root, as a client of this deployment would.
       const root = await (await fetch(`${pebble.management}/roots/0`, { client: mgmt })).text();
@@ -114,6 +119,8 @@ Deno.test({
       const h1 = await readResponse(await fetch(`${url}/healthz`, { client }));
       assert.equal(h1.status, 200);
       assert.equal(h1.body.tls.acme.renewals, 1);
+      // The first certificate's OCSP responder was unknown at launch: not permitted yet.
+      assert.equal(h1.body.tls.ocsp.status, "unavailable");
       const first = (await handshake(port)).serial;
       assert.equal(first, bare(h1.body.tls.serial));
 
@@ -126,18 +133,43 @@ Deno.test({
       const metrics = await (await fetch(`${url}/metrics`, { client })).text();
       assert.match(metrics, /ferrohsm_acme_renewals_total 2/);
 
-      // A restart reuses the cached certificate and key (no new order).
+      // Pebble serves no OCSP: `openssl ocsp` answers for its intermediate CA instead.
+      const get = async (path: string) =>
+        await (await fetch(`${pebble.management}${path}`, { client: mgmt })).text();
+      const ca = {
+        dir: pebbleDir,
+        caCert: join(pebbleDir, "intermediate.pem"),
+        caKey: join(pebbleDir, "intermediate.key"),
+        index: join(pebbleDir, "index.txt"),
+        ocspUrl: `http://127.0.0.1:${ocspPort}/`,
+      };
+      await Deno.writeTextFile(ca.caCert, await get("/intermediates/0"));
+      await Deno.writeTextFile(ca.caKey, await get("/intermediate-keys/0"), { mode: 0o600 });
+      await Deno.writeTextFile(
+        ca.index,
+        `V\t301231235959Z\t\t${h2.body.tls.serial}\tunknown\t/CN=localhost\n`,
+      );
+      responder = await startOcspResponder(ca, ocspPort);
+
+      // A restart reuses the cached certificate and key (no new order), and the launcher
+      // now grants the responder named in it.
       assert.equal(await server.stop(), 0);
       server = await startServerProcess(flags);
-      const h3 = await readResponse(await fetch(`${url}/healthz`, { client }));
+      let h3 = await readResponse(await fetch(`${url}/healthz`, { client }));
+      for (let i = 0; i < 100 && h3.body.tls.ocsp.status !== "good"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        h3 = await readResponse(await fetch(`${url}/healthz`, { client }));
+      }
       assert.equal(bare(h3.body.tls.serial), second);
       assert.equal(h3.body.tls.acme.renewals, 0);
+      assert.equal(h3.body.tls.ocsp.status, "good", JSON.stringify(h3.body.tls.ocsp));
       const mode = (await Deno.stat(join(cacheDir, "key.pem"))).mode ?? 0;
       assert.equal(mode & 0o077, 0);
     } finally {
       client?.close();
       mgmt.close();
       await server.stop();
+      await responder?.stop();
       await pebble.stop();
       await inst.cleanup();
     }
