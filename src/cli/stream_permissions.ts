@@ -15,6 +15,7 @@ import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import type { Config } from "../config/config.ts";
 import { natsEndpoint } from "../config/stream_config.ts";
+import { mergeSinks, readAuditSinksFileSync } from "../config/audit_sinks_file.ts";
 
 /** Paths and peers to add to the server's permissions. */
 export interface StreamPermissions {
@@ -59,12 +60,17 @@ export function ocspPeer(certFile: string): string | undefined {
   }
 }
 
-/** The permissions audit sinks, ACME and OCSP need under `config`. */
+/**
+ * The permissions audit sinks, ACME and OCSP need under `config`.
+ * @throws HsmError("invalid_request") when the audit sinks file is unreadable or invalid
+ */
 export function streamPermissions(config: Config): StreamPermissions {
   const read: string[] = [];
   const write: string[] = [];
   const net: string[] = [];
-  for (const sink of config.auditSinks) {
+  if (config.auditSinksConfig !== undefined) read.push(config.auditSinksConfig);
+  const sinks = mergeSinks(config.auditSinks, readAuditSinksFileSync(config.auditSinksConfig));
+  for (const sink of sinks) {
     if (sink.kind === "syslog") {
       net.push(hostPort(sink.hostname, sink.port));
       if (sink.caFile !== undefined) read.push(sink.caFile);

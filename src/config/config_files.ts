@@ -1,6 +1,6 @@
 /**
  * The configuration files the server reads once at start-up — the RBAC matrix, the
- * dual-control policy and the per-role rate limits — parsed and validated into one
+ * dual-control policy, the per-role rate limits and the audit sinks — parsed and validated into one
  * frozen `ServerConfig` beside the flags. Services receive the parsed objects; nothing
  * reads a configuration file again while serving.
  */
@@ -8,6 +8,8 @@
 import { loadRbacPolicy, type RbacPolicy } from "../access/rbac.ts";
 import { type ApprovalPolicy, loadApprovalPolicy } from "../approvals/approval_policy.ts";
 import { loadRateLimitConfig, type RoleRateLimits } from "../http/limits_config.ts";
+import type { AuditSinkSpec } from "../audit/sinks/audit_sinks.ts";
+import { loadAuditSinksFile, mergeSinks } from "./audit_sinks_file.ts";
 import type { Config } from "./config.ts";
 
 /** The parsed configuration files. */
@@ -18,6 +20,8 @@ export interface ConfigFiles {
   readonly approvalPolicy: ApprovalPolicy;
   /** `--rate-limit-config`, or none (every role uses `--rate-limit`). */
   readonly roleRateLimits: RoleRateLimits;
+  /** Every audit sink: the flags' and `--audit-sinks-config`'s. */
+  readonly auditSinks: readonly AuditSinkSpec[];
 }
 
 /** The flags and the files they name, validated, frozen. */
@@ -30,13 +34,15 @@ export interface ServerConfig extends Config {
  * @throws HsmError("invalid_request") naming the file and the problem
  */
 export async function loadServerConfig(config: Config): Promise<ServerConfig> {
-  const [rbac, approvalPolicy, roleRateLimits] = await Promise.all([
+  const [rbac, approvalPolicy, roleRateLimits, sinksFile] = await Promise.all([
     loadRbacPolicy(config.rbacConfig),
     loadApprovalPolicy(config.approvalPolicy),
     loadRateLimitConfig(config.rateLimitConfig),
+    loadAuditSinksFile(config.auditSinksConfig),
   ]);
+  const auditSinks = Object.freeze(mergeSinks(config.auditSinks, sinksFile));
   return Object.freeze({
     ...config,
-    files: Object.freeze({ rbac, approvalPolicy, roleRateLimits }),
+    files: Object.freeze({ rbac, approvalPolicy, roleRateLimits, auditSinks }),
   });
 }

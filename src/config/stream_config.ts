@@ -14,6 +14,7 @@ export const STREAM_FLAGS = {
   "audit-syslog-ca": { type: "string" },
   "audit-nats": { type: "string" },
   "audit-nats-stream": { type: "string" },
+  "audit-sinks-config": { type: "string" },
   "acme-directory": { type: "string" },
   "acme-domain": { type: "string" },
   "acme-email": { type: "string" },
@@ -45,8 +46,10 @@ export interface AcmeConfig {
 
 /** The streaming and certificate part of Config. */
 export interface StreamConfig {
-  /** Audit sinks (none by default). */
+  /** Audit sinks of the flags (none by default; the file's are in `ServerConfig.files`). */
   readonly auditSinks: readonly AuditSinkSpec[];
+  /** JSON file listing more audit sinks (`audit_sinks_file.ts`). */
+  readonly auditSinksConfig?: string;
   /** ACME instead of `--tls-cert/--tls-key`. */
   readonly acme?: AcmeConfig;
   /**
@@ -90,8 +93,10 @@ export function parseStreamConfig(
     throw invalid("Cannot use --audit-nats-stream without --audit-nats");
   }
   const acme = parseAcme(str, path, context);
+  const sinksFile = path(str("audit-sinks-config"));
   return {
     auditSinks,
+    ...(sinksFile === undefined ? {} : { auditSinksConfig: sinksFile }),
     ...(acme === undefined ? {} : { acme }),
     ...(str("tls-reload-interval") === undefined
       ? {}

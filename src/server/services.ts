@@ -106,7 +106,7 @@ export async function buildServices(
     await startJournal(journal, stores, auditLog);
     // Forwarders read committed entries back from the store by seq, off the request path.
     const sinks = await AuditSinks.open({
-      specs: config.auditSinks,
+      specs: config.files.auditSinks,
       dataDir: config.dataDir,
       source: auditLog,
       log,
