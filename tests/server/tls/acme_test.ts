@@ -116,7 +116,8 @@ Deno.test({
       const root = await (await fetch(`${pebble.management}/roots/0`, { client: mgmt })).text();
       client = Deno.createHttpClient({ caCerts: [root] });
       const url = `https://localhost:${port}`;
-      const h1 = await readResponse(await fetch(`${url}/healthz`, { client }));
+      const headers = { Authorization: `Bearer ${await inst.token("ops", ["Administrator"])}` };
+      const h1 = await readResponse(await fetch(`${url}/healthz`, { client, headers }));
       assert.equal(h1.status, 200);
       assert.equal(h1.body.tls.acme.renewals, 1);
       // The first certificate's OCSP responder was unknown at launch: not permitted yet.
@@ -126,7 +127,7 @@ Deno.test({
 
       Deno.kill(server.serverPid, "SIGHUP");
       const second = await nextSerial(port, first);
-      const h2 = await readResponse(await fetch(`${url}/healthz`, { client }));
+      const h2 = await readResponse(await fetch(`${url}/healthz`, { client, headers }));
       assert.equal(bare(h2.body.tls.serial), second);
       assert.equal(h2.body.tls.acme.renewals, 2);
       assert.equal(h2.body.tls.reloads, 1);
@@ -155,10 +156,10 @@ Deno.test({
       // now grants the responder named in it.
       assert.equal(await server.stop(), 0);
       server = await startServerProcess(flags);
-      let h3 = await readResponse(await fetch(`${url}/healthz`, { client }));
+      let h3 = await readResponse(await fetch(`${url}/healthz`, { client, headers }));
       for (let i = 0; i < 100 && h3.body.tls.ocsp.status !== "good"; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        h3 = await readResponse(await fetch(`${url}/healthz`, { client }));
+        h3 = await readResponse(await fetch(`${url}/healthz`, { client, headers }));
       }
       assert.equal(bare(h3.body.tls.serial), second);
       assert.equal(h3.body.tls.acme.renewals, 0);

@@ -48,8 +48,15 @@ Deno.test({
         .map((f) => f === "127.0.0.1:0" ? `127.0.0.1:${port}` : f),
     );
     const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(ca.caCert)] });
+    // The TLS detail of /healthz needs a token granting metrics:read.
+    const token = await inst.token("ops", ["Administrator"]);
     const health = async () =>
-      (await readResponse(await fetch(`${server.url}/healthz`, { client }))).body;
+      (await readResponse(
+        await fetch(`${server.url}/healthz`, {
+          client,
+          headers: { Authorization: `Bearer ${token}` },
+        }),
+      )).body;
     try {
       const served = await handshake(port);
       assert.equal(served.serial, first.serial);
@@ -62,6 +69,9 @@ Deno.test({
       assert.equal(h1.tls.ocsp.status, "good", JSON.stringify(h1.tls));
       assert.equal(h1.tls.serial, first.serial);
       assert.equal(h1.tls.hot_reload, true);
+      const open = (await readResponse(await fetch(`${server.url}/healthz`, { client }))).body;
+      assert.deepEqual(Object.keys(open.tls).sort(), ["not_after", "ocsp"]);
+      assert.deepEqual(open.tls.ocsp, { status: "good" });
 
       // New files: picked up by the poll, OCSP follows the new certificate.
       await replace(keyFile, second.key);
