@@ -73,6 +73,8 @@ export function streamPermissions(config: Config): StreamPermissions {
   for (const sink of sinks) {
     if (sink.kind === "syslog") {
       net.push(hostPort(sink.hostname, sink.port));
+      // node:dgram binds an ephemeral local port before its first send.
+      if (sink.transport === "udp") net.push(sink.hostname.includes(":") ? "[::]:0" : "0.0.0.0:0");
       if (sink.caFile !== undefined) read.push(sink.caFile);
     } else {
       for (const url of sink.url.split(",")) {

@@ -105,6 +105,7 @@ Deno.test("audit sinks and ACME add exactly their peers, CA files and cache dir"
     "127.0.0.1:9443",
     "siem.example:6514",
     "[::1]:514",
+    "[::]:0",
     "bus1:4222",
     "bus2:4222",
     "acme.example:443",

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { connect } from "nats";
 import { makeInstallation } from "../../testing/installation.ts";
 import { client, startServerProcess } from "../../testing/server_process.ts";
-import { streamCollector, until } from "../audit/sinks/_receivers.ts";
+import { datagramCollector, streamCollector, until } from "../audit/sinks/_receivers.ts";
 
 const hasNats = await new Deno.Command("nats-server", {
   args: ["--version"],
@@ -74,11 +74,12 @@ Deno.test({
     const syslogPort = freePort();
     const natsPort = freePort();
     let collector = streamCollector(syslogPort);
+    const udp = await datagramCollector();
     let nats = await startNats(natsPort, join(inst.dir, "js"));
     const natsUrl = `nats://127.0.0.1:${natsPort}`;
     const server = await startServerProcess(inst.flags([
       "--audit-syslog",
-      `tcp://127.0.0.1:${syslogPort}`,
+      `tcp://127.0.0.1:${syslogPort},udp://127.0.0.1:${udp.port}`,
       "--audit-nats",
       natsUrl,
       "--audit-nats-stream",
@@ -95,6 +96,8 @@ Deno.test({
       }
       let seq = await head();
       await until(() => collector.seqs().length === seq, "syslog");
+      await until(() => udp.seqs().length === seq, "syslog over UDP");
+      assert.deepEqual(udp.seqs(), collector.seqs());
       assert.equal(await waitStream(natsUrl, seq), seq);
 
       // Both sinks go down; requests still succeed and entries wait.
@@ -127,6 +130,7 @@ Deno.test({
     } finally {
       await server.stop();
       await collector.stop();
+      await udp.stop();
       nats.kill("SIGTERM");
       await nats.status;
       await inst.cleanup();
