@@ -45,14 +45,21 @@ export class AcmeManager {
   }
 
   /**
-   * The cached certificate, or a new one when none is cached or it is due for renewal.
+   * The cached certificate, or a new one when none is cached or it is due for renewal
+   * (a due certificate that has not expired is kept when the order fails).
    * @throws when no certificate can be obtained (the server cannot start without one)
    */
   async certificate(): Promise<ServingCertificate> {
     await Deno.mkdir(this.#config.cacheDir, { recursive: true, mode: 0o700 });
     const cached = await this.#readCached();
     if (cached !== undefined && !this.due(cached)) return cached;
-    return await this.renew();
+    try {
+      return await this.renew();
+    } catch (err) {
+      // A due but still valid certificate serves while renewal is retried later.
+      if (cached === undefined || cached.notAfter.getTime() <= this.#clock().getTime()) throw err;
+      return cached;
+    }
   }
 
   /** True when `cert` has fewer than `renewDays` days of validity left. */
