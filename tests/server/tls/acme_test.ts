@@ -63,13 +63,20 @@ async function startPebble(dir: string, httpPort: number, ocspUrl: string): Prom
     stdout: "null",
     stderr: "null",
   }).spawn();
-  for (let i = 0; i < 200; i++) {
+  // Pebble generates its root and intermediate RSA keys first: allow it 30 s on a busy host.
+  let ready = false;
+  for (let i = 0; i < 1200 && !ready; i++) {
     try {
       (await Deno.connect({ hostname: "127.0.0.1", port: acmePort })).close();
-      break;
+      ready = true;
     } catch {
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+  if (!ready) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw new Error("pebble did not start");
   }
   return {
     directory: `https://127.0.0.1:${acmePort}/dir`,
