@@ -8,6 +8,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/config.ts";
+import { streamPermissions } from "./stream_permissions.ts";
 
 /** The project root (where `main.ts`, `migrations/` and `node_modules/` live). */
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -95,6 +96,10 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
     write.add(config.pkcs11Socket);
     if (config.pkcs11TokenDir !== undefined) read.add(config.pkcs11TokenDir);
   }
+  // Audit sinks, ACME and OCSP: their peers, CA files and the ACME cache.
+  const stream = streamPermissions(config);
+  for (const p of stream.read) read.add(p);
+  for (const p of stream.write) write.add(p);
   if (usesSqlite(config)) {
     // WAL mode creates -wal and -shm files beside the database.
     read.add(dirname(config.sqlitePath));
@@ -117,10 +122,10 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
     "--no-prompt",
     `--allow-read=${[...read].join(",")}`,
     `--allow-write=${[...write].join(",")}`,
-    `--allow-net=${host}:${config.port}${
+    `--allow-net=${[`${host}:${config.port}`, ...stream.net].join(",")}${
       config.pkcs11Socket === undefined ? "" : `,unix:${config.pkcs11Socket}`
     }`,
-    `--allow-env=${env.join(",")}`,
+    stream.allEnv ? "--allow-env" : `--allow-env=${env.join(",")}`,
     `--v8-flags=--max-old-space-size=${config.maxHeapMb}`,
   );
   return flags;

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { isAbsolute, join, resolve } from "node:path";
 import { HsmError } from "../domain/errors.ts";
+import { parseStreamConfig, STREAM_FLAGS, type StreamConfig } from "./stream_config.ts";
 
 /** Where key records live. */
 export type KeyStoreKind = "memory" | "filesystem" | "sqlite";
@@ -16,7 +17,7 @@ export type AuditStoreKind = "file" | "sqlite";
 export type ApprovalStoreKind = "memory" | "sqlite";
 
 /** The validated server configuration. All paths are absolute. */
-export interface Config {
+export interface Config extends StreamConfig {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
@@ -93,6 +94,7 @@ export const SERVE_FLAGS = {
   "ui-session-ttl": { type: "string" },
   "ui-idle-timeout": { type: "string" },
   "ui-client-certs": { type: "string" },
+  ...STREAM_FLAGS,
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -164,8 +166,8 @@ export function parseServeConfig(
     throw invalid("Cannot enable TLS: --tls-cert and --tls-key must be given together");
   }
   const tlsClientCa = path(str("tls-client-ca"));
-  if (tlsClientCa !== undefined && tlsCert === undefined) {
-    throw invalid("Cannot require client certificates: --tls-client-ca needs --tls-cert");
+  if (tlsClientCa !== undefined && tlsCert === undefined && str("acme-directory") === undefined) {
+    throw invalid("Cannot require client certificates: --tls-client-ca needs --tls-cert or ACME");
   }
   const pkcs11Socket = path(str("pkcs11-socket"));
   if (pkcs11Socket?.includes(",")) {
@@ -206,6 +208,7 @@ export function parseServeConfig(
     ...optional("pkcs11Socket", pkcs11Socket),
     ...optional("pkcs11TokenDir", path(str("pkcs11-token-dir"))),
     ...optional("uiClientCerts", uiClientCerts),
+    ...parseStreamConfig(str, path, { tlsCert, listenHost: host }),
   };
   return Object.freeze(config);
 }

@@ -1,9 +1,11 @@
 /**
- * Mutual TLS listener: serves a fetch-style handler (the Hono app) over `node:https`,
- * which, unlike `Deno.serve`, can require client certificates. Every connection must
- * present a certificate that chains to the configured client CA (the TLS handshake
- * fails otherwise); each request then carries the peer address and the certificate's
- * RFC 8705 `x5t#S256` thumbprint as ConnectionBindings.
+ * The node:https listener: serves a fetch-style handler (the Hono app) over
+ * `node:https`, which, unlike `Deno.serve`, can require client certificates and swap
+ * its certificate while running (`setCertificate`, for ACME renewals and certificate
+ * files changed on disk). With a client CA every connection must present a certificate
+ * that chains to it (the TLS handshake fails otherwise); each request then carries the
+ * peer address and the certificate's RFC 8705 `x5t#S256` thumbprint as
+ * ConnectionBindings.
  *
  * Security caveats: request bodies are streamed with backpressure, never buffered here
  * (the app's body limit decides); the rest of a body the app did not read (e.g. 413)
@@ -26,8 +28,8 @@ export interface MutualTlsOptions {
   /** PEM server certificate chain and private key. */
   readonly cert: string;
   readonly key: string;
-  /** PEM CA certificate(s) that client certificates must chain to. */
-  readonly clientCa: string;
+  /** PEM CA certificate(s) that client certificates must chain to (none: no client certificates). */
+  readonly clientCa?: string | undefined;
   /** How long shutdown waits for in-flight requests before closing connections; default 5000. */
   readonly drainMs?: number;
 }
@@ -46,6 +48,11 @@ export interface MutualTlsServer {
   readonly finished: Promise<void>;
   /** Stops accepting, lets requests drain, then closes the remaining connections. */
   shutdown(): Promise<void>;
+  /**
+   * Serves a new certificate chain and key to new handshakes (`setSecureContext`);
+   * open connections keep theirs. @throws when the pair is unusable (the old one stays)
+   */
+  setCertificate(cert: string, key: string): void;
 }
 
 /** RFC 8705 `x5t#S256`: base64url (no padding) SHA-256 of a certificate's DER bytes. */
@@ -77,13 +84,15 @@ export async function serveMutualTls(
   let closing = false;
   let origin = `https://${options.hostname}:${options.port}`;
 
+  const mutual = options.clientCa !== undefined;
+  const context = (cert: string, key: string) => ({
+    cert,
+    key,
+    minVersion: "TLSv1.2" as const,
+    ...(mutual ? { ca: options.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+  });
   const server: Server = createServer({
-    cert: options.cert,
-    key: options.key,
-    ca: options.clientCa,
-    requestCert: true,
-    rejectUnauthorized: true,
-    minVersion: "TLSv1.2",
+    ...context(options.cert, options.key),
     // Above the app's own 16 KiB header limit, so the app answers with the contract's 400.
     maxHeaderSize: MAX_HEADER_BYTES,
   }, (req, res) => {
@@ -156,6 +165,9 @@ export async function serveMutualTls(
   return {
     url: origin,
     finished,
+    setCertificate(cert, key) {
+      server.setSecureContext(context(cert, key));
+    },
     shutdown() {
       stopping ??= (async () => {
         closing = true;

@@ -78,7 +78,11 @@ export function buildApp(
       ["/audit", auditRoutes(services.audit)],
     ],
     open: [
-      healthRoutes({ ready, report: () => healthReport(services, config, started) }),
+      healthRoutes({
+        ready,
+        report: (detail) => healthReport(services, config, started, detail),
+        detail: { authenticator, allows: (roles, action) => services.rbac.allows(roles, action) },
+      }),
       metricsRoutes({
         render: () => services.metrics.render(),
         auth: config.metricsAuth

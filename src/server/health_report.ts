@@ -6,6 +6,7 @@
 
 import type { Config } from "../config/config.ts";
 import type { Services } from "./services.ts";
+import type { TlsHealth } from "./tls/tls_manager.ts";
 
 /** Reachability of one store, as /healthz reports it. */
 export interface StoreProbe {
@@ -31,11 +32,15 @@ export async function probeStores(
   return { key, audit, approval };
 }
 
-/** Builds the health document now. */
+/**
+ * Builds the health document now; `detail` (a caller granted `metrics:read`) adds the
+ * TLS and audit sink detail beyond their status.
+ */
 export async function healthReport(
   services: Services,
   config: Config,
   started: number,
+  detail = false,
 ): Promise<HealthReport> {
   const stores = await probeStores(services, config);
   const healthy = services.selfTest.ok && Object.values(stores).every((p) => p.ok);
@@ -53,6 +58,20 @@ export async function healthReport(
     list_cache: services.listCache.stats(),
     keyset: services.keyring.status(),
     stores,
+    audit_sinks: services.auditSinks.stats().map((f) =>
+      detail
+        ? {
+          id: f.id,
+          kind: f.kind,
+          cursor: f.cursor,
+          lag: f.lag,
+          connected: f.connected,
+          failures: f.failures,
+          ...(f.lastError === undefined ? {} : { last_error: f.lastError }),
+        }
+        : { kind: f.kind, lag: f.lag, connected: f.connected }
+    ),
+    ...(services.tls === undefined ? {} : { tls: tlsHealth(services.tls.health(), detail) }),
   };
 }
 
@@ -65,4 +84,9 @@ async function probe(kind: string, read: () => Promise<unknown>): Promise<StoreP
     ok = false;
   }
   return { kind, ok, latency_ms: Math.round((performance.now() - start) * 100) / 100 };
+}
+
+/** The TLS block: expiry and OCSP status for everyone, the rest with detail. */
+function tlsHealth(h: TlsHealth, detail: boolean): Record<string, unknown> {
+  return detail ? { ...h } : { not_after: h.not_after, ocsp: { status: h.ocsp.status } };
 }

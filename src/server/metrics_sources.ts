@@ -7,6 +7,8 @@
 import type { ApprovalService } from "../approvals/approval_service.ts";
 import type { AuditLog } from "../audit/audit_log.ts";
 import type { AuditService } from "../audit/audit_service.ts";
+import type { AuditSinks } from "../audit/sinks/audit_sinks.ts";
+import type { TlsManager } from "./tls/tls_manager.ts";
 import type { JwtVerifier } from "../auth/jwt.ts";
 import type { SelfTestReport } from "../core/self_test.ts";
 import type { HttpLimits } from "../http/limits_config.ts";
@@ -28,6 +30,8 @@ export interface MetricSourceServices {
   readonly limits: HttpLimits;
   readonly audit: AuditService;
   readonly uiSessions: SessionStore;
+  readonly auditSinks?: AuditSinks;
+  readonly tls?: TlsManager | undefined;
 }
 
 /** Points every metric source of `metrics` at the services. */
@@ -69,5 +73,7 @@ export function connectMetricSources(metrics: FerroHsmMetrics, s: MetricSourceSe
         ? undefined
         : { atSeconds: Date.parse(last.at) / 1000, valid: last.result.valid };
     },
+    auditSinks: () => s.auditSinks?.stats() ?? [],
+    tls: () => s.tls?.figures(),
   });
 }

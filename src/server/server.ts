@@ -14,6 +14,7 @@ import { buildApp, startingResponse } from "./app.ts";
 import { listen } from "./listener.ts";
 import { type Pkcs11Server, startPkcs11Server } from "./pkcs11_socket.ts";
 import { buildServices, type Services } from "./services.ts";
+import { TlsManager } from "./tls/tls_manager.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -23,6 +24,8 @@ export interface RunningServer {
   readonly finished: Promise<void>;
   /** Stops accepting requests, drains, flushes the audit log and closes stores. */
   shutdown(): Promise<void>;
+  /** Re-reads the certificate files, or renews the ACME certificate, now (SIGHUP). */
+  reloadCertificates(): Promise<void>;
 }
 
 /**
@@ -34,20 +37,25 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   let ready = false;
   const serving: { app?: Hono<AppEnv> } = {};
   const started = Date.now();
+  // The certificate comes first: an ACME order must complete before TLS can listen.
+  const certificates = await TlsManager.open(config, log);
   const server = await listen(
     config,
     (req, env) => serving.app?.fetch(req, env) ?? startingResponse(req, started),
+    certificates,
   );
+  certificates?.start(server.certificates);
   let services: Services;
   let pkcs11: Pkcs11Server | undefined;
   try {
-    services = await buildServices(config, log);
+    services = await buildServices(config, log, { tls: certificates });
     pkcs11 = await startPkcs11Server(services, config, log).catch(async (err) => {
       await services.close();
       throw err;
     });
   } catch (err) {
     await server.shutdown();
+    await certificates?.close();
     throw err;
   }
   serving.app = buildApp(services, config, () => ready, started);
@@ -65,10 +73,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       stopping ??= (async () => {
         ready = false;
         await server.shutdown();
+        await certificates?.close();
         await pkcs11?.close();
         await services.close();
       })();
       return stopping;
+    },
+    async reloadCertificates() {
+      await certificates?.reload();
     },
   };
 }

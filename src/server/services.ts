@@ -10,6 +10,7 @@ import type { RbacPolicy } from "../access/rbac.ts";
 import { ApprovalService } from "../approvals/approval_service.ts";
 import { AuditLog } from "../audit/audit_log.ts";
 import { AuditService } from "../audit/audit_service.ts";
+import { AuditSinks } from "../audit/sinks/audit_sinks.ts";
 import { deriveAuditMacKey } from "../audit/chain.ts";
 import { RecordJournal } from "../audit/record_journal.ts";
 import { JwksKeyring } from "../auth/jwks.ts";
@@ -37,6 +38,7 @@ import { startJournal, stopJournal } from "./journal_startup.ts";
 import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
 import { EXIT, StartupError } from "./startup_error.ts";
 import { openStores, type StoreOverrides, type Stores } from "./stores.ts";
+import type { TlsManager } from "./tls/tls_manager.ts";
 
 /** Everything the HTTP layer and the CLI need, wired from a Config. */
 export interface Services {
@@ -62,11 +64,18 @@ export interface Services {
   readonly stores: Stores;
   /** Web dashboard sessions (in memory: a restart signs everyone out). */
   readonly uiSessions: SessionStore;
+  /** The audit forwarders (syslog, NATS); their figures appear in /healthz and /metrics. */
+  readonly auditSinks: AuditSinks;
+  /** The TLS certificate manager (absent without TLS or when the caller gave none). */
+  readonly tls: TlsManager | undefined;
   close(): Promise<void>;
 }
 
 /** Adapters a caller may supply instead of the configured ones (tests, benchmarks). */
-export type ServiceOverrides = StoreOverrides;
+export interface ServiceOverrides extends StoreOverrides {
+  /** The listener's certificate manager (its figures go to /healthz and /metrics). */
+  readonly tls?: TlsManager | undefined;
+}
 
 /** Builds every service from `config` (no listener). Caller must `close()`. */
 export async function buildServices(
@@ -90,12 +99,26 @@ export async function buildServices(
   const closers: (() => Promise<void>)[] = [];
   try {
     const metrics = new FerroHsmMetrics();
+    const forwarding: { sinks?: AuditSinks } = {};
     const auditLog = await AuditLog.open(stores.audit, auditMacKey, {
       anchor: stores.anchor,
-      onBatch: (size, latencyMs) => metrics.auditBatch(size, latencyMs / 1000),
+      onBatch: (size, latencyMs) => {
+        metrics.auditBatch(size, latencyMs / 1000);
+        forwarding.sinks?.notify();
+      },
     });
     const journal = await RecordJournal.load(stores.audit, auditMacKey);
     await startJournal(journal, stores, auditLog);
+    // Forwarders read committed entries back from the store by seq, off the request path.
+    const sinks = await AuditSinks.open({
+      specs: config.files.auditSinks,
+      dataDir: config.dataDir,
+      source: auditLog,
+      log,
+      hostname: Deno.hostname(),
+    });
+    forwarding.sinks = sinks;
+    closers.push(() => sinks.close());
     const keysetInfo = await resolveKeyset(config);
     const keyring = await JwksKeyring.open(keysetInfo.path);
     const verifier = new JwtVerifier(keyring, {
@@ -170,6 +193,8 @@ export async function buildServices(
       approvals,
       selfTest,
       limits,
+      auditSinks: sinks,
+      tls: overrides.tls,
     });
 
     if (keysetInfo.devToken !== undefined) {
@@ -196,6 +221,8 @@ export async function buildServices(
       limits,
       stores,
       uiSessions,
+      auditSinks: sinks,
+      tls: overrides.tls,
       async close() {
         await stopJournal(auditLog).catch(() => undefined);
         await auditLog.close();

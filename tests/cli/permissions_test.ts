@@ -70,3 +70,50 @@ Deno.test("an IPv6 listen address is bracketed and a tiny heap bound is refused"
     /Invalid --max-heap-mb "8": expected an integer of at least 64/,
   );
 });
+
+Deno.test("audit sinks and ACME add exactly their peers, CA files and cache dir", () => {
+  const config = parseServeConfig(
+    [
+      "--listen",
+      "127.0.0.1:9443",
+      "--data-dir",
+      "/srv/hsm",
+      "--audit-syslog",
+      "tls://siem.example:6514,udp://[::1]:514",
+      "--audit-syslog-ca",
+      "/etc/hsm/siem-ca.pem",
+      "--audit-nats",
+      "nats://bus1:4222,nats://bus2",
+      "--acme-directory",
+      "https://acme.example/dir",
+      "--acme-domain",
+      "hsm.example",
+      "--acme-email",
+      "ops@example.com",
+      "--acme-cache-dir",
+      "/var/lib/hsm-acme",
+      "--acme-http-listen",
+      "0.0.0.0:8080",
+    ],
+    () => undefined,
+    "/",
+  );
+  const flags = servePermissions(config, "/opt/ferrohsm");
+  const get = (name: string) =>
+    flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
+  assert.deepEqual(get("--allow-net")?.split(","), [
+    "127.0.0.1:9443",
+    "siem.example:6514",
+    "[::1]:514",
+    "[::]:0",
+    "bus1:4222",
+    "bus2:4222",
+    "acme.example:443",
+    "0.0.0.0:8080",
+  ]);
+  assert.ok(get("--allow-read")?.split(",").includes("/etc/hsm/siem-ca.pem"));
+  assert.ok(get("--allow-read")?.split(",").includes("/var/lib/hsm-acme"));
+  assert.ok(get("--allow-write")?.split(",").includes("/var/lib/hsm-acme"));
+  // acme-client's debug dependency enumerates process.env at load.
+  assert.ok(flags.includes("--allow-env"));
+});

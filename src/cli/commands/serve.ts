@@ -52,6 +52,8 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       };
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);
+      // SIGHUP: pick up renewed certificate files now (or force an ACME renewal).
+      Deno.addSignalListener("SIGHUP", () => void server.reloadCertificates());
       printLine(`listening on ${server.url}`);
       await server.finished;
       await server.shutdown();
