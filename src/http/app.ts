@@ -8,9 +8,9 @@
  */
 
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HsmError } from "../domain/errors.ts";
+import { bodyLimit } from "./body_limit.ts";
 import { type AppEnv, connectionInfo } from "./context.ts";
 import { errorResponse } from "./error_map.ts";
 import { type Authenticator, bearerAuth } from "./auth_middleware.ts";
@@ -93,11 +93,10 @@ export function createApp(routers: AppRouters): Hono<AppEnv> {
   if (limits.shed !== undefined) app.use("/api/*", loadShed(limits.shed));
   app.use(
     "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        errorResponse(c, new HsmError("payload_too_large", "Request body exceeds 1 MiB")),
-    }),
+    bodyLimit(
+      MAX_BODY_BYTES,
+      (c) => errorResponse(c, new HsmError("payload_too_large", "Request body exceeds 1 MiB")),
+    ),
   );
   app.use("/api/v1/*", bearerAuth(routers.authenticator));
   if (limits.actor !== undefined) app.use("/api/v1/*", actorRateLimit(limits.actor));
