@@ -11,6 +11,7 @@ import { isHsmError } from "../domain/errors.ts";
 import { writeAll } from "../util/logger.ts";
 import { CliContext, DEFAULT_ADDR } from "./context.ts";
 import { ApiError, CommandFailure, UsageError } from "./errors.ts";
+import { escapeControls } from "./terminal_text.ts";
 import { EXIT, StartupError } from "../server/startup_error.ts";
 import { approvalApproveCommand } from "./commands/approval_approve.ts";
 import { approvalDenyCommand } from "./commands/approval_deny.ts";
@@ -114,8 +115,12 @@ export function buildProgram(ctx: CliContext): Command {
 /** Runs `ferrohsm` with `args`; resolves to the process exit code. */
 export async function run(args: string[], ctx: CliContext = new CliContext()): Promise<number> {
   const program = buildProgram(ctx);
+  // Messages may quote a server (API errors) or files: never let them drive the terminal.
   const fail = (text: string) =>
-    writeAll(Deno.stderr, new TextEncoder().encode(`ferrohsm: ${text}\n`));
+    writeAll(
+      Deno.stderr,
+      new TextEncoder().encode(`ferrohsm: ${escapeControls(text, { keepNewlines: true })}\n`),
+    );
   try {
     await program.parseAsync(args, { from: "user" });
     return ctx.exitCode;
@@ -131,7 +136,7 @@ export async function run(args: string[], ctx: CliContext = new CliContext()): P
       return EXIT.usage;
     }
     if (err instanceof ApiError) {
-      fail(`${err.code}: ${err.message}`);
+      fail(`${escapeControls(err.code)}: ${escapeControls(err.message)}`);
       return EXIT.failure;
     }
     if (err instanceof StartupError) {
