@@ -28,6 +28,7 @@ import { KeyTransitions } from "../keys/key_transitions.ts";
 import { ListCache } from "../keys/list_cache.ts";
 import { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
 import { type Logger, printLine } from "../util/logger.ts";
+import { logKeysetReloadFailure, registerKeysetMetrics } from "./keyset_monitor.ts";
 import { connectMetricSources } from "./metrics_sources.ts";
 import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
 import { EXIT, StartupError } from "./startup_error.ts";
@@ -85,7 +86,10 @@ export async function buildServices(
       onBatch: (size, latencyMs) => metrics.auditBatch(size, latencyMs / 1000),
     });
     const keysetInfo = await resolveKeyset(config);
-    const keyring = await JwksKeyring.open(keysetInfo.path);
+    const keyring = await JwksKeyring.open(keysetInfo.path, {
+      onReloadError: logKeysetReloadFailure(log, keysetInfo.path),
+    });
+    registerKeysetMetrics(metrics, () => keyring.status());
     const verifier = new JwtVerifier(keyring, {
       ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
       ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
