@@ -16,7 +16,7 @@ import { healthRoutes } from "../../routes/health.ts";
 import { keysRoutes } from "../../routes/keys.ts";
 import { metricsRoutes } from "../../routes/metrics.ts";
 import { openapiRoutes } from "../../routes/openapi.ts";
-import { healthReport } from "./health_report.ts";
+import { HealthProbe, healthReport } from "./health_report.ts";
 import type { Services } from "./services.ts";
 
 /** Builds the HTTP application over `services`; `ready` reports readiness. */
@@ -30,8 +30,10 @@ export function buildApp(
     services.verifier,
     (reason) => services.metrics.jwtFailure(reason),
   );
+  const probe = new HealthProbe(services, config);
   return createApp({
     authenticator,
+    hsts: config.tlsCert !== undefined,
     metrics: httpMetrics(services.metrics),
     limits: services.limits,
     api: [
@@ -41,7 +43,14 @@ export function buildApp(
       ["/audit", auditRoutes(services.audit)],
     ],
     open: [
-      healthRoutes({ ready, report: () => healthReport(services, config, started) }),
+      healthRoutes({
+        authenticator,
+        async readiness() {
+          if (!ready()) return "starting";
+          return (await probe.check()).ok ? "ready" : "unavailable";
+        },
+        report: async (detailed) => healthReport(services, await probe.check(), started, detailed),
+      }),
       metricsRoutes({
         render: () => services.metrics.render(),
         auth: config.metricsAuth
