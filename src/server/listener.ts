@@ -1,32 +1,148 @@
 /**
- * The network listener: `Deno.serve` (plain HTTP, or TLS with `--tls-cert/--tls-key`),
- * or `node:https` when `--tls-client-ca` requires client certificates (Deno.serve
- * cannot ask for them).
+ * The network listener. Plain HTTP, or TLS with `--tls-cert/--tls-key`: the TCP front
+ * (`src/http/tcp_front.ts`) owns the public address, with the connection bound and the
+ * slow-client timeouts `Deno.serve` lacks, and relays to `Deno.serve` on a private Unix
+ * socket in the data dir (0700, claimed by this process). With `--tls-client-ca`:
+ * `node:https`, which can require client certificates and applies the same limits.
+ * Listen failures are StartupErrors that say what failed in words.
  */
 
 import type { Config } from "../config/config.ts";
-import { serveMutualTls } from "../http/node_server.ts";
+import { toHex } from "../core/encoding.ts";
+import { type ConnectionLimits, connectionLimitsFor } from "../http/connection_limits.ts";
+import type { ConnectionBindings } from "../http/context.ts";
+import { serveNode } from "../http/node_server.ts";
+import { peerAddress, TcpFront, type TcpFrontStats } from "../http/tcp_front.ts";
+import { httpSocketPath } from "./socket_path.ts";
 import { EXIT, StartupError } from "./startup_error.ts";
+import { startupFailure } from "./startup_failure.ts";
+import { describeSystemError } from "../util/system_error.ts";
 
 /** A bound listener. */
 export interface Listener {
   /** The bound address, e.g. `http://127.0.0.1:8443`. */
   readonly url: string;
   readonly finished: Promise<void>;
+  /** Connection counters of the TCP front (undefined for the node:https listener). */
+  stats(): TcpFrontStats | undefined;
   shutdown(): Promise<void>;
 }
 
-/** A request handler given the runtime's connection info as Hono `env`. */
-export type Handler = (req: Request, env: unknown) => Response | Promise<Response>;
+/** A request handler given the connection bindings (client address...) as Hono `env`. */
+export type Handler = (req: Request, env: ConnectionBindings) => Response | Promise<Response>;
+
+/** Longest Unix socket path Linux accepts (108 bytes with the terminating NUL). */
+const MAX_SOCKET_PATH = 107;
+
+/** The connection limits of a config: its concurrency bounds plus headroom. */
+export function listenerLimits(config: Config): ConnectionLimits {
+  return connectionLimitsFor(config.maxConcurrent, config.maxQueue);
+}
+
+/**
+ * Binds the configured address and serves `handler`. The data dir must be claimed by
+ * this process (the Unix socket in it is replaced).
+ * @throws StartupError naming the address or file that failed
+ */
+export async function listen(config: Config, handler: Handler): Promise<Listener> {
+  const tls = await readTls(config);
+  const limits = listenerLimits(config);
+  const address = `${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}`;
+  if (tls?.clientCa !== undefined) {
+    try {
+      const server = await serveNode({
+        hostname: config.host,
+        port: config.port,
+        tls: { cert: tls.cert, key: tls.key, clientCa: tls.clientCa },
+        limits,
+      }, handler);
+      return { ...server, stats: () => undefined };
+    } catch (err) {
+      throw listenFailure(err, address, true);
+    }
+  }
+  const socketPath = httpSocketPath(config.dataDir);
+  if (new TextEncoder().encode(socketPath).length > MAX_SOCKET_PATH) {
+    throw new StartupError(
+      EXIT.usage,
+      `Cannot listen: the data dir path is too long for the server's socket ${socketPath} ` +
+        `(at most ${MAX_SOCKET_PATH} bytes)`,
+    );
+  }
+  await Deno.remove(socketPath).catch(() => {});
+  const secret = toHex(crypto.getRandomValues(new Uint8Array(16)));
+  let inner: Deno.HttpServer<Deno.UnixAddr>;
+  try {
+    inner = Deno.serve(
+      { path: socketPath, onListen() {} },
+      (req) => handler(req, { clientAddress: peerAddress(req.headers, secret) ?? "unknown" }),
+    );
+  } catch (err) {
+    throw startupFailure(err, `listen on ${socketPath}`);
+  }
+  let front: TcpFront;
+  try {
+    front = await TcpFront.listen({
+      hostname: config.host,
+      port: config.port,
+      ...(tls === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
+      upstreamPath: socketPath,
+      limits,
+      secret,
+    });
+  } catch (err) {
+    await inner.shutdown();
+    await Deno.remove(socketPath).catch(() => {});
+    throw listenFailure(err, address, tls !== undefined);
+  }
+  const { hostname, port } = front.addr;
+  const url = `${tls === undefined ? "http" : "https"}://${
+    hostname.includes(":") ? `[${hostname}]` : hostname
+  }:${port}`;
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    finished: inner.finished,
+    stats: () => front.stats(),
+    shutdown() {
+      stopping ??= (async () => {
+        front.stopAccepting();
+        await inner.shutdown(); // lets in-flight requests finish
+        await front.close();
+        await Deno.remove(socketPath).catch(() => {});
+      })();
+      return stopping;
+    },
+  };
+}
+
+function listenFailure(err: unknown, address: string, tls: boolean): unknown {
+  const code = typeof err === "object" && err !== null && "code" in err ? err.code : undefined;
+  // An address in use is usually transient (a previous instance still stopping): exit 1
+  // so a supervisor retries; anything else is configuration (exit 2).
+  const transient = err instanceof Deno.errors.AddrInUse || code === "EADDRINUSE";
+  const failure = startupFailure(
+    err,
+    `listen on ${address}`,
+    transient ? EXIT.failure : EXIT.usage,
+  );
+  if (failure !== err || !tls) return failure;
+  // TLS material the runtime refused (bad PEM, key not matching the certificate).
+  return new StartupError(
+    EXIT.usage,
+    `Cannot listen on ${address}: the TLS certificate or key was refused`,
+    { cause: err },
+  );
+}
 
 async function readTls(
   config: Config,
 ): Promise<{ cert: string; key: string; clientCa?: string } | undefined> {
   if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
-  const cert = await Deno.readTextFile(config.tlsCert);
-  const key = await Deno.readTextFile(config.tlsKey);
+  const cert = await readFlagFile("--tls-cert", config.tlsCert);
+  const key = await readFlagFile("--tls-key", config.tlsKey);
   if (config.tlsClientCa === undefined) return { cert, key };
-  const clientCa = await Deno.readTextFile(config.tlsClientCa);
+  const clientCa = await readFlagFile("--tls-client-ca", config.tlsClientCa);
   if (!clientCa.includes("-----BEGIN CERTIFICATE-----")) {
     throw new StartupError(
       EXIT.usage,
@@ -36,34 +152,11 @@ async function readTls(
   return { cert, key, clientCa };
 }
 
-/** Binds the configured address and serves `handler`. */
-export async function listen(config: Config, handler: Handler): Promise<Listener> {
-  const tls = await readTls(config);
-  if (tls?.clientCa !== undefined) {
-    return await serveMutualTls({
-      hostname: config.host,
-      port: config.port,
-      cert: tls.cert,
-      key: tls.key,
-      clientCa: tls.clientCa,
-    }, handler);
+async function readFlagFile(flag: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    const reason = describeSystemError(err) ?? "unreadable";
+    throw new StartupError(EXIT.usage, `Cannot read ${flag} ${path}: ${reason}`, { cause: err });
   }
-  const scheme = tls === undefined ? "http" : "https";
-  let url = "";
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    ...(tls ?? {}),
-    onListen: ({ hostname, port }) => {
-      const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-      url = `${scheme}://${host}:${port}`;
-    },
-  }, handler);
-  return {
-    get url() {
-      return url;
-    },
-    finished: server.finished,
-    shutdown: () => server.shutdown(),
-  };
 }

@@ -1,8 +1,9 @@
 /**
- * Starts the server: listens at once so `/readyz` can say `starting` (503) while the
+ * Starts the server: claims the data dir (exclusive lock: one data dir, one server) and
+ * makes the SQLite database a private file, listens at once so `/readyz` can say `starting` (503) while the
  * self-tests, key checks and stores come up (every other request answers 503 until
  * then), builds the services, then serves the app. Nothing is served before every
- * start-up step has passed.
+ * start-up step has passed; a failing step is a StartupError that says what failed.
  */
 
 import type { Hono } from "hono";
@@ -10,8 +11,10 @@ import type { ServerConfig } from "../config/config_files.ts";
 import type { AppEnv } from "../http/context.ts";
 import type { Logger } from "../util/logger.ts";
 import { buildApp, startingResponse } from "./app.ts";
-import { listen } from "./listener.ts";
+import { claimDataDir, prepareSqliteFiles } from "./data_dir.ts";
+import { listen, type Listener } from "./listener.ts";
 import { buildServices, type Services } from "./services.ts";
+import { startupFailure } from "./startup_failure.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -27,20 +30,29 @@ export interface RunningServer {
  * Starts the server described by `config`. With `--tls-client-ca` it listens through
  * node:https and requires a client certificate from that CA. The caller announces
  * `listening on <url>` once this resolves (ready).
+ * @throws StartupError with the exit code and a message naming what failed
  */
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
   let ready = false;
   const serving: { app?: Hono<AppEnv> } = {};
   const started = Date.now();
-  const server = await listen(
-    config,
-    (req, env) => serving.app?.fetch(req, env) ?? startingResponse(req, started),
-  );
+  const claim = await claimDataDir(config);
+  let server: Listener;
   let services: Services;
   try {
-    services = await buildServices(config, log);
+    server = await listen(
+      config,
+      (req, env) => serving.app?.fetch(req, env) ?? startingResponse(req, started),
+    );
+    try {
+      await prepareSqliteFiles(config);
+      services = await buildServices(config, log);
+    } catch (err) {
+      await server.shutdown();
+      throw startupFailure(err, "start");
+    }
   } catch (err) {
-    await server.shutdown();
+    claim.release();
     throw err;
   }
   serving.app = buildApp(services, config, () => ready, started);
@@ -57,8 +69,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     shutdown() {
       stopping ??= (async () => {
         ready = false;
-        await server.shutdown();
-        await services.close();
+        try {
+          await server.shutdown();
+          await services.close();
+        } finally {
+          claim.release();
+        }
       })();
       return stopping;
     },
