@@ -1,15 +1,22 @@
 /**
- * The network listener. Plain HTTP, or TLS with `--tls-cert/--tls-key`: the TCP front
- * (`src/http/tcp_front.ts`) owns the public address, with the connection bound and the
- * slow-client timeouts `Deno.serve` lacks, and relays to `Deno.serve` on a private Unix
- * socket in the data dir (0700, claimed by this process). With `--tls-client-ca`:
- * `node:https`, which can require client certificates and applies the same limits.
+ * The network listener, with a connection bound and slow-client timeouts on every
+ * variant (`Deno.serve` alone has neither):
+ *
+ * - plain HTTP: connections accepted here and served one by one by Deno's HTTP server
+ *   (`src/http/connection_server.ts`), closed when their deadline passes;
+ * - TLS (`--tls-cert/--tls-key`), or plain HTTP on a Deno without that internal
+ *   function: the TCP front (`src/http/tcp_front.ts`) owns the public address and
+ *   relays to `Deno.serve` on a private Unix socket in the data dir (0700, claimed by
+ *   this process);
+ * - mutual TLS (`--tls-client-ca`): `node:https`, which can require client certificates.
+ *
  * Listen failures are StartupErrors that say what failed in words.
  */
 
 import type { Config } from "../config/config.ts";
 import { toHex } from "../core/encoding.ts";
 import { type ConnectionLimits, connectionLimitsFor } from "../http/connection_limits.ts";
+import { connectionServerAvailable, serveConnections } from "../http/connection_server.ts";
 import type { ConnectionBindings } from "../http/context.ts";
 import { serveNode } from "../http/node_server.ts";
 import { peerAddress, TcpFront, type TcpFrontStats } from "../http/tcp_front.ts";
@@ -23,10 +30,13 @@ export interface Listener {
   /** The bound address, e.g. `http://127.0.0.1:8443`. */
   readonly url: string;
   readonly finished: Promise<void>;
-  /** Connection counters of the TCP front (undefined for the node:https listener). */
-  stats(): TcpFrontStats | undefined;
+  /** Connection counters (undefined for the node:https listener). */
+  stats(): ListenerStats | undefined;
   shutdown(): Promise<void>;
 }
+
+/** Connection counters of the listener. */
+export type ListenerStats = Pick<TcpFrontStats, "open" | "accepted" | "refused" | "timedOut">;
 
 /** A request handler given the connection bindings (client address...) as Hono `env`. */
 export type Handler = (req: Request, env: ConnectionBindings) => Response | Promise<Response>;
@@ -59,6 +69,23 @@ export async function listen(config: Config, handler: Handler): Promise<Listener
       return { ...server, stats: () => undefined };
     } catch (err) {
       throw listenFailure(err, address, true);
+    }
+  }
+  if (tls === undefined && connectionServerAvailable()) {
+    try {
+      const server = serveConnections(
+        { hostname: config.host, port: config.port, limits },
+        (req, info) => handler(req, { clientAddress: info.remoteAddr.hostname }),
+      );
+      const { hostname, port } = server.addr;
+      return {
+        url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
+        finished: server.finished,
+        stats: () => server.stats(),
+        shutdown: () => server.shutdown(),
+      };
+    } catch (err) {
+      throw listenFailure(err, address, false);
     }
   }
   const socketPath = httpSocketPath(config.dataDir);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { ConnectionLimits } from "../../src/http/connection_limits.ts";
 import { peerAddress, TcpFront } from "../../src/http/tcp_front.ts";
 import { hasOpenssl, makePki } from "../../testing/pki.ts";
+import { rawExchange } from "./_raw_client.ts";
 
 const LIMITS: ConnectionLimits = {
   headersTimeoutMs: 400,
@@ -59,41 +60,6 @@ async function withFront(
     await front.close();
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** A raw client: sends `text`, then reads until the server closes or `maxMs` passes. */
-async function rawExchange(
-  port: number,
-  text: string,
-  maxMs = 5000,
-): Promise<{ received: string; closedAfterMs: number; closed: boolean }> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const started = performance.now();
-  if (text !== "") await conn.write(new TextEncoder().encode(text));
-  let received = "";
-  let closed = false;
-  const timer = setTimeout(() => conn.close(), maxMs);
-  try {
-    const buf = new Uint8Array(4096);
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) {
-        closed = true;
-        break;
-      }
-      received += new TextDecoder().decode(buf.subarray(0, n));
-    }
-  } catch {
-    // closed by our own timer
-  } finally {
-    clearTimeout(timer);
-  }
-  try {
-    conn.close();
-  } catch {
-    // already closed
-  }
-  return { received, closedAfterMs: performance.now() - started, closed };
 }
 
 Deno.test("a partial request is answered 408 and disconnected within the header timeout", async () => {
