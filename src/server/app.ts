@@ -19,12 +19,16 @@ import { openapiRoutes } from "../../routes/openapi.ts";
 import { HealthProbe, healthReport } from "./health_report.ts";
 import type { Services } from "./services.ts";
 
-/** Builds the HTTP application over `services`; `ready` reports readiness. */
+/**
+ * Builds the HTTP application over `services`; `ready` reports readiness, `connections`
+ * the listener's connection counters (shown in the authenticated health report).
+ */
 export function buildApp(
   services: Services,
   config: Config,
   ready: () => boolean,
   started = Date.now(),
+  connections?: () => unknown,
 ): Hono<AppEnv> {
   const authenticator = observeAuthFailures(
     services.verifier,
@@ -49,7 +53,11 @@ export function buildApp(
           if (!ready()) return "starting";
           return (await probe.check()).ok ? "ready" : "unavailable";
         },
-        report: async (detailed) => healthReport(services, await probe.check(), started, detailed),
+        report: async (detailed) => {
+          const report = healthReport(services, await probe.check(), started, detailed);
+          const figures = detailed ? connections?.() : undefined;
+          return figures === undefined ? report : { ...report, connections: figures };
+        },
       }),
       metricsRoutes({
         render: () => services.metrics.render(),

@@ -11,6 +11,7 @@ import type { ServerConfig } from "../config/config_files.ts";
 import type { AppEnv } from "../http/context.ts";
 import type { Logger } from "../util/logger.ts";
 import { buildApp, startingResponse } from "./app.ts";
+import { registerConnectionMetrics } from "./connection_metrics.ts";
 import { claimDataDir, prepareSqliteFiles } from "./data_dir.ts";
 import { listen, type Listener } from "./listener.ts";
 import { buildServices, type Services } from "./services.ts";
@@ -55,7 +56,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     claim.release();
     throw err;
   }
-  serving.app = buildApp(services, config, () => ready, started);
+  registerConnectionMetrics(services.metrics, () => server.stats());
+  serving.app = buildApp(services, config, () => ready, started, () => server.stats());
   ready = true;
   log.log("info", "server started", {
     url: server.url,

@@ -148,6 +148,9 @@ Deno.test("connections beyond the bound are closed as soon as they are accepted"
     const res = await fetch(`${server.url}/readyz`);
     assert.equal(res.status, 200, "the server serves again once connections are gone");
     await res.body?.cancel();
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const counted = Number(/^ferrohsm_connections_refused_total (\d+)$/m.exec(metrics)?.[1]);
+    assert.equal(counted, refused);
   } finally {
     await server.stop();
     await inst.cleanup();
