@@ -27,6 +27,7 @@ import { KeyService } from "../keys/key_service.ts";
 import { KeyTransitions } from "../keys/key_transitions.ts";
 import { ListCache } from "../keys/list_cache.ts";
 import { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
+import { commandLine, detectInvocation } from "../cli/invocation.ts";
 import { type Logger, printLine } from "../util/logger.ts";
 import { logKeysetReloadFailure, registerKeysetMetrics } from "./keyset_monitor.ts";
 import { connectMetricSources } from "./metrics_sources.ts";
@@ -143,9 +144,13 @@ export async function buildServices(
     if (keysetInfo.devToken !== undefined) {
       printLine("WARNING: --dev mode: generated secrets and keyset; do not use in production");
       printLine(`Administrator token (valid 5 minutes): ${keysetInfo.devToken}`);
-      printLine(
-        `Mint more: deno task cli token mint --keyset ${keysetInfo.path} --sub NAME --roles Administrator`,
-      );
+      const mint = commandLine(detectInvocation().cli, [
+        "token",
+        "mint",
+        "--keyset",
+        keysetInfo.path,
+      ]);
+      printLine(`Mint more: ${mint} --sub NAME --roles Administrator`);
     }
     return {
       keys,
