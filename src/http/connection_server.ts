@@ -196,6 +196,11 @@ export function serveConnections(
         }
         continue;
       }
+      try {
+        (conn as Deno.TcpConn).setNoDelay(true); // small answers must not wait for Nagle
+      } catch {
+        // not a TCP connection
+      }
       track(conn);
     }
   })();

@@ -250,6 +250,11 @@ export class TcpFront {
         closeQuietly(conn);
         continue;
       }
+      try {
+        (conn as Deno.TcpConn).setNoDelay(true); // small answers must not wait for Nagle
+      } catch {
+        // not a TCP connection
+      }
       this.#relay(denoClient(conn), (conn.remoteAddr as Deno.NetAddr).hostname, true);
     }
   }
@@ -269,6 +274,7 @@ export class TcpFront {
       socket.destroy();
     });
     server.on("secureConnection", (socket: Socket) => {
+      socket.setNoDelay(true);
       this.#relay(nodeClient(socket), socket.remoteAddress ?? "unknown", false);
     });
   }
