@@ -27,21 +27,11 @@
 
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import type { Socket } from "node:net";
+import { type ClientStream, closeQuietly, denoClient, nodeClient } from "./client_stream.ts";
 import type { ConnectionLimits } from "./connection_limits.ts";
-import { FramingError, type FramingEvents, RequestFraming } from "./request_framing.ts";
+import { FrontConnection, PEER_HEADER } from "./front_connection.ts";
 
-/** The header the front inserts into every request. */
-export const PEER_HEADER = "x-ferrohsm-peer";
-
-/** Largest request head the front relays (the app refuses more than 16 KiB itself). */
-const MAX_HEAD_BYTES = 64 * 1024;
-const BUFFER_BYTES = 64 * 1024;
-const BAD_REQUEST = new TextEncoder().encode(
-  "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-);
-const TIMEOUT = new TextEncoder().encode(
-  "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
-);
+export { PEER_HEADER };
 
 /** Where the front listens and where it relays to. */
 export interface TcpFrontOptions {
@@ -86,14 +76,6 @@ export function peerAddress(headers: Headers, secret: string): string | undefine
   const space = first.indexOf(" ");
   if (space < 0 || first.slice(0, space) !== secret) return undefined;
   return first.slice(space + 1);
-}
-
-/** The client side of a relayed connection, over a Deno TCP connection or a node socket. */
-interface ClientStream {
-  /** The next bytes (valid until the next call), or null at the end. */
-  read(): Promise<Uint8Array | null>;
-  write(data: Uint8Array): Promise<void>;
-  close(): void;
 }
 
 /** A listening front. */
@@ -287,206 +269,5 @@ export class TcpFront {
         c.timeOut();
       }
     }
-  }
-}
-
-type Outcome = "closed" | "malformed";
-
-/** One relayed client connection and its deadline. */
-class FrontConnection implements FramingEvents {
-  readonly #client: ClientStream;
-  readonly #options: TcpFrontOptions;
-  readonly #clock: () => number;
-  readonly #framing: RequestFraming;
-  #upstream: Deno.Conn | undefined;
-  #now = 0;
-  #requestStart = 0;
-  /** A request has arrived completely and its answer has not started. */
-  #awaiting = false;
-  #closed = false;
-  /** When the connection times out (monotonic milliseconds). */
-  deadline: number;
-
-  constructor(client: ClientStream, peer: string, options: TcpFrontOptions, clock: () => number) {
-    this.#client = client;
-    this.#options = options;
-    this.#clock = clock;
-    this.deadline = clock() + options.limits.headersTimeoutMs;
-    const insert = new TextEncoder().encode(`${PEER_HEADER}: ${options.secret} ${peer}\r\n`);
-    this.#framing = new RequestFraming({ insert, maxHeadBytes: MAX_HEAD_BYTES }, this);
-  }
-
-  requestStart(): void {
-    this.#requestStart = this.#now;
-    this.deadline = this.#now + this.#options.limits.headersTimeoutMs;
-  }
-
-  headComplete(hasBody: boolean): void {
-    if (hasBody) this.deadline = this.#requestStart + this.#options.limits.requestTimeoutMs;
-  }
-
-  requestComplete(): void {
-    this.#awaiting = true;
-    this.deadline = Infinity;
-  }
-
-  /** Relays both directions until either side closes; never throws. */
-  async run(): Promise<Outcome> {
-    try {
-      this.#upstream = await Deno.connect({ transport: "unix", path: this.#options.upstreamPath });
-    } catch {
-      this.close();
-      return "closed";
-    }
-    if (this.#closed) {
-      this.close();
-      return "closed";
-    }
-    const upstream = this.#upstream;
-    const [outcome] = await Promise.all([this.#requests(upstream), this.#answers(upstream)]);
-    this.close();
-    return outcome;
-  }
-
-  /** Answers 408 when a request was cut short, then closes. */
-  timeOut(): void {
-    this.deadline = Infinity; // swept once
-    if (!this.#awaiting && this.#framing.phase !== "idle") {
-      this.#client.write(TIMEOUT).catch(() => {}).finally(() => this.close());
-      return;
-    }
-    this.close();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#client.close();
-    if (this.#upstream !== undefined) closeQuietly(this.#upstream);
-  }
-
-  async #requests(upstream: Deno.Conn): Promise<Outcome> {
-    try {
-      for (;;) {
-        const chunk = await this.#client.read();
-        if (chunk === null) break;
-        this.#now = this.#clock();
-        let out: Uint8Array;
-        try {
-          out = this.#framing.feed(chunk);
-        } catch (err) {
-          if (!(err instanceof FramingError)) throw err;
-          await this.#client.write(BAD_REQUEST).catch(() => {});
-          this.close();
-          return "malformed";
-        }
-        await writeAll(upstream, out);
-      }
-      await upstream.closeWrite();
-    } catch {
-      this.close();
-    }
-    return "closed";
-  }
-
-  async #answers(upstream: Deno.Conn): Promise<void> {
-    const buf = new Uint8Array(BUFFER_BYTES);
-    try {
-      for (;;) {
-        const n = await upstream.read(buf);
-        if (n === null) break;
-        if (this.#framing.phase === "idle") {
-          // Answer bytes: the idle timer restarts with each of them.
-          this.#awaiting = false;
-          this.deadline = this.#clock() + this.#options.limits.keepAliveTimeoutMs;
-        }
-        await this.#client.write(buf.subarray(0, n));
-      }
-    } catch {
-      // either side went away
-    }
-    this.close();
-  }
-}
-
-/** A ClientStream over a Deno TCP connection. */
-function denoClient(conn: Deno.Conn): ClientStream {
-  const buf = new Uint8Array(BUFFER_BYTES);
-  return {
-    async read() {
-      const n = await conn.read(buf);
-      return n === null ? null : buf.subarray(0, n);
-    },
-    write: (data) => writeAll(conn, data),
-    close: () => closeQuietly(conn),
-  };
-}
-
-/** A ClientStream over a node socket (paused between reads, so backpressure holds). */
-function nodeClient(socket: Socket): ClientStream {
-  const chunks: Uint8Array[] = [];
-  let ended = false;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  socket.on("data", (chunk: Uint8Array) => {
-    chunks.push(chunk);
-    socket.pause();
-    notify();
-  });
-  socket.once("end", () => {
-    ended = true;
-    notify();
-  });
-  socket.once("close", () => {
-    ended = true;
-    notify();
-  });
-  socket.on("error", () => {});
-  return {
-    async read() {
-      for (;;) {
-        const next = chunks.shift();
-        if (next !== undefined) return next;
-        if (ended) return null;
-        socket.resume();
-        await new Promise<void>((resolve) => wake = resolve);
-      }
-    },
-    write(data) {
-      if (socket.destroyed) return Promise.reject(new Error("Connection closed"));
-      // Copy: the caller reuses its buffer while node may still hold this one.
-      if (socket.write(data.slice())) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const done = () => {
-          socket.off("drain", done);
-          socket.off("close", failed);
-          resolve();
-        };
-        const failed = () => {
-          socket.off("drain", done);
-          reject(new Error("Connection closed"));
-        };
-        socket.once("drain", done);
-        socket.once("close", failed);
-      });
-    },
-    close: () => socket.destroy(),
-  };
-}
-
-async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < data.length) offset += await conn.write(data.subarray(offset));
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // already closed
   }
 }
