@@ -85,6 +85,9 @@ export function connectionServerAvailable(): boolean {
   return internalServe() !== undefined;
 }
 
+/** Methods whose requests carry no body (anything else gets the request timeout). */
+const BODILESS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 const INTERNAL_ERROR = '{"error":{"code":"internal","message":"Internal error"}}';
 
 /** The timing state of one connection. */
@@ -144,23 +147,20 @@ export function serveConnections(
     const http = serve(
       conn,
       abort.signal,
-      async (req, info) => {
+      (req, info) => {
         timing.active++;
         // A body must arrive (and be answered) in time; a bodiless request may run long.
-        timing.deadline = req.body === null
+        timing.deadline = BODILESS.has(req.method)
           ? Infinity
           : performance.now() + limits.requestTimeoutMs;
-        let answered = false;
-        try {
-          const res = await handler(req, { remoteAddr });
-          answered = true;
-          return res;
-        } finally {
-          // The answer must reach the client in time; `completed` settles once it has.
+        // `completed` settles once the answer has been written (or has failed).
+        if (info.completed === undefined) queueMicrotask(done);
+        else info.completed.then(done, done);
+        return Promise.resolve(handler(req, { remoteAddr })).then((res) => {
+          // The answer must reach the client in time.
           timing.deadline = performance.now() + limits.requestTimeoutMs;
-          if (answered && info.completed !== undefined) info.completed.then(done, done);
-          else done();
-        }
+          return res;
+        });
       },
       () =>
         new Response(INTERNAL_ERROR, {
