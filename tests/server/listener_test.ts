@@ -145,12 +145,19 @@ Deno.test("connections beyond the bound are closed as soon as they are accepted"
     const refused = closed.filter((ms) => ms !== undefined).length;
     assert.ok(refused >= 10, `${refused} of 75 connections closed at once`);
     assert.ok(refused <= 11, `${refused} of 75 connections closed at once`);
-    const res = await fetch(`${server.url}/readyz`);
-    assert.equal(res.status, 200, "the server serves again once connections are gone");
-    await res.body?.cancel();
+    // Once the server has seen the held connections close, it serves again.
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = await fetch(`${server.url}/readyz`).then(async (res) => {
+        await res.body?.cancel();
+        return res.status;
+      }, () => 0);
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(status, 200, "the server serves again once connections are gone");
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const counted = Number(/^ferrohsm_connections_refused_total (\d+)$/m.exec(metrics)?.[1]);
-    assert.equal(counted, refused);
+    assert.ok(counted >= refused, `${counted} counted, ${refused} seen`);
   } finally {
     await server.stop();
     await inst.cleanup();
