@@ -8,14 +8,13 @@
  */
 
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HsmError } from "../../src/domain/errors.ts";
 import { MAX_BODY_BYTES } from "../../src/http/app.ts";
 import type { Authenticator } from "../../src/http/auth_middleware.ts";
 import type { AppEnv } from "../../src/http/context.ts";
-import { actorRateLimit, ipRateLimit, loadShed } from "../../src/http/limits_middleware.ts";
-import type { ConcurrencyLimiter } from "../../src/http/load_shed.ts";
+import { actorRateLimit } from "../../src/http/limits_middleware.ts";
+import { bodyLimit } from "../../src/http/body_limit.ts";
 import type { RateLimiter } from "../../src/http/rate_limiter.ts";
 import type { CryptoService } from "../../src/keys/crypto_service.ts";
 import type { KeyService } from "../../src/keys/key_service.ts";
@@ -34,11 +33,8 @@ export interface TransitOptions {
   readonly authenticator: Authenticator;
   /** Counts key writes in this process (`ListCache.generation`): name lookups stay valid until one. */
   readonly keyWrites: () => number;
-  readonly limits?: {
-    readonly ip?: RateLimiter;
-    readonly actor?: RateLimiter;
-    readonly shed?: ConcurrencyLimiter;
-  };
+  /** The per-actor limit (the app applies the per-address limit and concurrency bound). */
+  readonly limits?: { readonly actor?: RateLimiter };
 }
 
 /** The Transit application; mount it with `app.route("/v1/transit", ...)`. */
@@ -46,15 +42,12 @@ export function transitRoutes(options: TransitOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const limits = options.limits ?? {};
   app.use("*", vaultErrorBodies());
-  if (limits.ip !== undefined) app.use("*", ipRateLimit(limits.ip));
-  if (limits.shed !== undefined) app.use("*", loadShed(limits.shed));
+  // The per-address limit and the concurrency bound are the app's (they cover every
+  // route); the body limit, token and per-actor limit are this gate's.
   app.use(
     "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new HsmError("payload_too_large", "Request body exceeds 1 MiB");
-      },
+    bodyLimit(MAX_BODY_BYTES, () => {
+      throw new HsmError("payload_too_large", "Request body exceeds 1 MiB");
     }),
   );
   app.use("*", vaultTokenAuth(options.authenticator));

@@ -10,6 +10,7 @@ import { Command, CommanderError, Option } from "commander";
 import { isHsmError } from "../domain/errors.ts";
 import { CliContext, DEFAULT_ADDR } from "./context.ts";
 import { ApiError, CommandFailure, UsageError } from "./errors.ts";
+import { escapeControls } from "./terminal_text.ts";
 import { EXIT, StartupError } from "../server/startup_error.ts";
 import { approvalApproveCommand } from "./commands/approval_approve.ts";
 import { approvalDenyCommand } from "./commands/approval_deny.ts";
@@ -117,7 +118,9 @@ export function buildProgram(ctx: CliContext): Command {
 /** Runs `ferrohsm` with `args`; resolves to the process exit code. */
 export async function run(args: string[], ctx: CliContext = new CliContext()): Promise<number> {
   const program = buildProgram(ctx);
-  const fail = (text: string) => ctx.err.line(`ferrohsm: ${text}`);
+  // Messages may quote a server (API errors) or files: never let them drive the terminal.
+  const fail = (text: string) =>
+    ctx.err.line(`ferrohsm: ${escapeControls(text, { keepNewlines: true })}`);
   try {
     await program.parseAsync(args, { from: "user" });
     return ctx.exitCode;
@@ -133,7 +136,7 @@ export async function run(args: string[], ctx: CliContext = new CliContext()): P
       return EXIT.usage;
     }
     if (err instanceof ApiError) {
-      fail(`${err.code}: ${err.message}`);
+      fail(`${escapeControls(err.code)}: ${escapeControls(err.message)}`);
       return EXIT.failure;
     }
     if (err instanceof StartupError) {

@@ -1,14 +1,16 @@
 /**
  * Least-privilege Deno permissions for the server, derived from its Config: read and
  * write only the data dir and the files the operator named, listen only on the
- * configured address, read only `FERROHSM_*` variables, load only the libSQL native
- * addon. The launcher passes these flags to `deno run main.ts serve`.
+ * configured address (and the private socket behind it in the data dir), read only
+ * `FERROHSM_*` variables, load only the libSQL native addon. The launcher passes these
+ * flags to `deno run main.ts serve`.
  */
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config } from "../config/config.ts";
 import { streamPermissions } from "./stream_permissions.ts";
+import { httpSocketPath } from "../server/socket_path.ts";
 
 /** The project root (where `main.ts`, `migrations/` and `node_modules/` live). */
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -118,11 +120,14 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
     `--allow-sys=${LIBSQL_SYS.join(",")}`,
   ];
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  // The listen address, and (without mutual TLS) the private socket of the TCP front.
+  const net = [`${host}:${config.port}`];
+  if (config.tlsClientCa === undefined) net.push(`unix:${httpSocketPath(config.dataDir)}`);
   flags.unshift(
     "--no-prompt",
     `--allow-read=${[...read].join(",")}`,
     `--allow-write=${[...write].join(",")}`,
-    `--allow-net=${[`${host}:${config.port}`, ...stream.net].join(",")}${
+    `--allow-net=${[...net, ...stream.net].join(",")}${
       config.pkcs11Socket === undefined ? "" : `,unix:${config.pkcs11Socket}`
     }`,
     stream.allEnv ? "--allow-env" : `--allow-env=${env.join(",")}`,

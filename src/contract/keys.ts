@@ -9,6 +9,7 @@ import { ALGORITHM_NAMES, USAGE_NAMES } from "../domain/algorithms.ts";
 import { KEY_STATES, VERSION_STATES } from "../domain/records.ts";
 import { Approval } from "./approvals.ts";
 import { base64Text, timestamp, versionNumber } from "./common.ts";
+import { hasControlCharacters } from "./text.ts";
 
 /** Key names: letters, digits, space and `._:/@-`, 1–128 characters. */
 export const keyName = z.string().min(1).max(128).regex(
@@ -16,10 +17,16 @@ export const keyName = z.string().min(1).max(128).regex(
   "unsupported characters",
 );
 
-/** Tags: at most 32, keys `[A-Za-z0-9_.-]{1,64}`, values up to 256 characters. */
+/**
+ * Tags: at most 32, keys `[A-Za-z0-9_.-]{1,64}`, values up to 256 characters without
+ * control characters (C0, DEL, C1, bidi controls; see `text.ts`).
+ */
 export const keyTags = z.record(
   z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, "tag keys are [A-Za-z0-9_.-]"),
-  z.string().max(256),
+  z.string().max(256).refine(
+    (value) => !hasControlCharacters(value),
+    "tag values must not contain control characters",
+  ),
 ).refine((t) => Object.keys(t).length <= 32, "at most 32 tags").meta({ maxProperties: 32 });
 
 /** `POST /api/v1/keys` body. */

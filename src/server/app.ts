@@ -25,20 +25,25 @@ import { metricsRoutes } from "../../routes/metrics.ts";
 import { openapiRoutes } from "../../routes/openapi.ts";
 import { transitRoutes } from "../../routes/transit/transit.ts";
 import { uiRoutes } from "../../routes/ui/index.ts";
-import { healthReport, probeStores } from "./health_report.ts";
+import { HealthProbe, healthReport } from "./health_report.ts";
 import type { Services } from "./services.ts";
 
-/** Builds the HTTP application over `services`; `ready` reports readiness. */
+/**
+ * Builds the HTTP application over `services`; `ready` reports readiness, `connections`
+ * the listener's connection counters (shown in the authenticated health report).
+ */
 export function buildApp(
   services: Services,
   config: ServerConfig,
   ready: () => boolean,
   started = Date.now(),
+  connections?: () => unknown,
 ): Hono<AppEnv> {
   const authenticator = observeAuthFailures(
     services.verifier,
     (reason) => services.metrics.jwtFailure(reason),
   );
+  const probe = new HealthProbe(services, config);
   const rate = new RequestRate();
   const observer: HttpRequestObserver = {
     httpRequest(route, method, status, seconds) {
@@ -58,7 +63,7 @@ export function buildApp(
     allows: (roles, action) => services.rbac.allows(roles, action),
     overview: {
       metricsText: () => services.metrics.render(),
-      storeHealth: () => probeStores(services, config),
+      storeHealth: async () => (await probe.check()).stores,
       auditHead: () => services.auditLog.head(),
       requestRate: () => rate.series(),
       version: Deno.env.get("FERROHSM_VERSION") ?? "development",
@@ -68,6 +73,7 @@ export function buildApp(
   });
   const app = createApp({
     authenticator,
+    hsts: config.tlsCert !== undefined || config.acme !== undefined,
     metrics: httpMetrics(observer),
     ui,
     limits: services.limits,
@@ -79,9 +85,16 @@ export function buildApp(
     ],
     open: [
       healthRoutes({
-        ready,
-        report: (detail) => healthReport(services, config, started, detail),
-        detail: { authenticator, allows: (roles, action) => services.rbac.allows(roles, action) },
+        authenticator,
+        async readiness() {
+          if (!ready()) return "starting";
+          return (await probe.check()).ok ? "ready" : "unavailable";
+        },
+        report: async (detailed) => {
+          const report = healthReport(services, await probe.check(), started, detailed);
+          const figures = detailed ? connections?.() : undefined;
+          return figures === undefined ? report : { ...report, connections: figures };
+        },
       }),
       metricsRoutes({
         render: () => services.metrics.render(),

@@ -32,7 +32,9 @@ import { KeyService } from "../keys/key_service.ts";
 import { KeyTransitions } from "../keys/key_transitions.ts";
 import { ListCache } from "../keys/list_cache.ts";
 import { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
+import { commandLine, detectInvocation } from "../cli/invocation.ts";
 import { type Logger, printLine } from "../util/logger.ts";
+import { logKeysetReloadFailure, registerKeysetMetrics } from "./keyset_monitor.ts";
 import { connectMetricSources } from "./metrics_sources.ts";
 import { startJournal, stopJournal } from "./journal_startup.ts";
 import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
@@ -120,7 +122,10 @@ export async function buildServices(
     forwarding.sinks = sinks;
     closers.push(() => sinks.close());
     const keysetInfo = await resolveKeyset(config);
-    const keyring = await JwksKeyring.open(keysetInfo.path);
+    const keyring = await JwksKeyring.open(keysetInfo.path, {
+      onReloadError: logKeysetReloadFailure(log, keysetInfo.path),
+    });
+    registerKeysetMetrics(metrics, () => keyring.status());
     const verifier = new JwtVerifier(keyring, {
       ...(config.jwtIssuer === undefined ? {} : { issuer: config.jwtIssuer }),
       ...(config.jwtAudience === undefined ? {} : { audience: config.jwtAudience }),
@@ -200,9 +205,13 @@ export async function buildServices(
     if (keysetInfo.devToken !== undefined) {
       printLine("WARNING: --dev mode: generated secrets and keyset; do not use in production");
       printLine(`Administrator token (valid 5 minutes): ${keysetInfo.devToken}`);
-      printLine(
-        `Mint more: deno task cli token mint --keyset ${keysetInfo.path} --sub NAME --roles Administrator`,
-      );
+      const mint = commandLine(detectInvocation().cli, [
+        "token",
+        "mint",
+        "--keyset",
+        keysetInfo.path,
+      ]);
+      printLine(`Mint more: ${mint} --sub NAME --roles Administrator`);
     }
     return {
       guard,

@@ -33,7 +33,7 @@ Deno.test("serve permissions are derived from the configuration and nothing broa
   const get = (name: string) =>
     flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
   assert.ok(!flags.includes("-A") && !flags.includes("--allow-all"));
-  assert.equal(get("--allow-net"), "127.0.0.1:9443");
+  assert.equal(get("--allow-net"), "127.0.0.1:9443,unix:/srv/hsm/ferrohsm-http.sock");
   assert.deepEqual(get("--allow-write")?.split(",").sort(), ["/srv/hsm", "/var/db"]);
   assert.deepEqual(
     get("--allow-read")?.split(",").sort(),
@@ -64,7 +64,7 @@ Deno.test("an IPv6 listen address is bracketed and a tiny heap bound is refused"
     parseServeConfig(["--listen", "[::1]:0"], () => undefined, "/"),
     "/opt/ferrohsm",
   );
-  assert.ok(flags.includes("--allow-net=[::1]:0"));
+  assert.ok(flags.includes("--allow-net=[::1]:0,unix:/data/ferrohsm-http.sock"), flags.join(" "));
   assert.throws(
     () => parseServeConfig(["--max-heap-mb", "8"], () => undefined, "/"),
     /Invalid --max-heap-mb "8": expected an integer of at least 64/,
@@ -103,6 +103,7 @@ Deno.test("audit sinks and ACME add exactly their peers, CA files and cache dir"
     flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
   assert.deepEqual(get("--allow-net")?.split(","), [
     "127.0.0.1:9443",
+    "unix:/srv/hsm/ferrohsm-http.sock",
     "siem.example:6514",
     "[::1]:514",
     "[::]:0",

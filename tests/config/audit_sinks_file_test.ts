@@ -77,7 +77,10 @@ Deno.test("the server config and the launcher both read the sinks file", async (
       "nats://bus:4222",
     ]);
     const net = servePermissions(config).find((f) => f.startsWith("--allow-net="));
-    assert.equal(net, "--allow-net=127.0.0.1:8443,siem:514,bus:4222");
+    assert.equal(
+      net,
+      `--allow-net=127.0.0.1:8443,unix:${join(dir, "ferrohsm-http.sock")},siem:514,bus:4222`,
+    );
     assert.ok(
       servePermissions(config).some((f) => f.startsWith("--allow-read=") && f.includes(file)),
     );

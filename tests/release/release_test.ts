@@ -2,8 +2,8 @@
  * The release folder works on a machine without the checkout: one build (bundles, addon,
  * migrations, deno binary, launcher), copied to a fresh temp dir, then run from an empty
  * working directory with a bare PATH and environment: `ferrohsm serve` with derived
- * least-privilege permissions, one key created and used over HTTP, a clean stop, and
- * `ferrohsm audit verify` exiting 0.
+ * least-privilege permissions, one key created and used over HTTP, a clean stop,
+ * `ferrohsm audit verify` exiting 0, and `ferrohsm init` printing the folder's own commands.
  */
 
 import assert from "node:assert/strict";
@@ -96,7 +96,7 @@ Deno.test("release build: the folder runs from an empty directory without the ch
       assert.equal((await server.status).code, 0);
       // The launcher printed the derived flags: scoped, never -A or --allow-run.
       const flags = (await stderr).split("\n").find((l) => l.startsWith("--no-prompt")) ?? "";
-      assert.match(flags, /--allow-net=127\.0\.0\.1:0(\s|$)/);
+      assert.match(flags, /--allow-net=127\.0\.0\.1:0(,unix:\S+)?(\s|$)/);
       assert.ok(flags.includes(`--allow-ffi=${home}/node_modules/@libsql/`), flags);
       assert.ok(flags.includes(`--allow-write=${inst.dataDir}`), flags);
       assert.doesNotMatch(
@@ -120,6 +120,23 @@ Deno.test("release build: the folder runs from an empty directory without the ch
     const out = new TextDecoder().decode(verify.stdout);
     assert.equal(verify.code, 0, `${out}\n${new TextDecoder().decode(verify.stderr)}`);
     assert.match(out, /intact/);
+
+    // init prints the commands of the release folder, not the checkout's deno tasks.
+    const fresh = join(install, "fresh-data");
+    const init = await new Deno.Command(join(home, "ferrohsm"), {
+      args: ["init", "--data-dir", fresh],
+      cwd,
+      clearEnv: true,
+      env: { PATH: BARE_PATH, HOME: userHome },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const printed = new TextDecoder().decode(init.stdout);
+    assert.equal(init.code, 0, new TextDecoder().decode(init.stderr));
+    assert.ok(printed.includes(`${join(home, "ferrohsm")} serve --data-dir ${fresh}`), printed);
+    assert.ok(printed.includes(`Mint more: ${join(home, "ferrohsm")} token mint`), printed);
+    assert.doesNotMatch(printed, /deno task/);
     assert.deepEqual([...Deno.readDirSync(cwd)], [], "nothing is written to the working directory");
   } finally {
     await inst.cleanup();

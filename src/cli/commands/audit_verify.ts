@@ -11,6 +11,7 @@ import { readRootSecret } from "../../config/secrets.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { counter } from "../progress.ts";
+import { escapeControls } from "../terminal_text.ts";
 import { EXIT } from "../../server/startup_error.ts";
 import type { AuditVerificationJson } from "../../contract/audit.ts";
 
@@ -62,11 +63,13 @@ export function auditVerifyCommand(parent: Command, ctx: CliContext): void {
         : await verifyOffline(ctx, opts);
       if (ctx.json(cmd)) ctx.printJson(result);
       else if (result.valid) {
-        ctx.out.line(`audit log intact: ${result.entries} entries, head ${result.head}`);
-      } else {
         ctx.out.line(
-          `audit log INVALID: first bad entry seq ${result.first_bad_seq} (${result.reason})`,
+          escapeControls(`audit log intact: ${result.entries} entries, head ${result.head}`),
         );
+      } else {
+        ctx.out.line(escapeControls(
+          `audit log INVALID: first bad entry seq ${result.first_bad_seq} (${result.reason})`,
+        ));
       }
       return result.valid ? EXIT.ok : EXIT.failure;
     }));

@@ -6,14 +6,15 @@
  * before it is handed to the listener; a bad one is counted and logged and the old
  * certificate keeps serving. The OCSP monitor follows whichever certificate is serving.
  *
- * Hot swapping needs the node:https listener (`setCertificate`): Deno.serve cannot
- * change its certificate (see docs/operations.md), so the listener uses node:https
- * whenever `hotReload` is true.
+ * Every TLS listener can swap its certificate (`setCertificate`: both the TLS front and
+ * the mutual-TLS listener are node:tls servers; Deno.serve could not, see
+ * docs/operations.md), so reloading is always on with TLS.
  */
 
 import type { Config } from "../../config/config.ts";
 import type { TlsFigures } from "../../metrics/ferrohsm_metrics.ts";
 import type { Logger } from "../../util/logger.ts";
+import { readFlagFile } from "../flag_files.ts";
 import { AcmeManager } from "./acme_manager.ts";
 import { inspectCertificate, type ServingCertificate } from "./certificate_info.ts";
 import { OcspMonitor, type OcspStatus } from "./ocsp_monitor.ts";
@@ -74,8 +75,7 @@ export class TlsManager {
     this.#acme = acme;
     this.#current = current;
     this.#fileStamp = fileStamp;
-    this.hotReload = acme !== undefined || config.tlsReloadSeconds !== undefined ||
-      config.tlsClientCa !== undefined;
+    this.hotReload = true;
     this.#ocsp = new OcspMonitor({ intervalMs: config.ocspIntervalSeconds * 1000, log });
   }
 
@@ -89,11 +89,10 @@ export class TlsManager {
       return new TlsManager(config, log, acme, await acme.certificate(), undefined);
     }
     if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined;
+    const certText = await readFlagFile("--tls-cert", config.tlsCert);
+    const keyText = await readFlagFile("--tls-key", config.tlsKey);
     const stamp = await fileStamp(config.tlsCert, config.tlsKey);
-    const cert = inspectCertificate(
-      await Deno.readTextFile(config.tlsCert),
-      await Deno.readTextFile(config.tlsKey),
-    );
+    const cert = inspectCertificate(certText, keyText);
     return new TlsManager(config, log, undefined, cert, stamp);
   }
 
