@@ -30,7 +30,9 @@ async function oaepEncrypt(spki: Uint8Array, data: Uint8Array): Promise<Uint8Arr
     false,
     ["encrypt"],
   );
-  return new Uint8Array(await crypto.subtle.encrypt({ name: "RSA-OAEP" }, key, new Uint8Array(data)));
+  return new Uint8Array(
+    await crypto.subtle.encrypt({ name: "RSA-OAEP" }, key, new Uint8Array(data)),
+  );
 }
 
 Deno.test("a wrapping key is RSA-3072 and a wrap for it unwraps to the material", async () => {

@@ -47,6 +47,9 @@ function modInverse(a: bigint, m: bigint): bigint | undefined {
   return r0 === 1n ? ((s0 % m) + m) % m : undefined;
 }
 
+/** The nine RSAPrivateKey integers, version first. */
+type Nine = [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+
 /** The nine RSAPrivateKey integers of an RSA PKCS#8 key. */
 function rsaNumbers(pkcs8: Uint8Array): bigint[] {
   const info = decodeSequence(pkcs8);
@@ -143,20 +146,20 @@ function pad(bytes: Uint8Array, length: number): Uint8Array {
 
 Deno.test("RSA keys that fail a consistency check are refused, naming the check", async () => {
   const material = await generated("RSA-2048");
-  const [v, n, e, d, p, q, dP, dQ, qInv] = rsaNumbers(material) as bigint[] & { length: 9 };
+  const [v, n, e, d, p, q, dP, dQ, qInv] = rsaNumbers(material) as Nine;
   const cases: [string, bigint[], RegExp][] = [
-    ["d changed", [v!, n!, e!, d! + 2n, p!, q!, dP!, dQ!, qInv!], /private exponent/],
-    ["dP changed", [v!, n!, e!, d!, p!, q!, dP! + 1n, dQ!, qInv!], /CRT exponents/],
-    ["qInv changed", [v!, n!, e!, d!, p!, q!, dP!, dQ!, qInv! + 1n], /CRT coefficient/],
-    ["n changed", [v!, n! + 2n, e!, d!, p!, q!, dP!, dQ!, qInv!], /product of p and q/],
-    ["e even", [v!, n!, 65536n, d!, p!, q!, dP!, dQ!, qInv!], /public exponent/],
+    ["d changed", [v, n, e, d + 2n, p, q, dP, dQ, qInv], /private exponent/],
+    ["dP changed", [v, n, e, d, p, q, dP + 1n, dQ, qInv], /CRT exponents/],
+    ["qInv changed", [v, n, e, d, p, q, dP, dQ, qInv + 1n], /CRT coefficient/],
+    ["n changed", [v, n + 2n, e, d, p, q, dP, dQ, qInv], /product of p and q/],
+    ["e even", [v, n, 65536n, d, p, q, dP, dQ, qInv], /public exponent/],
   ];
   for (const [name, numbers, reason] of cases) {
     await assert.rejects(checkImportMaterial("RSA-2048", rsaPkcs8(numbers)), refused(reason), name);
   }
   assert.deepEqual(
-    await checkImportMaterial("RSA-2048", rsaPkcs8([v!, n!, e!, d!, p!, q!, dP!, dQ!, qInv!])),
-    rsaPkcs8([v!, n!, e!, d!, p!, q!, dP!, dQ!, qInv!]),
+    await checkImportMaterial("RSA-2048", rsaPkcs8([v, n, e, d, p, q, dP, dQ, qInv])),
+    rsaPkcs8([v, n, e, d, p, q, dP, dQ, qInv]),
   );
   await assert.rejects(checkImportMaterial("RSA-3072", material), refused(/not 3072 bits/));
   await assert.rejects(
