@@ -11,6 +11,7 @@
  */
 
 import { HsmError } from "./errors.ts";
+import type { KeyOperation } from "./key_lifecycle.ts";
 import type { KeyRecord } from "./records.ts";
 
 /** The parts of an ISO 8601 duration. */
@@ -105,6 +106,29 @@ export function requireUnretiredVersion(record: KeyRecord, version: number, verb
       `Cannot ${verb} with version ${version} of key ${record.id}: versions below ${min} are retired`,
     );
   }
+}
+
+/** The consuming operations the minimum decryption version applies to, with their verbs. */
+const CONSUMING: Readonly<Partial<Record<KeyOperation, string>>> = Object.freeze({
+  decrypt: "decrypt",
+  verify: "verify",
+  mac_verify: "verify a MAC",
+  decapsulate: "decapsulate",
+});
+
+/**
+ * Checks the version an operation uses: consuming operations (decrypt, verify, MAC
+ * verify, decapsulate) may not use a retired version; producing ones always use the
+ * current version, which is never retired.
+ * @throws HsmError("invalid_state") for a consuming operation on a retired version
+ */
+export function requireVersionFor(
+  record: KeyRecord,
+  operation: KeyOperation,
+  version: number,
+): void {
+  const verb = CONSUMING[operation];
+  if (verb !== undefined) requireUnretiredVersion(record, version, verb);
 }
 
 /**

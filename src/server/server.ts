@@ -2,7 +2,7 @@
  * Starts the server: listens at once so `/readyz` can say `starting` (503) while the
  * self-tests, key checks and stores come up (every other request answers 503 until
  * then), builds the services, opens the PKCS#11 socket when configured, then serves the
- * app. Nothing is served before every
+ * app and starts the rotation scheduler. Nothing is served before every
  * start-up step has passed.
  */
 
@@ -52,6 +52,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   }
   serving.app = buildApp(services, config, () => ready, started);
   ready = true;
+  services.scheduler.start();
   log.log("info", "server started", {
     url: server.url,
     key_store: config.keyStore,
