@@ -24,6 +24,7 @@ import { wipe } from "../src/core/zeroize.ts";
 import { HsmError } from "../src/domain/errors.ts";
 import type { AppEnv } from "../src/http/context.ts";
 import { validate } from "../src/http/validation.ts";
+import { artifactDigest } from "../src/keys/batch_audit.ts";
 import type { BatchInput, BatchResult, BatchService } from "../src/keys/batch_service.ts";
 import type { EnvelopeService } from "../src/keys/envelope_service.ts";
 import type { JwtService } from "../src/keys/jwt_service.ts";
@@ -46,26 +47,28 @@ function parseItems<S extends z.ZodType, P>(
   items: readonly Record<string, unknown>[],
   schema: S,
   map: (body: z.output<S>) => P,
+  ref: (raw: Record<string, unknown>) => string | undefined = () => undefined,
 ): BatchInput<P>[] {
   return items.map((item) => {
     const parsed = schema.safeParse(item);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? issue.path.join(".") : "item";
-      return {
-        error: new HsmError(
-          "invalid_request",
-          `Invalid ${where}: ${issue?.message ?? "malformed"}`,
-        ),
-      };
+      const message = `Invalid ${where}: ${issue?.message ?? "malformed"}`;
+      return { error: new HsmError("invalid_request", message), ref: ref(item) };
     }
     try {
       return { params: map(parsed.data) };
     } catch (err) {
-      if (err instanceof HsmError) return { error: err };
+      if (err instanceof HsmError) return { error: err, ref: ref(item) };
       throw err;
     }
   });
+}
+
+/** The decrypt batch audit ref of a raw item: its ciphertext text, when it has one. */
+function ciphertextRef(raw: Record<string, unknown>): string | undefined {
+  return typeof raw.ciphertext === "string" ? artifactDigest(raw.ciphertext) : undefined;
 }
 
 /** Renders batch results in order: each its fields or its `error`. */
@@ -152,7 +155,7 @@ export function keyOperationsRoutes(services: KeyOperationServices): Hono<AppEnv
   });
 
   app.post("/:id/decrypt/batch", id, validate("json", BatchRequest), async (c) => {
-    const items = parseItems(c.req.valid("json").items, DecryptRequest, (b) => b);
+    const items = parseItems(c.req.valid("json").items, DecryptRequest, (b) => b, ciphertextRef);
     const results = await services.batches.decrypt(c.get("actor"), c.req.valid("param").id, items);
     const body = renderItems(results, (plaintext) => ({ plaintext: toBase64(plaintext) }));
     for (const r of results) if ("value" in r) wipe(r.value);

@@ -6,11 +6,15 @@
  * against the entry; nothing secret enters a hash:
  *
  *   item hash = hex SHA-256 of canonical JSON {index, result, version?, ref?}
- *   ref       = hex SHA-256 of the item's non-secret artifact: for encrypt the returned
- *               ciphertext text, for decrypt the ciphertext text sent, for sign the
- *               signature bytes (decoded); absent when there is none
  *   result    = "ok", or the item's error code
+ *   version   = the version in the item's answer (successful items only)
+ *   ref       = hex SHA-256 (`artifactDigest`) of the item's non-secret artifact:
+ *               encrypt: the returned ciphertext text (successful items only);
+ *               decrypt: the `ciphertext` text sent, whenever the item has one (a string);
+ *               sign: the returned signature bytes, base64-decoded (successful items only)
  *   payload   = {operation, count, ok, failed, items: [item hash, ...]}
+ *
+ * (canonical JSON drops absent members; index is 0-based.)
  *
  * Plaintexts (encrypt input, decrypt output) and messages to sign are never hashed.
  */

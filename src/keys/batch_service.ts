@@ -36,8 +36,13 @@ export const MAX_BATCH_ITEMS = 1000;
 /** Items processed concurrently within one batch. */
 const CONCURRENCY = 4;
 
-/** One item as the transport parsed it: its parameters, or why they are invalid. */
-export type BatchInput<P> = { readonly params: P } | { readonly error: HsmError };
+/**
+ * One item as the transport parsed it: its parameters, or why they are invalid (with the
+ * audit ref of its raw input where the operation has one, see `batch_audit.ts`).
+ */
+export type BatchInput<P> =
+  | { readonly params: P }
+  | { readonly error: HsmError; readonly ref?: string | undefined };
 
 /** One item's answer: its value and version, or its own error. */
 export type BatchResult<T> =
@@ -153,7 +158,7 @@ export class BatchService {
           const item = items[i] as BatchInput<P>;
           if ("error" in item) {
             results[i] = { error: item.error };
-            outcomes[i] = { result: item.error.code };
+            outcomes[i] = { result: item.error.code, ref: item.ref };
             continue;
           }
           try {
