@@ -87,7 +87,7 @@ export interface Services {
 export interface ServiceOverrides extends StoreOverrides {
   /** Generates BYOK wrapping keys (default: fresh RSA-3072 pairs). */
   readonly wrappingKeys?: () => Promise<WrappingKeyPair>;
-  /** The clock of the rotation scheduler and import tokens. */
+  /** The clock of key transitions, approvals, import tokens and the rotation scheduler. */
   readonly clock?: () => Date;
 }
 
@@ -141,12 +141,14 @@ export async function buildServices(
     );
     const listCache = new ListCache();
     const records = new KeyRecords({ store: stores.keys, sealer, journal });
+    const clock = overrides.clock === undefined ? {} : { clock: overrides.clock };
     const transitions = new KeyTransitions({
       store: stores.keys,
       sealer,
       records,
       loader,
       listCache,
+      ...clock,
     });
     const approvals = new ApprovalService({
       store: stores.approvals,
@@ -155,6 +157,7 @@ export async function buildServices(
       journal,
       policy: approvalPolicy,
       executors: keyApprovalExecutors(transitions),
+      ...clock,
     });
     const usage = new UsageCounters(stores.usage, { log });
     usage.start();
@@ -176,7 +179,7 @@ export async function buildServices(
     const importTokens = new ImportTokens({
       sealer,
       ...(overrides.wrappingKeys === undefined ? {} : { generate: overrides.wrappingKeys }),
-      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+      ...clock,
     });
     closers.push(() => importTokens.close());
     const scheduler = new RotationScheduler({
@@ -185,7 +188,7 @@ export async function buildServices(
       rotate: (actor, id) => keys.rotate(actor, id),
       approvals: stores.approvals,
       log,
-      ...(overrides.clock === undefined ? {} : { clock: overrides.clock }),
+      ...clock,
     });
 
     const audit = new AuditService({
