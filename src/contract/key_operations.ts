@@ -9,6 +9,7 @@ import { z } from "zod";
 import { ALGORITHM_NAMES, USAGE_NAMES } from "../domain/algorithms.ts";
 import { HSM_ERROR_CODES } from "../domain/errors.ts";
 import { JWS_ALGORITHMS } from "../core/jws.ts";
+import { MAX_BATCH_ITEMS } from "../keys/batch_service.ts";
 import { base64Bytes, base64Text, timestamp, versionNumber } from "./common.ts";
 import { keyName, keyTags } from "./keys.ts";
 
@@ -58,9 +59,6 @@ export const RewrapRequest = z.strictObject({
 
 /** `POST /keys/:id/rewrap` answer. */
 export const RewrapResponse = z.strictObject({ ciphertext: z.string(), version: versionNumber });
-
-/** Most items one batch call may hold. */
-export const MAX_BATCH_ITEMS = 1000;
 
 /** A batch body: 1–1000 items, each an object checked against the single call's schema. */
 export const BatchRequest = z.strictObject({
