@@ -110,6 +110,8 @@ export class KeyImportService {
     return guard.run(request, async (op) => {
       op.authorize("key:import");
       const info = knownAlgorithm(req.algorithm);
+      // What can be checked without the material is checked before the token is spent.
+      const fresh = req.keyId === undefined ? newKeyFields(info.name, req) : undefined;
       const consumed = tokens.take(req.importToken);
       if (consumed === undefined) {
         throw new HsmError("invalid_request", "Invalid import token: unknown, used or expired");
@@ -129,12 +131,12 @@ export class KeyImportService {
       }
       try {
         const commit: CommitPoint = (refs) => op.commitPoint(refs);
-        if (req.keyId !== undefined) {
-          return await this.#addVersion(req.keyId, info.name, material, commit);
+        if (fresh === undefined) {
+          return await this.#addVersion(req.keyId as string, info.name, material, commit);
         }
         const id = this.#newId();
         op.setKeyId(id);
-        return await this.#create(id, info.name, req, material, commit);
+        return await this.#create(id, info.name, fresh, material, commit);
       } finally {
         wipe(material);
       }
@@ -144,15 +146,12 @@ export class KeyImportService {
   async #create(
     id: string,
     algorithm: Algorithm,
-    req: ImportKeyRequest,
+    fresh: NewKeyFields,
     material: Uint8Array,
     commit: CommitPoint,
   ): Promise<KeyRecord> {
     const { transitions, sealer } = this.#deps;
-    if (req.name === undefined) {
-      throw new HsmError("invalid_request", "Invalid name: required to import a new key");
-    }
-    const usage = resolveUsage(algorithm, req.usage);
+    const { name, usage, tags } = fresh;
     const now = transitions.now();
     const sealed = await sealer.seal(
       { keyId: id, version: 1, algorithm, usage, createdAt: now },
@@ -160,10 +159,10 @@ export class KeyImportService {
     );
     const record = await transitions.newRecord({
       id,
-      name: req.name,
+      name,
       algorithm,
       usage,
-      tags: { ...(req.tags ?? {}) },
+      tags,
       state: "active",
       currentVersion: 1,
       dualControl: false,
@@ -223,9 +222,24 @@ function knownAlgorithm(algorithm: string) {
   return info;
 }
 
-/** The usages of a new key: the request's (deduplicated) or the algorithm's defaults. */
-function resolveUsage(algorithm: Algorithm, requested: readonly Usage[] | undefined): Usage[] {
+/** What a new imported key is created with. */
+interface NewKeyFields {
+  readonly name: string;
+  readonly usage: Usage[];
+  readonly tags: Record<string, string>;
+}
+
+/**
+ * A new key's name, tags and usages (the request's, deduplicated, or the algorithm's
+ * defaults).
+ * @throws HsmError("invalid_request") without a name or for a usage the algorithm lacks
+ */
+function newKeyFields(algorithm: Algorithm, req: ImportKeyRequest): NewKeyFields {
+  if (req.name === undefined) {
+    throw new HsmError("invalid_request", "Invalid name: required to import a new key");
+  }
   const info = knownAlgorithm(algorithm);
+  const requested = req.usage;
   const usage = requested === undefined || requested.length === 0
     ? [...info.defaultUsages]
     : [...new Set(requested)];
@@ -236,5 +250,5 @@ function resolveUsage(algorithm: Algorithm, requested: readonly Usage[] | undefi
       `Cannot import a ${info.name} key with usage ${bad}: allowed are ${info.usages.join(", ")}`,
     );
   }
-  return usage;
+  return { name: req.name, usage, tags: { ...(req.tags ?? {}) } };
 }

@@ -263,10 +263,16 @@ Deno.test("every bad import is refused and stores nothing", async () => {
         "invalid_request",
         () => wrapped("ML-DSA-65", new Uint8Array(31)),
       );
-      await refuse("no name for a new key", 400, "invalid_request", async () => ({
-        ...(await wrapped("AES-256-GCM", aes)),
-        name: undefined,
-      }), /name/);
+      const unnamed = await wrapped("AES-256-GCM", aes);
+      await refuse(
+        "no name for a new key",
+        400,
+        "invalid_request",
+        () => Promise.resolve({ ...unnamed, name: undefined }),
+        /name/,
+      );
+      const named = await t.call(admin, "POST", "/api/v1/keys/import", unnamed);
+      assert.equal(named.status, 201, "a request refused before unwrapping keeps its token");
       await refuse(
         "usage the algorithm lacks",
         400,
@@ -298,7 +304,7 @@ Deno.test("every bad import is refused and stores nothing", async () => {
         "not_found",
         () => wrapped("AES-256-GCM", aes, { key_id: "missing" }),
       );
-      assert.equal(await count(), before + 1, "only the one good import was stored");
+      assert.equal(await count(), before + 2, "only the two good imports were stored");
       const versions = await t.call(admin, "GET", `/api/v1/keys/${imported.body.id}/versions`);
       assert.equal(versions.body.items.length, 1);
     },
