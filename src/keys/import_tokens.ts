@@ -2,8 +2,8 @@
  * BYOK import tokens: each token names one fresh RSA-3072 wrapping key, valid 24 hours
  * and usable once. The wrapping key's private half is sealed under the root keys as soon
  * as it is generated (like any key material) and unsealed only to unwrap the one import
- * it serves; a token is consumed by its first import attempt, successful or not, so a
- * wrapping key can never serve as a decryption oracle.
+ * it serves; a token is consumed by the first import attempt that unwraps with it,
+ * successful or not, so a wrapping key can never serve as a decryption oracle.
  *
  * Tokens live in this process only: a restart invalidates outstanding tokens (clients
  * ask for new parameters). The token itself is not kept: entries are found by the
