@@ -25,6 +25,11 @@ export function keyJson(r: KeyRecord): KeyJson {
     dual_control: r.dualControl,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
+    origin: r.origin ?? "generated",
+    ...(r.rotationPeriod === undefined ? {} : { rotation_period: r.rotationPeriod }),
+    ...(r.minDecryptionVersion === undefined
+      ? {}
+      : { min_decryption_version: r.minDecryptionVersion }),
   };
 }
 
@@ -50,6 +55,7 @@ export function versionJson(v: VersionInfo): KeyVersionJson {
     state: v.state,
     created_at: v.createdAt,
     ...(v.sourceVersion === undefined ? {} : { source_version: v.sourceVersion }),
+    ...(v.operations === undefined ? {} : { operations: v.operations }),
   };
 }
 

@@ -69,6 +69,11 @@ export interface GuardedOp {
   commitPoint(records?: readonly RecordRef[]): Promise<void>;
   /** Sets the key id recorded in the audit entry (when known only after creation). */
   setKeyId(keyId: string): void;
+  /**
+   * Replaces the payload whose hash the entry records (when it depends on the outcome,
+   * e.g. a batch's per-item results); only before the entry is written.
+   */
+  setPayload(payload: unknown): void;
 }
 
 /** Runs operations under authorization and audit. */
@@ -95,7 +100,7 @@ export class Guard {
    */
   async run<T>(request: GuardedRequest, fn: (op: GuardedOp) => Promise<T>): Promise<T> {
     const { actor, action } = request;
-    const payload = request.payload ?? {};
+    let payload: unknown = request.payload ?? {};
     let audited = false;
     let auditedKeyId = request.keyId ?? null;
     let committed: readonly RecordRef[] = [];
@@ -129,6 +134,10 @@ export class Guard {
       },
       setKeyId: (id) => {
         auditedKeyId = id;
+      },
+      setPayload: (value) => {
+        if (audited) throw new TypeError("The audit entry has been written");
+        payload = value;
       },
     };
     let value: T;

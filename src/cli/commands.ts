@@ -32,6 +32,12 @@ import { keyRollbackCommand } from "./commands/key_rollback.ts";
 import { keyRotateCommand } from "./commands/key_rotate.ts";
 import { keyShowCommand } from "./commands/key_show.ts";
 import { keyVersionsCommand } from "./commands/key_versions.ts";
+import { keyImportCommand } from "./commands/key_import.ts";
+import { keyJwksCommand } from "./commands/key_jwks.ts";
+import { keyUpdateCommand } from "./commands/key_update.ts";
+import { dataKeyCommand } from "./commands/datakey.ts";
+import { rewrapCommand } from "./commands/rewrap.ts";
+import { signJwtCommand } from "./commands/sign_jwt.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { signCommand } from "./commands/sign.ts";
@@ -89,11 +95,17 @@ export function buildProgram(ctx: CliContext): Command {
   keyRevokeCommand(key, ctx);
   keyDestroyCommand(key, ctx);
   keyPublicCommand(key, ctx);
+  keyImportCommand(key, ctx);
+  keyUpdateCommand(key, ctx);
+  keyJwksCommand(key, ctx);
 
   encryptCommand(program, ctx);
   decryptCommand(program, ctx);
   signCommand(program, ctx);
   verifyCommand(program, ctx);
+  dataKeyCommand(program, ctx);
+  rewrapCommand(program, ctx);
+  signJwtCommand(program, ctx);
 
   const approval = program.command("approval").description("Dual-control approvals");
   approvalListCommand(approval, ctx);

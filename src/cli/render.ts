@@ -89,6 +89,13 @@ export function keyDetails(key: KeyJson, s: Style): string {
     ["state", stateText(key.state, s)],
     ["version", t(String(key.current_version))],
     ["dual control", key.dual_control === true ? "yes" : "no"],
+    ...(key.origin === undefined ? [] : [["origin", t(key.origin)] as const]),
+    ...(key.rotation_period === undefined
+      ? []
+      : [["rotation period", t(key.rotation_period)] as const]),
+    ...(key.min_decryption_version === undefined
+      ? []
+      : [["min decryption version", String(key.min_decryption_version)] as const]),
     ["created", t(key.created_at)],
     ["updated", t(key.updated_at)],
   ], s);
@@ -114,12 +121,13 @@ export function keyTable(keys: readonly KeyJson[], s: Style): string {
 /** Versions as a table. */
 export function versionTable(versions: readonly KeyVersionJson[], s: Style): string {
   return table(
-    ["VERSION", "STATE", "CREATED", "FROM"],
+    ["VERSION", "STATE", "CREATED", "FROM", "OPERATIONS"],
     versions.map((v) => [
       t(String(v.version)),
       stateText(v.state, s),
       t(v.created_at),
       v.source_version === undefined ? "" : t(`v${v.source_version}`),
+      v.operations === undefined ? "" : String(v.operations),
     ]),
     s,
   );

@@ -6,7 +6,7 @@
 
 import { z } from "zod";
 import { ALGORITHM_NAMES, USAGE_NAMES } from "../domain/algorithms.ts";
-import { KEY_STATES, VERSION_STATES } from "../domain/records.ts";
+import { KEY_ORIGINS, KEY_STATES, VERSION_STATES } from "../domain/records.ts";
 import { Approval } from "./approvals.ts";
 import { base64Text, timestamp, versionNumber } from "./common.ts";
 import { hasControlCharacters } from "./text.ts";
@@ -67,6 +67,12 @@ export const Key = z.strictObject({
   dual_control: z.boolean(),
   created_at: timestamp,
   updated_at: timestamp,
+  /** `imported` for BYOK keys, `generated` otherwise. */
+  origin: z.enum(KEY_ORIGINS).optional(),
+  /** ISO 8601 duration after which the scheduler rotates the key. */
+  rotation_period: z.string().optional(),
+  /** Versions below it are refused for decrypt, verify, MAC verify and decapsulate. */
+  min_decryption_version: versionNumber.optional(),
 });
 
 /** A key created under dual control: staged, with its activation approval (202). */
@@ -86,6 +92,8 @@ export const KeyVersion = z.strictObject({
   state: z.enum(VERSION_STATES),
   created_at: timestamp,
   source_version: versionNumber.optional(),
+  /** Operations this version performed (usage counters, flushed periodically). */
+  operations: z.number().int().min(0).optional(),
 });
 
 /** `GET /api/v1/keys/:id/versions` answer. */

@@ -29,6 +29,23 @@ import {
 } from "./crypto_ops.ts";
 import { Health, Readiness } from "./health.ts";
 import {
+  BatchRequest,
+  DataKeyRequest,
+  DataKeyResponse,
+  DecryptBatchResponse,
+  EncryptBatchResponse,
+  ImportKeyRequest,
+  ImportParamsRequest,
+  ImportParamsResponse,
+  JwksResponse,
+  RewrapRequest,
+  RewrapResponse,
+  SignBatchResponse,
+  SignJwtRequest,
+  SignJwtResponse,
+  UpdateKeyRequest,
+} from "./key_operations.ts";
+import {
   CreateKeyRequest,
   Key,
   KeyPage,
@@ -41,7 +58,7 @@ import {
 } from "./keys.ts";
 
 /** An HTTP method the API uses. */
-export type HttpMethod = "get" | "post" | "delete";
+export type HttpMethod = "get" | "post" | "patch" | "delete";
 
 /** One answer an operation may give: a JSON schema, or a non-JSON media type. */
 export interface ResponseSpec {
@@ -155,6 +172,48 @@ export const OPERATIONS = {
   decapsulate: api("post", "/api/v1/keys/:id/decapsulate", "Decapsulate a shared secret", {
     body: DecapsulateRequest,
     responses: { 200: ok(DecapsulateResponse) },
+  }),
+  importParams: api("post", "/api/v1/keys/import-params", "BYOK: a wrapping key and token", {
+    body: ImportParamsRequest,
+    responses: { 200: ok(ImportParamsResponse) },
+  }),
+  importKey: api("post", "/api/v1/keys/import", "BYOK: import wrapped key material", {
+    body: ImportKeyRequest,
+    responses: {
+      200: ok(Key, "A new version added to an imported key"),
+      201: ok(Key, "Imported as a new key"),
+    },
+  }),
+  updateKey: api("patch", "/api/v1/keys/:id", "Change tags, rotation period, minimum version", {
+    body: UpdateKeyRequest,
+    responses: { 200: ok(Key) },
+  }),
+  dataKey: api("post", "/api/v1/keys/:id/datakey", "Generate a data key (envelope encryption)", {
+    body: DataKeyRequest,
+    responses: { 200: ok(DataKeyResponse) },
+  }),
+  rewrap: api("post", "/api/v1/keys/:id/rewrap", "Re-encrypt under the current version", {
+    body: RewrapRequest,
+    responses: { 200: ok(RewrapResponse) },
+  }),
+  encryptBatch: api("post", "/api/v1/keys/:id/encrypt/batch", "Encrypt up to 1000 items", {
+    body: BatchRequest,
+    responses: { 200: ok(EncryptBatchResponse) },
+  }),
+  decryptBatch: api("post", "/api/v1/keys/:id/decrypt/batch", "Decrypt up to 1000 items", {
+    body: BatchRequest,
+    responses: { 200: ok(DecryptBatchResponse) },
+  }),
+  signBatch: api("post", "/api/v1/keys/:id/sign/batch", "Sign up to 1000 items", {
+    body: BatchRequest,
+    responses: { 200: ok(SignBatchResponse) },
+  }),
+  jwks: api("get", "/api/v1/keys/:id/jwks", "Public keys of every version as a JWK Set", {
+    responses: { 200: ok(JwksResponse) },
+  }),
+  signJwt: api("post", "/api/v1/keys/:id/sign-jwt", "Sign claims as a compact JWS (JWT)", {
+    body: SignJwtRequest,
+    responses: { 200: ok(SignJwtResponse) },
   }),
   listApprovals: api("get", "/api/v1/approvals", "List approvals", {
     query: ListApprovalsQuery,

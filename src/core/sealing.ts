@@ -72,9 +72,20 @@ function macInput(meta: SealMetadata, nonce: Uint8Array, ciphertext: Uint8Array)
   ]);
 }
 
-/** The fields of a key record the MAC covers (all but `mac`), in a fixed order. */
+/**
+ * The fields of a key record the MAC covers (all but `mac`), in a fixed order. The
+ * fields added later (`origin`, `rotationPeriod`, `minDecryptionVersion`) are appended,
+ * each as one tagged part, only when they differ from their default (`generated`, none,
+ * none), so every record written before them keeps its MAC.
+ */
 function recordInput(r: Omit<KeyRecord, "mac">): Uint8Array {
   const tags = Object.keys(r.tags).sort().map((k) => [k, r.tags[k] as string]);
+  const extensions: string[] = [];
+  if (r.origin !== undefined && r.origin !== "generated") extensions.push(`origin=${r.origin}`);
+  if (r.rotationPeriod !== undefined) extensions.push(`rotation_period=${r.rotationPeriod}`);
+  if (r.minDecryptionVersion !== undefined && r.minDecryptionVersion !== 1) {
+    extensions.push(`min_decryption_version=${r.minDecryptionVersion}`);
+  }
   return frame([
     "ferrohsm-record-v1",
     r.id,
@@ -88,6 +99,7 @@ function recordInput(r: Omit<KeyRecord, "mac">): Uint8Array {
     r.createdAt,
     r.updatedAt,
     String(r.revision),
+    ...extensions,
   ]);
 }
 

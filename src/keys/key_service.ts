@@ -41,6 +41,13 @@ export interface VersionInfo {
   readonly state: "active" | "revoked" | "destroyed";
   readonly createdAt: string;
   readonly sourceVersion?: number;
+  /** Operations this version performed (usage counters; absent without counters). */
+  readonly operations?: number;
+}
+
+/** Reads the usage counters of a key's versions. */
+export interface UsageReader {
+  counts(keyId: string): Promise<Map<number, number>>;
 }
 
 /** Dual-control requests the key service raises (the approval service). */
@@ -75,6 +82,8 @@ export interface KeyServiceDeps {
   readonly approvals: ApprovalRequester;
   readonly guard: Guard;
   readonly listCache: ListCache;
+  /** Usage counters shown in the version listing. */
+  readonly usage?: UsageReader;
   readonly newId?: () => string;
 }
 
@@ -95,9 +104,11 @@ export class KeyService {
   #approvals: ApprovalRequester;
   #guard: Guard;
   #listCache: ListCache;
+  #usage: UsageReader | undefined;
   #newId: () => string;
 
   constructor(deps: KeyServiceDeps) {
+    this.#usage = deps.usage;
     this.#store = deps.store;
     this.#sealer = deps.sealer;
     this.#records = deps.records;
@@ -207,7 +218,8 @@ export class KeyService {
       op.authorize("key:read");
       const record = await this.#records.get(id);
       const versions = await this.#store.listVersions(id);
-      return versions.map((v) => versionInfo(record, v));
+      const counts = await this.#usage?.counts(id);
+      return versions.map((v) => versionInfo(record, v, counts));
     });
   }
 
@@ -305,11 +317,16 @@ export class KeyService {
   }
 }
 
-function versionInfo(record: KeyRecord, v: SealedVersion): VersionInfo {
+function versionInfo(
+  record: KeyRecord,
+  v: SealedVersion,
+  counts: Map<number, number> | undefined,
+): VersionInfo {
   return {
     version: v.version,
     state: versionState(record, v),
     createdAt: v.createdAt,
     ...(v.sourceVersion === undefined ? {} : { sourceVersion: v.sourceVersion }),
+    ...(counts === undefined ? {} : { operations: counts.get(v.version) ?? 0 }),
   };
 }

@@ -21,6 +21,7 @@ import { auditRoutes } from "../../routes/audit.ts";
 import { cryptoOpsRoutes } from "../../routes/crypto_ops.ts";
 import { healthRoutes } from "../../routes/health.ts";
 import { keysRoutes } from "../../routes/keys.ts";
+import { keyOperationsRoutes } from "../../routes/key_operations.ts";
 import { metricsRoutes } from "../../routes/metrics.ts";
 import { openapiRoutes } from "../../routes/openapi.ts";
 import { transitRoutes } from "../../routes/transit/transit.ts";
@@ -80,6 +81,7 @@ export function buildApp(
     api: [
       ["/keys", keysRoutes(services.keys, services.crypto)],
       ["/keys", cryptoOpsRoutes(services.crypto)],
+      ["/keys", keyOperationsRoutes(services)],
       ["/approvals", approvalsRoutes(services.approvals)],
       ["/audit", auditRoutes(services.audit)],
     ],

@@ -4,7 +4,8 @@
  * configured, listens at once so `/readyz` can say `starting` (503) while the
  * self-tests, key checks and stores come up (every other request answers 503 until
  * then), builds the services, opens the PKCS#11 socket when configured, then serves the
- * app. A failing step is a StartupError that says what failed. Nothing is served before every
+ * app and starts the rotation scheduler. A failing step is a StartupError that says what
+ * failed. Nothing is served before every
  * start-up step has passed.
  */
 
@@ -75,6 +76,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   registerConnectionMetrics(services.metrics, () => server.stats());
   serving.app = buildApp(services, config, () => ready, started, () => server.stats());
   ready = true;
+  services.scheduler.start();
   log.log("info", "server started", {
     url: server.url,
     key_store: config.keyStore,

@@ -31,6 +31,15 @@ import { KeyRecords } from "../keys/key_records.ts";
 import { KeyService } from "../keys/key_service.ts";
 import { KeyTransitions } from "../keys/key_transitions.ts";
 import { ListCache } from "../keys/list_cache.ts";
+import { BatchService } from "../keys/batch_service.ts";
+import { EnvelopeService } from "../keys/envelope_service.ts";
+import { ImportTokens } from "../keys/import_tokens.ts";
+import { JwtService } from "../keys/jwt_service.ts";
+import { KeyImportService } from "../keys/key_import_service.ts";
+import { KeySettingsService } from "../keys/key_settings_service.ts";
+import { RotationScheduler } from "../keys/rotation_scheduler.ts";
+import { UsageCounters } from "../keys/usage_counters.ts";
+import type { WrappingKeyPair } from "../core/import_wrapping.ts";
 import { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
 import { commandLine, detectInvocation } from "../cli/invocation.ts";
 import { type Logger, printLine } from "../util/logger.ts";
@@ -70,6 +79,20 @@ export interface Services {
   readonly auditSinks: AuditSinks;
   /** The TLS certificate manager (absent without TLS or when the caller gave none). */
   readonly tls: TlsManager | undefined;
+  /** Data keys and rewrap. */
+  readonly envelope: EnvelopeService;
+  /** Batch encrypt, decrypt and sign. */
+  readonly batches: BatchService;
+  /** JWKS and JWT signing. */
+  readonly jwt: JwtService;
+  /** BYOK import. */
+  readonly imports: KeyImportService;
+  /** Tags, rotation period and minimum decryption version (`PATCH /keys/:id`). */
+  readonly settings: KeySettingsService;
+  /** Usage counters per key version (flushed periodically, and on close). */
+  readonly usage: UsageCounters;
+  /** The rotation scheduler (the server starts it; tests call `runOnce`). */
+  readonly scheduler: RotationScheduler;
   close(): Promise<void>;
 }
 
@@ -77,6 +100,10 @@ export interface Services {
 export interface ServiceOverrides extends StoreOverrides {
   /** The listener's certificate manager (its figures go to /healthz and /metrics). */
   readonly tls?: TlsManager | undefined;
+  /** Generates BYOK wrapping keys (default: fresh RSA-3072 pairs). */
+  readonly wrappingKeys?: () => Promise<WrappingKeyPair>;
+  /** The clock of key transitions, approvals, import tokens and the rotation scheduler. */
+  readonly clock?: () => Date;
 }
 
 /** Builds every service from `config` (no listener). Caller must `close()`. */
@@ -146,12 +173,14 @@ export async function buildServices(
     );
     const listCache = new ListCache();
     const records = new KeyRecords({ store: stores.keys, sealer, journal });
+    const clock = overrides.clock === undefined ? {} : { clock: overrides.clock };
     const transitions = new KeyTransitions({
       store: stores.keys,
       sealer,
       records,
       loader,
       listCache,
+      ...clock,
     });
     const approvals = new ApprovalService({
       store: stores.approvals,
@@ -160,7 +189,11 @@ export async function buildServices(
       journal,
       policy: approvalPolicy,
       executors: keyApprovalExecutors(transitions),
+      ...clock,
     });
+    const usage = new UsageCounters(stores.usage, { log });
+    usage.start();
+    closers.push(() => usage.stop());
     const keys = new KeyService({
       store: stores.keys,
       sealer,
@@ -169,13 +202,27 @@ export async function buildServices(
       approvals,
       guard,
       listCache,
+      usage,
     });
-    const cryptoService = new CryptoService({
+    const onOperation = (algorithm: string, operation: string, result: string) =>
+      metrics.cryptoOp(algorithm, operation, result);
+    const cryptoService = new CryptoService({ records, loader, guard, onOperation, usage });
+    const keyUse = { records, loader, guard, usage, onOperation };
+    const importTokens = new ImportTokens({
+      sealer,
+      ...(overrides.wrappingKeys === undefined ? {} : { generate: overrides.wrappingKeys }),
+      ...clock,
+    });
+    closers.push(() => importTokens.close());
+    const scheduler = new RotationScheduler({
+      store: stores.keys,
       records,
-      loader,
-      guard,
-      onOperation: (algorithm, operation, result) => metrics.cryptoOp(algorithm, operation, result),
+      rotate: (actor, id) => keys.rotate(actor, id),
+      approvals: stores.approvals,
+      log,
+      ...clock,
     });
+
     const audit = new AuditService({
       store: stores.audit,
       guard,
@@ -232,7 +279,21 @@ export async function buildServices(
       uiSessions,
       auditSinks: sinks,
       tls: overrides.tls,
+      envelope: new EnvelopeService(keyUse),
+      batches: new BatchService(keyUse),
+      jwt: new JwtService({ ...keyUse, store: stores.keys }),
+      imports: new KeyImportService({
+        guard,
+        sealer,
+        transitions,
+        tokens: importTokens,
+        approvals,
+      }),
+      settings: new KeySettingsService({ guard, transitions }),
+      usage,
+      scheduler,
       async close() {
+        await scheduler.stop();
         await stopJournal(auditLog).catch(() => undefined);
         await auditLog.close();
         loader.clear();

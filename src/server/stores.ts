@@ -1,6 +1,6 @@
 /**
- * Opens the storage adapters a Config names — key, audit and approval stores and the
- * audit anchor — sharing one SQLite database between the SQLite stores. The only module
+ * Opens the storage adapters a Config names — key, audit, approval and usage-counter
+ * stores and the audit anchor — sharing one SQLite database between the SQLite stores. The only module
  * of the server that chooses an adapter; services see the ports.
  */
 
@@ -11,7 +11,16 @@ import { FileAuditStore } from "../storage/file/audit_store.ts";
 import { FileKeyStore } from "../storage/file/key_store.ts";
 import { MemoryApprovalStore } from "../storage/memory/approval_store.ts";
 import { MemoryKeyStore } from "../storage/memory/key_store.ts";
-import type { AnchorStore, ApprovalStore, AuditStore, KeyStore } from "../storage/ports.ts";
+import type {
+  AnchorStore,
+  ApprovalStore,
+  AuditStore,
+  KeyStore,
+  UsageStore,
+} from "../storage/ports.ts";
+import { FileUsageStore } from "../storage/file/usage_store.ts";
+import { MemoryUsageStore } from "../storage/memory/usage_store.ts";
+import { SqliteUsageStore } from "../storage/sqlite/usage_store.ts";
 import { SqliteApprovalStore } from "../storage/sqlite/approval_store.ts";
 import { SqliteAuditStore } from "../storage/sqlite/audit_store.ts";
 import { AuditWriterThread } from "../storage/sqlite/audit_writer.ts";
@@ -25,6 +34,8 @@ export interface Stores {
   readonly audit: AuditStore;
   readonly approvals: ApprovalStore;
   readonly anchor: AnchorStore;
+  /** Usage counters per key version, kept beside the key store. */
+  readonly usage: UsageStore;
   /** Closes every store (and the shared database), newest first; never throws. */
   close(): Promise<void>;
 }
@@ -75,7 +86,13 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
       ? new MemoryApprovalStore()
       : new SqliteApprovalStore(await db());
     closers.unshift(() => approvals.close());
-    return { keys, audit, approvals, anchor, close: closeAll };
+    const usage: UsageStore = config.keyStore === "memory"
+      ? new MemoryUsageStore()
+      : config.keyStore === "filesystem"
+      ? await FileUsageStore.open(join(config.dataDir, "usage.json"))
+      : new SqliteUsageStore(await db());
+    closers.unshift(() => usage.close());
+    return { keys, audit, approvals, anchor, usage, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -140,6 +140,25 @@ export interface ApprovalStore {
   close(): Promise<void>;
 }
 
+/** Operations to add to one key version's usage counter. */
+export interface UsageDelta {
+  readonly keyId: string;
+  readonly version: number;
+  readonly count: number;
+}
+
+/**
+ * Operation counters per key version. Informational (like the counters of an HSM's key
+ * usage report): not MAC'd or journaled, and a crash loses what was not flushed yet.
+ */
+export interface UsageStore {
+  /** Adds each delta to its counter (creating it at zero), in one atomic write. */
+  add(deltas: readonly UsageDelta[]): Promise<void>;
+  /** The counters of one key, by version (versions never used are absent). */
+  get(keyId: string): Promise<Map<number, number>>;
+  close(): Promise<void>;
+}
+
 /** Where the anchor lives. `read` does not check the MAC; `verifyAnchor` does. */
 export interface AnchorStore {
   /** The stored anchor, or undefined when none. @throws HsmError("integrity_error") */

@@ -11,11 +11,18 @@ import { isAlgorithm } from "../core/algorithms.ts";
 import { type Usage, USAGE_NAMES } from "../domain/algorithms.ts";
 import { APPROVABLE_ACTIONS } from "../domain/approvals.ts";
 import { HsmError } from "../domain/errors.ts";
-import type { ApprovalListQuery, ApprovalPage, KeyListPage, KeyListQuery } from "./ports.ts";
+import type {
+  ApprovalListQuery,
+  ApprovalPage,
+  KeyListPage,
+  KeyListQuery,
+  UsageDelta,
+} from "./ports.ts";
 import {
   APPROVAL_STATES,
   type ApprovalRecord,
   type ApprovalState,
+  KEY_ORIGINS,
   KEY_STATES,
   type KeyRecord,
   type KeyState,
@@ -27,6 +34,7 @@ const KEY_STATE_NAMES: readonly string[] = KEY_STATES;
 const APPROVAL_STATE_NAMES: readonly string[] = APPROVAL_STATES;
 const USAGES: readonly string[] = USAGE_NAMES;
 const APPROVABLE_ACTION_NAMES: readonly string[] = APPROVABLE_ACTIONS;
+const ORIGINS: readonly string[] = KEY_ORIGINS;
 
 /** Largest version number a store accepts (file names carry 8 digits). */
 export const MAX_VERSION = 99_999_999;
@@ -64,6 +72,13 @@ export function keyRecordProblem(value: unknown): string | undefined {
   }
   if (!isPositiveInt(r.revision)) return "revision is not a positive integer";
   if (typeof r.mac !== "string") return "mac is not a string";
+  if (r.origin !== undefined && !ORIGINS.includes(r.origin as string)) return "unknown origin";
+  if (r.rotationPeriod !== undefined && typeof r.rotationPeriod !== "string") {
+    return "rotationPeriod is not a string";
+  }
+  if (r.minDecryptionVersion !== undefined && !isValidVersion(r.minDecryptionVersion)) {
+    return "minDecryptionVersion is out of range";
+  }
   return undefined;
 }
 
@@ -125,6 +140,15 @@ export function assertSealedVersion(version: SealedVersion, keyId: string): void
   const problem = sealedVersionProblem(version);
   if (problem !== undefined) throw new TypeError(`Invalid sealed version: ${problem}`);
   if (version.keyId !== keyId) throw new TypeError("Sealed version belongs to another key");
+}
+
+/** Throws TypeError unless every usage delta names a safe id, a version and a count ≥ 1. */
+export function assertUsageDeltas(deltas: readonly UsageDelta[]): void {
+  for (const d of deltas) {
+    assertSafeId(d.keyId);
+    if (!isValidVersion(d.version)) throw new TypeError("Usage delta version is out of range");
+    if (!isPositiveInt(d.count)) throw new TypeError("Usage delta count must be positive");
+  }
 }
 
 /** Throws TypeError when an approval handed to a store is malformed. */

@@ -85,6 +85,26 @@ Deno.test("a tour of every operation answers only what the contract declares", a
     const sig = (await call("POST", `/api/v1/keys/${ec.id}/sign`, { message: B64 })).body;
     await call("POST", `/api/v1/keys/${ec.id}/verify`, { message: B64, signature: sig.signature });
     await call("GET", `/api/v1/keys/${ec.id}/public`);
+    const params = (await call("POST", "/api/v1/keys/import-params", { algorithm: "AES-256-GCM" }))
+      .body;
+    await call("POST", "/api/v1/keys/import", {
+      name: "imported",
+      algorithm: "AES-256-GCM",
+      import_token: params.import_token,
+      wrapped_key: B64,
+    });
+    await call("PATCH", `/api/v1/keys/${aes.id}`, { rotation_period: "P90D" });
+    await call("POST", `/api/v1/keys/${aes.id}/datakey`, { bits: 128, plaintext: false });
+    await call("POST", `/api/v1/keys/${aes.id}/rewrap`, { ciphertext: ct.ciphertext });
+    await call("POST", `/api/v1/keys/${aes.id}/encrypt/batch`, {
+      items: [{ plaintext: B64 }, { plaintext: "!" }],
+    });
+    await call("POST", `/api/v1/keys/${aes.id}/decrypt/batch`, {
+      items: [{ ciphertext: ct.ciphertext }],
+    });
+    await call("POST", `/api/v1/keys/${ec.id}/sign/batch`, { items: [{ message: B64 }] });
+    await call("GET", `/api/v1/keys/${ec.id}/jwks`);
+    await call("POST", `/api/v1/keys/${ec.id}/sign-jwt`, { claims: { sub: "tour" } });
     await call("POST", `/api/v1/keys/${ec.id}/rotate`);
     await call("GET", `/api/v1/keys/${ec.id}/versions`);
     const held = (await call("POST", `/api/v1/keys/${ec.id}/rollback`, { version: 1 })).body;

@@ -60,6 +60,23 @@ export function keyStoreContract(
     assert.deepStrictEqual(await store.listVersions(record.id), [first]);
   });
 
+  test("origin, rotation period and minimum version round-trip and can be cleared", async (fx) => {
+    const { store } = fx;
+    const record = fakeRecord({ origin: "imported", rotationPeriod: "P90D" });
+    await store.create(record, fakeVersion(record, 1));
+    assert.deepStrictEqual(await store.get(record.id), record);
+    const limited = nextRecord(record, { currentVersion: 2, minDecryptionVersion: 2 });
+    await store.update(limited, fakeVersion(record, 2));
+    assert.deepStrictEqual(await store.get(record.id), limited);
+    const { rotationPeriod: _period, ...cleared } = nextRecord(limited, {});
+    await store.update(cleared);
+    assert.deepStrictEqual(await store.get(record.id), cleared);
+    if (fx.reopen !== undefined) {
+      await fx.reopen();
+      assert.deepStrictEqual(await fx.store.get(record.id), cleared);
+    }
+  });
+
   test("a rollback generation keeps its source version", async ({ store }) => {
     const record = fakeRecord();
     await store.create(record, fakeVersion(record, 1));

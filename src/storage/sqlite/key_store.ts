@@ -306,6 +306,9 @@ function keyColumns(record: KeyRecord) {
     updatedAt: record.updatedAt,
     revision: record.revision,
     mac: record.mac,
+    origin: record.origin === undefined || record.origin === "generated" ? null : record.origin,
+    rotationPeriod: record.rotationPeriod ?? null,
+    minDecryptionVersion: record.minDecryptionVersion ?? null,
   };
 }
 
@@ -340,10 +343,14 @@ function versionSelection(v: SealedVersion) {
 }
 
 function decodeKeyRow(row: typeof keys.$inferSelect): KeyRecord {
+  const { origin, rotationPeriod, minDecryptionVersion, ...rest } = row;
   const candidate = {
-    ...row,
+    ...rest,
     usage: parseJson(row.usage),
     tags: parseJson(row.tags),
+    ...(origin === null ? {} : { origin }),
+    ...(rotationPeriod === null ? {} : { rotationPeriod }),
+    ...(minDecryptionVersion === null ? {} : { minDecryptionVersion }),
   };
   const problem = keyRecordProblem(candidate);
   if (problem !== undefined) {
