@@ -13,6 +13,13 @@
  * entry (the store write failed), or when the process stopped between the entry and the
  * store write (a crash; see `interrupted`).
  *
+ * Nodes sharing one log: a record another node committed is read back here through
+ * `catchUp`; with `acceptInFlight(ms)`, its previous revision stays accepted for that
+ * long after this node first saw the commit (the other node's store write may still be
+ * in flight), and no longer once this node has read the new revision. After that, a
+ * record still at its previous revision is refused until the writer's failure is on the
+ * chain (`failed:*`, or `journal.reconcile` for a node that died).
+ *
  * Caveat: the chain is the authority, so rolling back a record *and* the audit log's tail
  * *and* its anchor together (restoring a whole old snapshot of the data dir) is not
  * detected here; export the audit head to an external system to detect that.
@@ -49,6 +56,8 @@ interface Head {
   /** Digests a read may find (the latest, and the previous one when not settled). */
   accepted: string[];
   readonly previous: string | undefined;
+  /** Until then (ms) the previous digest is accepted too: another node's write in flight. */
+  inFlightUntil?: number | undefined;
 }
 
 /** The digest the journal keeps of a record: SHA-256 of its MAC, 32 hex characters. */
@@ -84,6 +93,8 @@ export class RecordJournal {
 
   #source: { readonly store: AuditStore; readonly macKey: AuditMacKey } | undefined;
   #lastSeq = 0;
+  #inFlightMs = 0;
+  #clock: () => number = Date.now;
 
   /** A journal; with a `source` it can catch up with entries other writers appended. */
   constructor(source?: { readonly store: AuditStore; readonly macKey: AuditMacKey }) {
@@ -104,7 +115,26 @@ export class RecordJournal {
         throw new HsmError("integrity_error", `Audit log entry ${raw.seq} fails verification`);
       }
       this.observe(entry);
+      if (this.#inFlightMs > 0 && entry.result === "ok" && entry.records !== undefined) {
+        const until = this.#clock() + this.#inFlightMs;
+        for (const ref of parseRecordRefs(entry.records) ?? []) {
+          const head = this.#heads.get(key(ref.kind, ref.id));
+          if (head !== undefined && head.latest.digest === ref.digest && head.seq === entry.seq) {
+            head.inFlightUntil = until;
+          }
+        }
+      }
     }
+  }
+
+  /**
+   * From now on, a commit read back by `catchUp` (another node's) accepts the record's
+   * previous revision for `graceMs` while that node's store write may be in flight.
+   */
+  acceptInFlight(graceMs: number, clock: () => number = Date.now): void {
+    if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError("Invalid grace");
+    this.#inFlightMs = graceMs;
+    this.#clock = clock;
   }
 
   /**
@@ -115,6 +145,9 @@ export class RecordJournal {
   async verify(kind: RecordRef["kind"], record: JournaledRecord): Promise<void> {
     if (this.mismatch(kind, record) !== undefined) await this.catchUp();
     this.check(kind, record);
+    const head = this.#heads.get(key(kind, record.id));
+    // The new revision is in the store: the write it was waiting for has landed.
+    if (head?.latest.digest === recordDigest(record.mac)) head.inFlightUntil = undefined;
   }
 
   #heads = new Map<string, Head>();
@@ -156,6 +189,11 @@ export class RecordJournal {
     return out;
   }
 
+  /** The last committed ref of a record, or undefined when none was. */
+  latest(kind: RecordRef["kind"], id: string): RecordRef | undefined {
+    return this.#heads.get(key(kind, id))?.latest;
+  }
+
   /** The digest committed before `ref` (undefined for a record's first revision). */
   previousDigest(ref: RecordRef): string | undefined {
     return this.#heads.get(key(ref.kind, ref.id))?.previous;
@@ -188,7 +226,12 @@ export class RecordJournal {
   mismatch(kind: RecordRef["kind"], record: JournaledRecord): JournalMismatch | undefined {
     const head = this.#heads.get(key(kind, record.id));
     if (head === undefined) return { kind, id: record.id, seq: 0, reason: "record_unjournaled" };
-    if (head.accepted.includes(recordDigest(record.mac))) return undefined;
+    const digest = recordDigest(record.mac);
+    if (head.accepted.includes(digest)) return undefined;
+    if (
+      digest === head.previous && head.inFlightUntil !== undefined &&
+      this.#clock() < head.inFlightUntil
+    ) return undefined;
     return { kind, id: record.id, seq: head.seq, reason: "record_rollback" };
   }
 

@@ -2,12 +2,14 @@
  * Least-privilege Deno permissions for the server, derived from its Config: read and
  * write only the data dir and the files the operator named, listen only on the
  * configured address, read only `FERROHSM_*` variables, load only the libSQL native
- * addon. The launcher passes these flags to `deno run main.ts serve`.
+ * addon; with the PostgreSQL stores, connect to the database's host and port only and
+ * read libpq's `PG*` variables (the driver consults them for unset options). The
+ * launcher passes these flags to `deno run main.ts serve`.
  */
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Config } from "../config/config.ts";
+import { type Config, postgresAddress } from "../config/config.ts";
 
 /** The project root (where `main.ts`, `migrations/` and `node_modules/` live). */
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -89,6 +91,14 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
   ) {
     if (file !== undefined) read.add(file);
   }
+  const net: string[] = [];
+  if (config.postgres !== undefined) {
+    for (const file of [config.postgres.passwordFile, config.postgres.caFile]) {
+      if (file !== undefined) read.add(file);
+    }
+    const db = postgresAddress(config.postgres.url);
+    net.push(`${db.host.includes(":") ? `[${db.host}]` : db.host}:${db.port}`);
+  }
   if (config.pkcs11Socket !== undefined) {
     // Listening on a unix socket: read/write of the socket, a look at its directory.
     read.add(dirname(config.pkcs11Socket)).add(config.pkcs11Socket);
@@ -102,7 +112,7 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
   }
   // The libSQL client is imported (and its loader runs) at start-up whatever the stores,
   // so its narrow grants are always needed: one env name, three host facts, one addon.
-  const env = ["FERROHSM_*", ...LIBSQL_ENV];
+  const env = ["FERROHSM_*", ...LIBSQL_ENV, ...(config.postgres === undefined ? [] : ["PG*"])];
   const addon = libsqlAddonPath(root);
   // A bundle resolves the addon with require(), which reads node_modules/ itself.
   if (addon !== undefined && dirname(dirname(dirname(addon))) === join(root, "node_modules")) {
@@ -117,8 +127,12 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
     "--no-prompt",
     `--allow-read=${[...read].join(",")}`,
     `--allow-write=${[...write].join(",")}`,
-    `--allow-net=${host}:${config.port}${
-      config.pkcs11Socket === undefined ? "" : `,unix:${config.pkcs11Socket}`
+    `--allow-net=${
+      [
+        `${host}:${config.port}`,
+        ...net,
+        ...(config.pkcs11Socket === undefined ? [] : [`unix:${config.pkcs11Socket}`]),
+      ].join(",")
     }`,
     `--allow-env=${env.join(",")}`,
     `--v8-flags=--max-old-space-size=${config.maxHeapMb}`,

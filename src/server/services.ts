@@ -33,6 +33,8 @@ import { ListCache } from "../keys/list_cache.ts";
 import { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
 import { type Logger, printLine } from "../util/logger.ts";
 import { connectMetricSources } from "./metrics_sources.ts";
+import { type ClusterNode, clusterStrictLimits, startClusterNode } from "./cluster.ts";
+import { PostgresAuditStore } from "../storage/postgres/audit_store.ts";
 import { startJournal, stopJournal } from "./journal_startup.ts";
 import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
 import { EXIT, StartupError } from "./startup_error.ts";
@@ -60,6 +62,8 @@ export interface Services {
   readonly stores: Stores;
   /** Web dashboard sessions (in memory: a restart signs everyone out). */
   readonly uiSessions: SessionStore;
+  /** This node of a cluster sharing a PostgreSQL database, when the stores are postgres. */
+  readonly cluster?: ClusterNode;
   close(): Promise<void>;
 }
 
@@ -93,7 +97,15 @@ export async function buildServices(
       onBatch: (size, latencyMs) => metrics.auditBatch(size, latencyMs / 1000),
     });
     const journal = await RecordJournal.load(stores.audit, auditMacKey);
-    await startJournal(journal, stores, auditLog);
+    // A cluster node reconciles by node (startClusterNode), not by start markers.
+    await startJournal(
+      journal,
+      stores,
+      auditLog,
+      stores.postgres === undefined ? {} : {
+        interrupted: [],
+      },
+    );
     const keysetInfo = await resolveKeyset(config);
     const keyring = await JwksKeyring.open(keysetInfo.path);
     const verifier = new JwtVerifier(keyring, {
@@ -102,7 +114,14 @@ export async function buildServices(
     });
     const { rbac, approvalPolicy, roleRateLimits } = config.files;
     const limits = createHttpLimits(config, roleRateLimits);
-    const guard = new Guard(auditLog, rbac, journal);
+    const guard = new Guard(
+      auditLog,
+      rbac,
+      journal,
+      stores.postgres === undefined || config.postgres === undefined
+        ? undefined
+        : clusterStrictLimits(stores.postgres, config.postgres.strictRateLimit),
+    );
     const sealer = new Sealer(rootKeys);
     // Slow synchronous crypto (post-quantum, prehashed ECDSA/RSA) runs in worker threads
     // holding their own copies of the keys, so cheap requests stay fast meanwhile.
@@ -157,6 +176,30 @@ export async function buildServices(
       ttlMs: config.uiSessionTtl * 1000,
       idleMs: config.uiIdleTimeout * 1000,
     });
+    let cluster: ClusterNode | undefined;
+    if (stores.postgres !== undefined && stores.audit instanceof PostgresAuditStore) {
+      const timeoutMs = (config.postgres?.nodeTimeout ?? 15) * 1000;
+      cluster = await startClusterNode({
+        database: stores.postgres,
+        audit: stores.audit,
+        keys: stores.keys,
+        approvals: stores.approvals,
+        journal,
+        auditLog,
+        records,
+        loader,
+        listCache,
+        keyring,
+        limits,
+        log,
+      }, {
+        heartbeatMs: Math.max(200, timeoutMs / 5),
+        deadAfterMs: timeoutMs,
+        inFlightMs: (timeoutMs * 2) / 3,
+      });
+      const node = cluster;
+      closers.push(() => node.close());
+    }
     connectMetricSources(metrics, {
       audit,
       uiSessions,
@@ -193,6 +236,7 @@ export async function buildServices(
       limits,
       stores,
       uiSessions,
+      ...(cluster === undefined ? {} : { cluster }),
       async close() {
         await stopJournal(auditLog).catch(() => undefined);
         await auditLog.close();
