@@ -194,6 +194,17 @@ export class RecordJournal {
     return this.#heads.get(key(kind, id))?.latest;
   }
 
+  /**
+   * True when `ref` is its record's last commit and the revision before it is accepted
+   * too because the chain or this process says the write failed or is in flight (not
+   * merely by the in-flight grace of another node's commit).
+   */
+  isUnsettled(ref: RecordRef): boolean {
+    const head = this.#heads.get(key(ref.kind, ref.id));
+    return head !== undefined && head.latest.digest === ref.digest &&
+      head.previous !== undefined && head.accepted.includes(head.previous);
+  }
+
   /** The digest committed before `ref` (undefined for a record's first revision). */
   previousDigest(ref: RecordRef): string | undefined {
     return this.#heads.get(key(ref.kind, ref.id))?.previous;

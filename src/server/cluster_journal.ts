@@ -44,6 +44,7 @@ export async function reconcileDeadNode(
   const failed: RecordRef[] = [];
   for (const ref of last.values()) {
     if (deps.journal.latest(ref.kind, ref.id)?.digest !== ref.digest) continue;
+    if (deps.journal.isUnsettled(ref)) continue; // already reconciled, or failed on the chain
     const stored = ref.kind === "key"
       ? await deps.keys.get(ref.id)
       : await deps.approvals.get(ref.id);
