@@ -14,11 +14,13 @@
  * store write (a crash; see `interrupted`).
  *
  * Nodes sharing one log: a record another node committed is read back here through
- * `catchUp`; with `acceptInFlight(ms)`, its previous revision stays accepted for that
- * long after this node first saw the commit (the other node's store write may still be
- * in flight), and no longer once this node has read the new revision. After that, a
- * record still at its previous revision is refused until the writer's failure is on the
- * chain (`failed:*`, or `journal.reconcile` for a node that died).
+ * `catchUp`; with `acceptInFlight(ms)`, the record's recently committed revisions (the
+ * last few before it) stay accepted for that long after this node first saw the commit
+ * (the other node's store write may still be in flight; with several nodes racing, the
+ * revision just before it in the chain may be another node's attempt that failed), and
+ * no longer once this node has read the new revision. After that, a record still at an
+ * older revision is refused until the writer's failure is on the chain (`failed:*`, or
+ * `journal.reconcile` for a node that died).
  *
  * Caveat: the chain is the authority, so rolling back a record *and* the audit log's tail
  * *and* its anchor together (restoring a whole old snapshot of the data dir) is not
@@ -56,9 +58,14 @@ interface Head {
   /** Digests a read may find (the latest, and the previous one when not settled). */
   accepted: string[];
   readonly previous: string | undefined;
-  /** Until then (ms) the previous digest is accepted too: another node's write in flight. */
+  /** Digests committed before `latest`, oldest first (the last IN_FLIGHT_HISTORY). */
+  readonly history: readonly string[];
+  /** Until then (ms) `history` is accepted too: another node's write may be in flight. */
   inFlightUntil?: number | undefined;
 }
+
+/** Earlier revisions a record may still show while another node's write is in flight. */
+const IN_FLIGHT_HISTORY = 4;
 
 /** The digest the journal keeps of a record: SHA-256 of its MAC, 32 hex characters. */
 export function recordDigest(mac: string): string {
@@ -240,8 +247,8 @@ export class RecordJournal {
     const digest = recordDigest(record.mac);
     if (head.accepted.includes(digest)) return undefined;
     if (
-      digest === head.previous && head.inFlightUntil !== undefined &&
-      this.#clock() < head.inFlightUntil
+      head.inFlightUntil !== undefined && this.#clock() < head.inFlightUntil &&
+      head.history.includes(digest)
     ) return undefined;
     return { kind, id: record.id, seq: head.seq, reason: "record_rollback" };
   }
@@ -272,6 +279,9 @@ export class RecordJournal {
       seq,
       accepted: [ref.digest],
       previous: before?.latest.digest,
+      history: before === undefined
+        ? []
+        : [...before.history, before.latest.digest].slice(-IN_FLIGHT_HISTORY),
     });
   }
 
