@@ -7,8 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import type { ApiCall, ApiResponse } from "../../testing/server_process.ts";
-import { auditEntries, clusterTest, makeCluster } from "./_cluster.ts";
+import { sharedPostgres } from "../../testing/postgres.ts";
+import { type ApiCall, type ApiResponse, runCli } from "../../testing/server_process.ts";
+import { auditEntries, clusterFlags, clusterTest, makeCluster } from "./_cluster.ts";
 
 const MSG = btoa("hello");
 
@@ -125,6 +126,32 @@ clusterTest(
           assert.equal(va.body.valid, true, JSON.stringify(va.body));
           assert.equal(vb.body.valid, true, JSON.stringify(vb.body));
           assert.ok(vb.body.entries >= entries.length);
+        },
+      );
+
+      await t.step(
+        "offline verification reads the shared log and catches an edited row",
+        async () => {
+          const offline = [
+            "audit",
+            "verify",
+            "--hmac-key-file",
+            cluster.inst.hmacKeyFile,
+            ...clusterFlags(cluster.databaseUrl).slice(0, 8),
+          ];
+          const ok = await runCli(offline);
+          assert.equal(ok.code, 0, ok.stderr);
+          assert.match(ok.stdout, /audit log intact/);
+          const pg = await sharedPostgres();
+          await pg.psql(
+            "UPDATE audit_entries SET actor = 'mallory' WHERE seq = 3",
+            new URL(cluster.databaseUrl).pathname.slice(1),
+          );
+          const bad = await runCli(offline);
+          assert.equal(bad.code, 1);
+          assert.match(bad.stdout, /first bad entry seq 3 \(mac_mismatch\)/);
+          const online = await b("GET", "/api/v1/audit/verify");
+          assert.deepEqual(online.body, { valid: false, first_bad_seq: 3, reason: "mac_mismatch" });
         },
       );
     } finally {
