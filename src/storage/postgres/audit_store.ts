@@ -1,11 +1,12 @@
 /**
  * The audit log on PostgreSQL, shared by every node: one hash chain, gap-free `seq`.
  *
- * `appendChained` is how the audit log writes here: one transaction locks the chain head
- * row (`SELECT ... FOR UPDATE`), lets the log chain its batch after that head (seq,
- * prev_hash, MACs and the new head's anchor MAC), inserts the entries and moves the head,
- * then commits. Batches from different nodes therefore queue on the head row and the
- * order is total; a node that dies mid-batch leaves nothing (the transaction rolls back,
+ * `appendChained` is how the audit log writes here: the log chains its batch after the
+ * stored head (seq, prev_hash, MACs and the new head's anchor MAC), and the batch is
+ * inserted and the head moved in the same transaction, which only commits if the head
+ * was still the one chained after (a compare-and-set on the head row, or the row locked
+ * with `SELECT ... FOR UPDATE` from the start when another node got there first).
+ * Batches from different nodes therefore queue on the head row and the order is total; a node that dies mid-batch leaves nothing (the transaction rolls back,
  * so no hole); a unique index on `prev_hash` and the primary key on `seq` make two
  * batches chained after the same head impossible (no fork), even if the lock were
  * bypassed. The head row doubles as the log's anchor (`PostgresAnchorStore`).
@@ -36,6 +37,8 @@ type Row = typeof auditEntries.$inferSelect;
 /** The PostgreSQL implementation of the AuditStore port, with `appendChained`. */
 export class PostgresAuditStore implements AuditStore {
   readonly #database: PostgresDatabase;
+  /** The head this store last committed (where the next batch is likely to chain). */
+  #head: AnchorRecord | undefined;
 
   /** A store over an open database; `close()` leaves the database open. */
   constructor(database: PostgresDatabase) {
@@ -55,14 +58,29 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   /**
-   * Locks the head, lets `build` chain a batch after it, inserts the batch and moves the
-   * head to the batch's anchor, in one transaction. `build` gets undefined while the
-   * database has no anchor yet. Resolves once committed.
+   * Lets `build` chain a batch after the stored head, inserts the batch and moves the head
+   * to the batch's anchor, atomically; resolves once committed. `build` gets undefined
+   * while the database has no anchor yet.
+   *
+   * First optimistically, in one statement (one round trip): build after the head this
+   * store last committed, then move the head only if it is still that one
+   * (compare-and-set under the row lock) and insert the batch only if it moved. When
+   * another node moved it meanwhile, in one transaction that locks the head row (`FOR
+   * UPDATE`): read it, build after it, insert, move; that one cannot lose, so a node
+   * never starves.
    */
   async appendChained(
     build: (head: AnchorRecord | undefined) => Promise<ChainedBatch>,
   ): Promise<ChainedBatch> {
-    return await this.#database.db.transaction(async (tx) => {
+    const known = this.#head;
+    if (known !== undefined) {
+      const batch = await build(known);
+      if (await this.#casInsert(known, batch)) {
+        this.#head = batch.head;
+        return batch;
+      }
+    }
+    const batch = await this.#database.db.transaction(async (tx) => {
       const rows = await tx.select().from(auditHead).where(eq(auditHead.id, HEAD)).for("update");
       const batch = await build(toAnchor(rows[0]));
       for (let i = 0; i < batch.entries.length; i += ROWS_PER_INSERT) {
@@ -75,6 +93,40 @@ export class PostgresAuditStore implements AuditStore {
         .where(eq(auditHead.id, HEAD));
       return batch;
     });
+    this.#head = batch.head;
+    return batch;
+  }
+
+  /**
+   * In one statement: moves the head from `from` to the batch's head and inserts the
+   * batch, or does nothing when the head is no longer `from`. True when it moved.
+   */
+  async #casInsert(from: AnchorRecord, batch: ChainedBatch): Promise<boolean> {
+    const e = batch.entries;
+    const column = <T>(pick: (entry: AuditEntry) => T) => e.map(pick);
+    const rows = await this.#database.sql`
+      with moved as (
+        update audit_head set seq = ${batch.head.seq}, hash = ${batch.head.hash},
+          mac = ${batch.head.mac}
+        where id = ${HEAD} and seq = ${from.seq} and hash = ${from.hash} and mac = ${from.mac}
+        returning id
+      ), inserted as (
+        insert into audit_entries
+          (seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac, records, node_id)
+        select v.seq, v.ts, v.actor, v.action, v.key_id, v.result, v.payload_hash,
+          v.prev_hash, v.mac, v.records, ${this.#database.nodeId}
+        from unnest(
+          ${column((x) => x.seq)}::bigint[], ${column((x) => x.ts)}::text[],
+          ${column((x) => x.actor)}::text[], ${column((x) => x.action)}::text[],
+          ${column((x) => x.key_id)}::text[], ${column((x) => x.result)}::text[],
+          ${column((x) => x.payload_hash)}::text[], ${column((x) => x.prev_hash)}::text[],
+          ${column((x) => x.mac)}::text[], ${column((x) => x.records ?? null)}::text[]
+        ) as v(seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac, records)
+        where exists (select 1 from moved)
+        returning seq
+      )
+      select count(*)::int as n from moved`;
+    return rows[0]?.n === 1;
   }
 
   /** The entry with the highest seq, or undefined. */
