@@ -58,7 +58,7 @@ async function worker(api: ApiCall, acked: Acknowledged, until: number, n: numbe
 clusterTest(
   "kill -9 of one node under load loses no acknowledged write and keeps the chain valid",
   async () => {
-    const cluster = await makeCluster();
+    const cluster = await makeCluster(["--rate-limit", "100000"]); // the load is far above the default limit
     try {
       await cluster.start(0);
       const doomed = await cluster.start(1);
@@ -90,6 +90,7 @@ clusterTest(
           const r = await survivor("GET", `/api/v1/keys/${id}`);
           if (r.status === 200) {
             const listed = await survivor("GET", `/api/v1/keys/${id}/versions`);
+            assert.equal(listed.status, 200, JSON.stringify(listed.body));
             const stored = new Set(listed.body.items.map((v: { version: number }) => v.version));
             for (const v of versions) assert.ok(stored.has(v), `${id} lost version ${v}`);
             assert.equal(stored.size, r.body.current_version, "versions are gap-free");

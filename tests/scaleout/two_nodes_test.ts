@@ -27,7 +27,7 @@ clusterTest(
   async (t) => {
     const policy = await Deno.makeTempFile({ prefix: "ferrohsm-policy-", suffix: ".json" });
     await Deno.writeTextFile(policy, JSON.stringify({ actions: { "key.destroy": { quorum: 2 } } }));
-    const cluster = await makeCluster(["--approval-policy", policy]);
+    const cluster = await makeCluster(["--approval-policy", policy, "--rate-limit", "100000"]);
     try {
       await cluster.start(0);
       await cluster.start(1);
@@ -162,7 +162,7 @@ clusterTest(
 );
 
 clusterTest("two nodes: a change on one node is visible on the other within a second", async () => {
-  const cluster = await makeCluster();
+  const cluster = await makeCluster(["--rate-limit", "100000"]);
   try {
     await cluster.start(0);
     await cluster.start(1);
