@@ -161,43 +161,54 @@ clusterTest(
   },
 );
 
-clusterTest("two nodes: a change on one node is visible on the other within a second", async () => {
-  const cluster = await makeCluster(["--rate-limit", "100000"]);
-  try {
-    await cluster.start(0);
-    await cluster.start(1);
-    const a = await cluster.as(0, "alice");
-    const b = await cluster.as(1, "alice");
-    const key = await a("POST", "/api/v1/keys", { name: "seen", algorithm: "EC-P256" });
-    const id = key.body.id;
-    // Node B caches the verified record and the loaded key.
-    assert.equal((await b("POST", `/api/v1/keys/${id}/sign`, { message: MSG })).status, 200);
-    assert.equal((await b("GET", `/api/v1/keys/${id}`)).body.current_version, 1);
+clusterTest(
+  "two nodes: a change on one node is visible on the other within a second; strict limits are shared",
+  async () => {
+    const cluster = await makeCluster(["--rate-limit", "100000", "--strict-rate-limit", "2"]);
+    try {
+      await cluster.start(0);
+      await cluster.start(1);
+      const a = await cluster.as(0, "alice");
+      const b = await cluster.as(1, "alice");
+      const key = await a("POST", "/api/v1/keys", { name: "seen", algorithm: "EC-P256" });
+      const id = key.body.id;
+      // Node B caches the verified record and the loaded key.
+      assert.equal((await b("POST", `/api/v1/keys/${id}/sign`, { message: MSG })).status, 200);
+      assert.equal((await b("GET", `/api/v1/keys/${id}`)).body.current_version, 1);
 
-    assert.equal((await a("POST", `/api/v1/keys/${id}/rotate`)).status, 200);
-    const rotatedAfter = await waitFor(
-      b,
-      `/api/v1/keys/${id}`,
-      (r) => r.body.current_version === 2,
-    );
-    assert.ok(rotatedAfter < 1000, `rotation seen after ${rotatedAfter} ms`);
+      assert.equal((await a("POST", `/api/v1/keys/${id}/rotate`)).status, 200);
+      const rotatedAfter = await waitFor(
+        b,
+        `/api/v1/keys/${id}`,
+        (r) => r.body.current_version === 2,
+      );
+      assert.ok(rotatedAfter < 1000, `rotation seen after ${rotatedAfter} ms`);
 
-    assert.equal((await a("POST", `/api/v1/keys/${id}/revoke`)).status, 200);
-    const started = performance.now();
-    for (;;) {
-      const sign = await b("POST", `/api/v1/keys/${id}/sign`, { message: MSG });
-      if (sign.status === 409) break;
-      assert.equal(sign.status, 200);
-      assert.ok(performance.now() - started < 1000, "node B still signs with a revoked key");
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal((await a("POST", `/api/v1/keys/${id}/revoke`)).status, 200);
+      const started = performance.now();
+      for (;;) {
+        const sign = await b("POST", `/api/v1/keys/${id}/sign`, { message: MSG });
+        if (sign.status === 409) break;
+        assert.equal(sign.status, 200);
+        assert.ok(performance.now() - started < 1000, "node B still signs with a revoked key");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.ok(performance.now() - started < 1000);
+      const listed = await b("GET", "/api/v1/keys?state=revoked");
+      assert.ok(listed.body.items.some((k: { id: string }) => k.id === id), "listing follows too");
+
+      // Destruction requests are limited exactly across the nodes (2 a minute per actor here).
+      const answers = [];
+      for (const api of [a, b, a]) {
+        const k = await api("POST", "/api/v1/keys", { name: "gone", algorithm: "Ed25519" });
+        answers.push((await api("DELETE", `/api/v1/keys/${k.body.id}`)).status);
+      }
+      assert.deepEqual(answers, [202, 202, 429]);
+    } finally {
+      await cluster.cleanup();
     }
-    assert.ok(performance.now() - started < 1000);
-    const listed = await b("GET", "/api/v1/keys?state=revoked");
-    assert.ok(listed.body.items.some((k: { id: string }) => k.id === id), "listing follows too");
-  } finally {
-    await cluster.cleanup();
-  }
-});
+  },
+);
 
 /** Polls `path` on `api` until `done` holds; returns the milliseconds it took (at most 5 s). */
 async function waitFor(
