@@ -33,6 +33,8 @@ export interface StartPostgresOptions {
   readonly fsync?: boolean;
   /** Extra `postgres -c` settings. */
   readonly settings?: Readonly<Record<string, string>>;
+  /** Serve TLS with this certificate and key (PEM files, copied into the cluster's dir). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 const SUPERUSER = "ferrohsm";
@@ -92,6 +94,22 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       max_connections: "200",
       ...options.settings,
     };
+    if (options.tls !== undefined) {
+      // The server reads its key only when the file is private to the server's user.
+      for (
+        const [name, from] of [["server.crt", options.tls.cert], ["server.key", options.tls.key]]
+      ) {
+        const to = join(dir, name as string);
+        await Deno.copyFile(from as string, to);
+        await Deno.chmod(to, 0o600);
+        if (asRoot) await run("chown", ["postgres:postgres", to]);
+      }
+      Object.assign(settings, {
+        ssl: "on",
+        ssl_cert_file: join(dir, "server.crt"),
+        ssl_key_file: join(dir, "server.key"),
+      });
+    }
     const serverOptions = [
       "-h 127.0.0.1",
       `-p ${port}`,

@@ -13,6 +13,8 @@
  */
 
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import postgres, { type Sql } from "postgres";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
@@ -93,7 +95,16 @@ function connectionSettings(
     settings.password = readFileSync(options.passwordFile, "utf8").replace(/\r?\n$/, "");
   }
   if (options.caFile !== undefined) {
-    settings.ssl = { ca: readFileSync(options.caFile, "utf8"), rejectUnauthorized: true };
+    // The name checked against the certificate is the URL's host (an IP address is
+    // checked against the certificate's IP addresses).
+    const host = new URL(options.url).hostname.replace(/^\[|\]$/g, "");
+    settings.ssl = {
+      ca: readFileSync(options.caFile, "utf8"),
+      rejectUnauthorized: true,
+      ...(isIP(host) === 0 ? { servername: host } : {}),
+      checkServerIdentity: (_name: string, cert: PeerCertificate) =>
+        checkServerIdentity(host, cert),
+    };
   }
   return settings;
 }
