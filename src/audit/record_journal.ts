@@ -136,7 +136,8 @@ export class RecordJournal {
 
   /**
    * From now on, a commit read back by `catchUp` (another node's) accepts the record's
-   * previous revision for `graceMs` while that node's store write may be in flight.
+   * last few committed revisions for `graceMs` while that node's store write may be in
+   * flight.
    */
   acceptInFlight(graceMs: number, clock: () => number = Date.now): void {
     if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError("Invalid grace");
