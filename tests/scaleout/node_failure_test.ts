@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { ApiCall, ApiResponse } from "../../testing/server_process.ts";
+import { openPostgres } from "../../src/storage/postgres/database.ts";
 import { auditEntries, clusterTest, makeCluster } from "./_cluster.ts";
 
 const LOAD_MS = 3000;
@@ -116,6 +117,74 @@ clusterTest(
         assert.equal((await back("GET", `/api/v1/keys/${id}`)).status, 200);
       }
     } finally {
+      await cluster.cleanup();
+    }
+  },
+);
+
+clusterTest(
+  "a node killed between its audit entry and its store write is reconciled by the survivor",
+  async () => {
+    const cluster = await makeCluster();
+    const blocker = await openPostgres({ url: cluster.databaseUrl, skipMigrations: true });
+    try {
+      await cluster.start(0);
+      const doomed = await cluster.start(1);
+      const survivor = await cluster.as(0, "alice");
+      const victim = await cluster.as(1, "bob");
+      const key = await survivor("POST", "/api/v1/keys", { name: "stuck", algorithm: "EC-P256" });
+      const id = key.body.id;
+      // Hold the key's row so node 1's rotation commits its audit entry, then blocks on
+      // the store write; kill node 1 there, then let go.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => release = resolve);
+      let locked: () => void = () => {};
+      const isLocked = new Promise<void>((resolve) => locked = resolve);
+      const holding = blocker.sql.begin(async (tx) => {
+        await tx`select id from keys where id = ${id} for update`;
+        locked();
+        await held;
+      });
+      await isLocked;
+      const rotation = victim("POST", `/api/v1/keys/${id}/rotate`).catch(() => undefined);
+      const deadline = performance.now() + 10_000;
+      for (;;) {
+        const entries = await auditEntries(survivor);
+        if (entries.some((e) => e.action === "key.rotate" && e.actor === "bob")) break;
+        assert.ok(performance.now() < deadline, "the rotation never reached its commit point");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      Deno.kill(doomed.serverPid, "SIGKILL");
+      await rotation;
+      await doomed.stop();
+      release();
+      await holding;
+
+      // The chain says version 2, the store holds version 1: once node 1 is declared dead
+      // (--node-timeout 3) the survivor marks the write interrupted on the chain.
+      const until = performance.now() + 15_000;
+      for (;;) {
+        const entries = await auditEntries(survivor);
+        const reconciled = entries.filter((e) => e.action === "journal.reconcile");
+        if (reconciled.length > 0) {
+          assert.deepEqual(reconciled.map((e) => e.result), ["failed:interrupted"]);
+          break;
+        }
+        assert.ok(performance.now() < until, "never reconciled");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const shown = await survivor("GET", `/api/v1/keys/${id}`);
+      assert.equal(shown.body.current_version, 1);
+      const rotated = await survivor("POST", `/api/v1/keys/${id}/rotate`);
+      assert.equal(rotated.body.current_version, 2);
+      // A node that reads the record from the store afresh accepts it too.
+      await cluster.start(1);
+      const back = await cluster.as(1, "bob");
+      assert.equal((await back("GET", `/api/v1/keys/${id}`)).body.current_version, 2);
+      const verified = await survivor("GET", "/api/v1/audit/verify");
+      assert.equal(verified.body.valid, true, JSON.stringify(verified.body));
+    } finally {
+      await blocker.close();
       await cluster.cleanup();
     }
   },
