@@ -6,8 +6,9 @@
  * inserted and the head moved in the same transaction, which only commits if the head
  * was still the one chained after (a compare-and-set on the head row, or the row locked
  * with `SELECT ... FOR UPDATE` from the start when another node got there first).
- * Batches from different nodes therefore queue on the head row and the order is total; a node that dies mid-batch leaves nothing (the transaction rolls back,
- * so no hole); a unique index on `prev_hash` and the primary key on `seq` make two
+ * Batches from different nodes therefore queue on the head row and the order is total;
+ * a node that dies mid-batch leaves nothing (the transaction rolls back, so no hole); a
+ * unique index on `prev_hash` and the primary key on `seq` make two
  * batches chained after the same head impossible (no fork), even if the lock were
  * bypassed. The head row doubles as the log's anchor (`PostgresAnchorStore`).
  *
