@@ -76,17 +76,39 @@ export interface GuardedOp {
   setPayload(payload: unknown): void;
 }
 
+/**
+ * Exact limits on a few sensitive actions, kept where every node sees them (nodes
+ * sharing a database): checked before the operation runs, a refusal is audited as
+ * `rate_limited`.
+ */
+export interface StrictLimits {
+  /** The audit actions limited (e.g. `key.destroy`). */
+  readonly actions: readonly string[];
+  /** Takes a token for `actor` doing `action`; resolves false when refused. */
+  take(actor: Actor, action: string): Promise<boolean>;
+}
+
 /** Runs operations under authorization and audit. */
 export class Guard {
   #audit: AuditSink;
   #authz: Authorizer;
   #commits: CommitObserver | undefined;
+  #strict: StrictLimits | undefined;
 
-  /** `commits` (the record journal) learns of every committed record revision. */
-  constructor(audit: AuditSink, authz: Authorizer, commits?: CommitObserver) {
+  /**
+   * `commits` (the record journal) learns of every committed record revision; `strict`
+   * limits a few actions exactly across nodes.
+   */
+  constructor(
+    audit: AuditSink,
+    authz: Authorizer,
+    commits?: CommitObserver,
+    strict?: StrictLimits,
+  ) {
     this.#audit = audit;
     this.#authz = authz;
     this.#commits = commits;
+    this.#strict = strict;
   }
 
   /** True when the actor's roles allow `action` (no audit; for UI decisions). */
@@ -142,6 +164,10 @@ export class Guard {
     };
     let value: T;
     try {
+      const strict = this.#strict;
+      if (strict?.actions.includes(action) && !(await strict.take(actor, action))) {
+        throw new HsmError("rate_limited", `Cannot perform ${action} now: too many requests`);
+      }
       value = await fn(op);
     } catch (err) {
       if (isHsmError(err, "audit_unavailable")) throw err;

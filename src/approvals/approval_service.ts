@@ -134,7 +134,10 @@ export class ApprovalService {
         revision: 1,
       });
       await commit([refOf("approval", record)]);
-      await this.#store.create(record);
+      // A store shared by several nodes checks "one pending request" again, atomically
+      // (the lock and the check above only cover this process).
+      if (this.#store.createExclusive !== undefined) await this.#store.createExclusive(record);
+      else await this.#store.create(record);
       this.#journal.settle(refOf("approval", record));
       return record;
     });

@@ -2,13 +2,15 @@
  * Least-privilege Deno permissions for the server, derived from its Config: read and
  * write only the data dir and the files the operator named, listen only on the
  * configured address (and the private socket behind it in the data dir), read only
- * `FERROHSM_*` variables, load only the libSQL native addon. The launcher passes these
- * flags to `deno run main.ts serve`.
+ * `FERROHSM_*` variables, load only the libSQL native addon; with the PostgreSQL stores,
+ * connect to the database's host and port only and read libpq's `PG*` variables (the
+ * driver consults them for unset options). The launcher passes these flags to
+ * `deno run main.ts serve`.
  */
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Config } from "../config/config.ts";
+import { type Config, postgresAddress } from "../config/config.ts";
 import { streamPermissions } from "./stream_permissions.ts";
 import { httpSocketPath } from "../server/socket_path.ts";
 
@@ -92,6 +94,14 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
   ) {
     if (file !== undefined) read.add(file);
   }
+  const databases: string[] = [];
+  if (config.postgres !== undefined) {
+    for (const file of [config.postgres.passwordFile, config.postgres.caFile]) {
+      if (file !== undefined) read.add(file);
+    }
+    const db = postgresAddress(config.postgres.url);
+    databases.push(`${db.host.includes(":") ? `[${db.host}]` : db.host}:${db.port}`);
+  }
   if (config.pkcs11Socket !== undefined) {
     // Listening on a unix socket: read/write of the socket, a look at its directory.
     read.add(dirname(config.pkcs11Socket)).add(config.pkcs11Socket);
@@ -109,7 +119,7 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
   }
   // The libSQL client is imported (and its loader runs) at start-up whatever the stores,
   // so its narrow grants are always needed: one env name, three host facts, one addon.
-  const env = ["FERROHSM_*", ...LIBSQL_ENV];
+  const env = ["FERROHSM_*", ...LIBSQL_ENV, ...(config.postgres === undefined ? [] : ["PG*"])];
   const addon = libsqlAddonPath(root);
   // A bundle resolves the addon with require(), which reads node_modules/ itself.
   if (addon !== undefined && dirname(dirname(dirname(addon))) === join(root, "node_modules")) {
@@ -127,8 +137,13 @@ export function servePermissions(config: Config, root = PROJECT_ROOT): string[] 
     "--no-prompt",
     `--allow-read=${[...read].join(",")}`,
     `--allow-write=${[...write].join(",")}`,
-    `--allow-net=${[...net, ...stream.net].join(",")}${
-      config.pkcs11Socket === undefined ? "" : `,unix:${config.pkcs11Socket}`
+    `--allow-net=${
+      [
+        ...net,
+        ...databases,
+        ...stream.net,
+        ...(config.pkcs11Socket === undefined ? [] : [`unix:${config.pkcs11Socket}`]),
+      ].join(",")
     }`,
     stream.allEnv ? "--allow-env" : `--allow-env=${env.join(",")}`,
     `--v8-flags=--max-old-space-size=${config.maxHeapMb}`,

@@ -10,11 +10,11 @@ import { HsmError } from "../domain/errors.ts";
 import { parseStreamConfig, STREAM_FLAGS, type StreamConfig } from "./stream_config.ts";
 
 /** Where key records live. */
-export type KeyStoreKind = "memory" | "filesystem" | "sqlite";
+export type KeyStoreKind = "memory" | "filesystem" | "sqlite" | "postgres";
 /** Where the audit log lives. */
-export type AuditStoreKind = "file" | "sqlite";
+export type AuditStoreKind = "file" | "sqlite" | "postgres";
 /** Where approvals live. */
-export type ApprovalStoreKind = "memory" | "sqlite";
+export type ApprovalStoreKind = "memory" | "sqlite" | "postgres";
 
 /** The validated server configuration. All paths are absolute. */
 export interface Config extends StreamConfig {
@@ -61,6 +61,22 @@ export interface Config extends StreamConfig {
   readonly uiIdleTimeout: number;
   /** Certificate map file: mTLS client certificates that sign in to the dashboard. */
   readonly uiClientCerts?: string;
+  /** The shared PostgreSQL database (every store `postgres`); see docs/scale-out.md. */
+  readonly postgres?: PostgresConfig;
+}
+
+/** How the nodes of a cluster reach their shared PostgreSQL database. */
+export interface PostgresConfig {
+  /** `postgres://user@host:port/database` (no password: see `passwordFile`). */
+  readonly url: string;
+  /** The database password, read from this file. */
+  readonly passwordFile?: string;
+  /** PEM CA bundle: TLS to the database required and verified against it. */
+  readonly caFile?: string;
+  /** Destroy and import requests per actor and minute, enforced across the cluster. */
+  readonly strictRateLimit: number;
+  /** Seconds without a heartbeat after which a node counts as dead. */
+  readonly nodeTimeout: number;
 }
 
 /** The flags of `ferrohsm serve`, with their types (each also `FERROHSM_<UPPER_SNAKE>`). */
@@ -95,6 +111,11 @@ export const SERVE_FLAGS = {
   "ui-idle-timeout": { type: "string" },
   "ui-client-certs": { type: "string" },
   ...STREAM_FLAGS,
+  "postgres-url": { type: "string" },
+  "postgres-password-file": { type: "string" },
+  "postgres-ca-file": { type: "string" },
+  "strict-rate-limit": { type: "string" },
+  "node-timeout": { type: "string" },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -177,15 +198,27 @@ export function parseServeConfig(
   if (uiClientCerts !== undefined && tlsClientCa === undefined) {
     throw invalid("Cannot enable certificate sign-in: --ui-client-certs needs --tls-client-ca");
   }
+  const postgres = parsePostgres({
+    url: str("postgres-url"),
+    passwordFile: path(str("postgres-password-file")),
+    caFile: path(str("postgres-ca-file")),
+    strictRateLimit: positiveInt("strict-rate-limit", 60),
+    nodeTimeout: positiveInt("node-timeout", 15),
+    stores: [str("key-store"), str("audit-store"), str("approval-store")],
+  });
   const config: Config = {
     host,
     port,
     dataDir,
     dev: bool("dev"),
-    keyStore: oneOf("key-store", ["memory", "filesystem", "sqlite"] as const, "sqlite"),
+    keyStore: oneOf(
+      "key-store",
+      ["memory", "filesystem", "sqlite", "postgres"] as const,
+      "sqlite",
+    ),
     sqlitePath: path(str("sqlite-path")) ?? join(dataDir, "ferrohsm.db"),
-    auditStore: oneOf("audit-store", ["file", "sqlite"] as const, "sqlite"),
-    approvalStore: oneOf("approval-store", ["memory", "sqlite"] as const, "sqlite"),
+    auditStore: oneOf("audit-store", ["file", "sqlite", "postgres"] as const, "sqlite"),
+    approvalStore: oneOf("approval-store", ["memory", "sqlite", "postgres"] as const, "sqlite"),
     rateLimit: positiveInt("rate-limit", 100),
     keyCacheSize: positiveInt("key-cache-size", 4096),
     maxHeapMb: positiveInt("max-heap-mb", 320, 64),
@@ -209,8 +242,68 @@ export function parseServeConfig(
     ...optional("pkcs11TokenDir", path(str("pkcs11-token-dir"))),
     ...optional("uiClientCerts", uiClientCerts),
     ...parseStreamConfig(str, path, { tlsCert, listenHost: host }),
+    ...optional("postgres", postgres),
   };
   return Object.freeze(config);
+}
+
+/**
+ * The PostgreSQL settings, when any store is `postgres`: then all three must be (a node
+ * with a local store would not share it), the URL is required, and it must not carry a
+ * password (process listings and logs show URLs; use the password file).
+ */
+function parsePostgres(input: {
+  readonly url: string | undefined;
+  readonly passwordFile: string | undefined;
+  readonly caFile: string | undefined;
+  readonly strictRateLimit: number;
+  readonly nodeTimeout: number;
+  readonly stores: readonly (string | undefined)[];
+}): PostgresConfig | undefined {
+  const shared = input.stores.filter((s) => s === "postgres").length;
+  if (shared === 0) {
+    if (input.url !== undefined) {
+      throw invalid("Cannot use --postgres-url: no store is postgres");
+    }
+    return undefined;
+  }
+  if (shared !== input.stores.length) {
+    throw invalid(
+      "Cannot share the stores: --key-store, --audit-store and --approval-store must all be postgres",
+    );
+  }
+  if (input.url === undefined) {
+    throw invalid("Cannot open the postgres stores: --postgres-url is required");
+  }
+  let url: URL;
+  try {
+    url = new URL(input.url);
+  } catch {
+    throw invalid("Invalid --postgres-url: expected postgres://user@host:port/database");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw invalid("Invalid --postgres-url: expected postgres://user@host:port/database");
+  }
+  if (url.password !== "") {
+    throw invalid("Invalid --postgres-url: put the password in --postgres-password-file");
+  }
+  if (url.hostname === "" || url.username === "") {
+    throw invalid("Invalid --postgres-url: the host and user are required");
+  }
+  return {
+    url: input.url,
+    strictRateLimit: input.strictRateLimit,
+    nodeTimeout: input.nodeTimeout,
+    ...optional("passwordFile", input.passwordFile),
+    ...optional("caFile", input.caFile),
+  };
+}
+
+/** The database host and port of a PostgreSQL URL (default port 5432), for permissions. */
+export function postgresAddress(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  return { host, port: parsed.port === "" ? 5432 : Number(parsed.port) };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

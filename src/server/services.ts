@@ -45,6 +45,8 @@ import { commandLine, detectInvocation } from "../cli/invocation.ts";
 import { type Logger, printLine } from "../util/logger.ts";
 import { logKeysetReloadFailure, registerKeysetMetrics } from "./keyset_monitor.ts";
 import { connectMetricSources } from "./metrics_sources.ts";
+import { type ClusterNode, clusterStrictLimits, startClusterNode } from "./cluster.ts";
+import { PostgresAuditStore } from "../storage/postgres/audit_store.ts";
 import { startJournal, stopJournal } from "./journal_startup.ts";
 import { checkRootKeys, loadRootSecrets, resolveKeyset } from "./root_secrets.ts";
 import { EXIT, StartupError } from "./startup_error.ts";
@@ -93,6 +95,8 @@ export interface Services {
   readonly usage: UsageCounters;
   /** The rotation scheduler (the server starts it; tests call `runOnce`). */
   readonly scheduler: RotationScheduler;
+  /** This node of a cluster sharing a PostgreSQL database, when the stores are postgres. */
+  readonly cluster?: ClusterNode;
   close(): Promise<void>;
 }
 
@@ -137,7 +141,15 @@ export async function buildServices(
       },
     });
     const journal = await RecordJournal.load(stores.audit, auditMacKey);
-    await startJournal(journal, stores, auditLog);
+    // A cluster node reconciles by node (startClusterNode), not by start markers.
+    await startJournal(
+      journal,
+      stores,
+      auditLog,
+      stores.postgres === undefined ? {} : {
+        interrupted: [],
+      },
+    );
     // Forwarders read committed entries back from the store by seq, off the request path.
     const sinks = await AuditSinks.open({
       specs: config.files.auditSinks,
@@ -159,7 +171,14 @@ export async function buildServices(
     });
     const { rbac, approvalPolicy, roleRateLimits } = config.files;
     const limits = createHttpLimits(config, roleRateLimits);
-    const guard = new Guard(auditLog, rbac, journal);
+    const guard = new Guard(
+      auditLog,
+      rbac,
+      journal,
+      stores.postgres === undefined || config.postgres === undefined
+        ? undefined
+        : clusterStrictLimits(stores.postgres, config.postgres.strictRateLimit),
+    );
     const sealer = new Sealer(rootKeys);
     // Slow synchronous crypto (post-quantum, prehashed ECDSA/RSA) runs in worker threads
     // holding their own copies of the keys, so cheap requests stay fast meanwhile.
@@ -234,6 +253,30 @@ export async function buildServices(
       ttlMs: config.uiSessionTtl * 1000,
       idleMs: config.uiIdleTimeout * 1000,
     });
+    let cluster: ClusterNode | undefined;
+    if (stores.postgres !== undefined && stores.audit instanceof PostgresAuditStore) {
+      const timeoutMs = (config.postgres?.nodeTimeout ?? 15) * 1000;
+      cluster = await startClusterNode({
+        database: stores.postgres,
+        audit: stores.audit,
+        keys: stores.keys,
+        approvals: stores.approvals,
+        journal,
+        auditLog,
+        records,
+        loader,
+        listCache,
+        keyring,
+        limits,
+        log,
+      }, {
+        heartbeatMs: Math.max(200, timeoutMs / 5),
+        deadAfterMs: timeoutMs,
+        inFlightMs: (timeoutMs * 2) / 3,
+      });
+      const node = cluster;
+      closers.push(() => node.close());
+    }
     connectMetricSources(metrics, {
       audit,
       uiSessions,
@@ -292,6 +335,7 @@ export async function buildServices(
       settings: new KeySettingsService({ guard, transitions }),
       usage,
       scheduler,
+      ...(cluster === undefined ? {} : { cluster }),
       async close() {
         await scheduler.stop();
         await stopJournal(auditLog).catch(() => undefined);

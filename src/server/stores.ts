@@ -1,7 +1,8 @@
 /**
  * Opens the storage adapters a Config names — key, audit, approval and usage-counter
- * stores and the audit anchor — sharing one SQLite database between the SQLite stores. The only module
- * of the server that chooses an adapter; services see the ports.
+ * stores and the audit anchor — sharing one SQLite database between the SQLite stores, or
+ * one PostgreSQL pool between the PostgreSQL stores (whose anchor is the chain head row).
+ * The only module of the server that chooses an adapter; services see the ports.
  */
 
 import { join } from "node:path";
@@ -27,6 +28,11 @@ import { AuditWriterThread } from "../storage/sqlite/audit_writer.ts";
 import { type Database, openDatabase } from "../storage/sqlite/database.ts";
 import { SqliteKeyStore } from "../storage/sqlite/key_store.ts";
 import { auditPaths } from "./audit_files.ts";
+import { openClusterDatabase } from "./cluster_database.ts";
+import type { PostgresDatabase } from "../storage/postgres/database.ts";
+import { PostgresKeyStore } from "../storage/postgres/key_store.ts";
+import { PostgresAnchorStore, PostgresAuditStore } from "../storage/postgres/audit_store.ts";
+import { PostgresApprovalStore } from "../storage/postgres/approval_store.ts";
 
 /** The opened stores of one server. */
 export interface Stores {
@@ -36,6 +42,8 @@ export interface Stores {
   readonly anchor: AnchorStore;
   /** Usage counters per key version, kept beside the key store. */
   readonly usage: UsageStore;
+  /** The shared PostgreSQL database, when the stores are `postgres` (a cluster node). */
+  readonly postgres?: PostgresDatabase;
   /** Closes every store (and the shared database), newest first; never throws. */
   close(): Promise<void>;
 }
@@ -52,6 +60,14 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
     for (const close of closers) await Promise.resolve(close()).catch(() => {});
   };
   try {
+    const postgres = config.postgres === undefined
+      ? undefined
+      : await openClusterDatabase(config.postgres, config.dataDir);
+    if (postgres !== undefined) closers.push(() => postgres.close());
+    const pg = () => {
+      if (postgres === undefined) throw new TypeError("No --postgres-url configured");
+      return postgres;
+    };
     let database: Database | undefined;
     const db = async () => {
       if (database === undefined) {
@@ -62,6 +78,8 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
     };
     const keys: KeyStore = config.keyStore === "memory"
       ? new MemoryKeyStore()
+      : config.keyStore === "postgres"
+      ? new PostgresKeyStore(pg())
       : config.keyStore === "filesystem"
       ? await FileKeyStore.open(join(config.dataDir, "keys"))
       : new SqliteKeyStore(await db());
@@ -71,6 +89,8 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
     const audit: AuditStore = overrides.auditStore ??
       (config.auditStore === "file"
         ? await FileAuditStore.open(paths.logFile)
+        : config.auditStore === "postgres"
+        ? new PostgresAuditStore(pg())
         : new SqliteAuditStore(await db(), {
           // Commit audit batches on their own thread and connection (not for :memory:,
           // which a second connection cannot see).
@@ -79,20 +99,31 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
             : { writer: await AuditWriterThread.start(config.sqlitePath) }),
         }));
     closers.unshift(() => audit.close());
-    const anchor = new FileAnchorStore(
-      config.auditStore === "file" ? paths.fileAnchor : paths.sqliteAnchor,
-    );
+    const anchor: AnchorStore = config.auditStore === "postgres"
+      ? new PostgresAnchorStore(pg())
+      : new FileAnchorStore(config.auditStore === "file" ? paths.fileAnchor : paths.sqliteAnchor);
     const approvals: ApprovalStore = config.approvalStore === "memory"
       ? new MemoryApprovalStore()
+      : config.approvalStore === "postgres"
+      ? new PostgresApprovalStore(pg())
       : new SqliteApprovalStore(await db());
     closers.unshift(() => approvals.close());
+    // Usage counters are informational: a cluster node keeps its own in its data dir.
     const usage: UsageStore = config.keyStore === "memory"
       ? new MemoryUsageStore()
-      : config.keyStore === "filesystem"
-      ? await FileUsageStore.open(join(config.dataDir, "usage.json"))
-      : new SqliteUsageStore(await db());
+      : config.keyStore === "sqlite"
+      ? new SqliteUsageStore(await db())
+      : await FileUsageStore.open(join(config.dataDir, "usage.json"));
     closers.unshift(() => usage.close());
-    return { keys, audit, approvals, anchor, usage, close: closeAll };
+    return {
+      keys,
+      audit,
+      approvals,
+      anchor,
+      usage,
+      ...(postgres === undefined ? {} : { postgres }),
+      close: closeAll,
+    };
   } catch (err) {
     await closeAll();
     throw err;

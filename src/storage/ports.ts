@@ -101,7 +101,22 @@ export interface AuditStore {
    * and stop markers).
    */
   journal(actions: readonly string[], afterSeq?: number): AsyncIterable<AuditEntry>;
+  /**
+   * Optional, for a log shared by several writers (nodes): in one transaction, locks the
+   * stored chain head, calls `build` with it (undefined before the first anchor), stores
+   * the entries it returns and moves the head to its anchor; resolves once committed.
+   * A log that offers it chains after the stored head, never after its own memory.
+   */
+  appendChained?(
+    build: (head: AnchorRecord | undefined) => Promise<ChainedBatch>,
+  ): Promise<ChainedBatch>;
   close(): Promise<void>;
+}
+
+/** A batch chained after the stored head, and the MAC'd head that follows it. */
+export interface ChainedBatch {
+  readonly entries: readonly AuditEntry[];
+  readonly head: AnchorRecord;
 }
 
 /** Filters and paging for `ApprovalStore.list`. */
@@ -130,6 +145,12 @@ export interface ApprovalPage {
 export interface ApprovalStore {
   /** Stores a new approval. @throws HsmError("conflict") when the id exists. */
   create(record: ApprovalRecord): Promise<void>;
+  /**
+   * Optional, for a store shared by several nodes: stores a new pending request unless
+   * one for the same action and key is pending and unexpired at `record.createdAt`,
+   * atomically. @throws HsmError("conflict") when one is, or when the id exists
+   */
+  createExclusive?(record: ApprovalRecord): Promise<void>;
   get(id: string): Promise<ApprovalRecord | undefined>;
   /** Approvals matching the query, by creation time then id. */
   list(query: ApprovalListQuery): Promise<ApprovalPage>;

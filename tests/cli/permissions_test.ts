@@ -118,3 +118,40 @@ Deno.test("audit sinks and ACME add exactly their peers, CA files and cache dir"
   // acme-client's debug dependency enumerates process.env at load.
   assert.ok(flags.includes("--allow-env"));
 });
+
+Deno.test("postgres stores add the database address, its secret files and PG* variables", () => {
+  const config = parseServeConfig(
+    [
+      "--listen",
+      "127.0.0.1:9443",
+      "--data-dir",
+      "/srv/hsm",
+      "--key-store",
+      "postgres",
+      "--audit-store",
+      "postgres",
+      "--approval-store",
+      "postgres",
+      "--postgres-url",
+      "postgres://ferrohsm@db.internal:6432/hsm",
+      "--postgres-password-file",
+      "/etc/hsm/db.password",
+      "--postgres-ca-file",
+      "/etc/hsm/db-ca.pem",
+    ],
+    () => undefined,
+    "/",
+  );
+  const flags = servePermissions(config, "/opt/ferrohsm");
+  const get = (name: string) =>
+    flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
+  assert.equal(
+    get("--allow-net"),
+    "127.0.0.1:9443,unix:/srv/hsm/ferrohsm-http.sock,db.internal:6432",
+  );
+  assert.equal(get("--allow-env"), "FERROHSM_*,LIBSQL_JS_DEV,PG*");
+  const read = get("--allow-read")?.split(",") ?? [];
+  assert.ok(read.includes("/etc/hsm/db.password") && read.includes("/etc/hsm/db-ca.pem"));
+  // No SQLite file beside the data dir: nothing outside it is writable.
+  assert.deepEqual(get("--allow-write")?.split(","), ["/srv/hsm"]);
+});
