@@ -50,7 +50,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     id: "healthz",
-    label: "GET /healthz (no auth, probes 3 stores)",
+    label: "GET /healthz (no auth; checks cached for 1 s)",
     kind: "open",
     method: "GET",
     path: () => "/healthz",

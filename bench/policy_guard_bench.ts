@@ -38,16 +38,16 @@ const small = {
 const pool = new SandboxPool();
 const noGate = new Guard(sink, rbac);
 const emptyEngine = new PolicyEngine(pool);
-const idle = new Guard(sink, rbac, undefined, new EnginePolicyGate(emptyEngine));
+const idle = new Guard(sink, rbac, { policies: new EnginePolicyGate(emptyEngine) });
 const elsewhereEngine = new PolicyEngine(pool);
 elsewhereEngine.put(createPolicyRecord({ ...small, id: "other-key", scope: { key_ids: ["k2"] } }));
 elsewhereEngine.put(
   createPolicyRecord({ ...small, id: "destroy", scope: { actions: ["destroy"] } }),
 );
-const elsewhere = new Guard(sink, rbac, undefined, new EnginePolicyGate(elsewhereEngine));
+const elsewhere = new Guard(sink, rbac, { policies: new EnginePolicyGate(elsewhereEngine) });
 const oneEngine = new PolicyEngine(pool);
 oneEngine.put(createPolicyRecord({ ...small, id: "one", scope: { key_ids: ["k1"] } }));
-const one = new Guard(sink, rbac, undefined, new EnginePolicyGate(oneEngine));
+const one = new Guard(sink, rbac, { policies: new EnginePolicyGate(oneEngine) });
 await pool.start();
 
 function op(guard: Guard): Promise<number> {

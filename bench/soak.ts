@@ -140,7 +140,9 @@ try {
     }
     const endRss = await server.rss();
     const endHeap = await heapUsed();
-    const health = await (await fetch(`${server.url}/healthz`)).json();
+    const health = await (await fetch(`${server.url}/healthz`, {
+      headers: { Authorization: `Bearer ${await inst.token("soak-health", ["Auditor"])}` },
+    })).json();
     let afterGc: { rss: number; heap: number } | undefined;
     if (session !== undefined) {
       await session.send("HeapProfiler.collectGarbage");

@@ -22,7 +22,11 @@ import type { AppEnv } from "../src/http/context.ts";
 import { validate } from "../src/http/validation.ts";
 import type { CryptoService, SignParams } from "../src/keys/crypto_service.ts";
 
-function signParams(body: SignBody): SignParams {
+/**
+ * The crypto service's sign parameters of a sign/verify body.
+ * @throws HsmError("invalid_request") unless exactly one of message or digest is given
+ */
+export function signParams(body: SignBody): SignParams {
   if ((body.message === undefined) === (body.digest === undefined)) {
     throw new HsmError("invalid_request", "Invalid body: give exactly one of message or digest");
   }

@@ -28,6 +28,11 @@ export function keyJson(r: KeyRecord): KeyJson {
     dual_control: r.dualControl,
     created_at: r.createdAt,
     updated_at: r.updatedAt,
+    origin: r.origin ?? "generated",
+    ...(r.rotationPeriod === undefined ? {} : { rotation_period: r.rotationPeriod }),
+    ...(r.minDecryptionVersion === undefined
+      ? {}
+      : { min_decryption_version: r.minDecryptionVersion }),
     ...(r.retentionClass === undefined ? {} : { retention_class: r.retentionClass }),
   };
 }
@@ -93,6 +98,7 @@ export function versionJson(v: VersionInfo): KeyVersionJson {
     state: v.state,
     created_at: v.createdAt,
     ...(v.sourceVersion === undefined ? {} : { source_version: v.sourceVersion }),
+    ...(v.operations === undefined ? {} : { operations: v.operations }),
     ...(v.purgedAt === undefined ? {} : { purged_at: v.purgedAt }),
   };
 }

@@ -184,9 +184,25 @@ async function childPid(pid: number): Promise<number> {
   throw new Error(`cannot find the server process under launcher ${pid}`);
 }
 
-/** VmRSS and VmHWM of a process, in bytes (Linux /proc/<pid>/status). */
+/**
+ * VmRSS and VmHWM of a process, in bytes (Linux /proc/<pid>/status). Deno 2.9 lets only
+ * `--allow-all` read /proc: without it, `ps` gives the resident size (and the peak is
+ * reported as that same value).
+ */
 export async function readRss(pid: number): Promise<{ rss: number; peak: number }> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  let status: string;
+  try {
+    status = await Deno.readTextFile(`/proc/${pid}/status`);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotCapable)) throw err;
+    const out = await new Deno.Command("ps", {
+      args: ["-o", "rss=", "-p", String(pid)],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const rss = Number(new TextDecoder().decode(out.stdout).trim()) * 1024;
+    return { rss, peak: rss };
+  }
   const kib = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
   return { rss: kib("VmRSS") * 1024, peak: kib("VmHWM") * 1024 };

@@ -42,6 +42,8 @@ export interface Actor {
   readonly id: string;
   readonly roles: readonly Role[];
   readonly facts?: RequestFacts;
+  /** The HTTP request's correlation id (`X-Request-Id`), recorded in its audit entries. */
+  readonly requestId?: string;
 }
 
 /** The key metadata a policy sees (never material). */
@@ -88,6 +90,8 @@ export interface AuditEvent {
   readonly payload: unknown;
   /** Record revisions the entry commits (the record journal). */
   readonly records?: readonly RecordRef[];
+  /** The HTTP request's correlation id, when the event belongs to one. */
+  readonly requestId?: string;
 }
 
 /** Where audit events go; resolves with the entry's seq once the event is durable. */
@@ -134,6 +138,33 @@ export interface GuardedOp {
    * @throws HsmError("policy_denied") with the deciding policy's reason
    */
   admit(key?: PolicyKeyFacts, version?: number): Promise<void>;
+  /**
+   * Replaces the payload whose hash the entry records (when it depends on the outcome,
+   * e.g. a batch's per-item results); only before the entry is written.
+   */
+  setPayload(payload: unknown): void;
+}
+
+/**
+ * Exact limits on a few sensitive actions, kept where every node sees them (nodes
+ * sharing a database): checked before the operation runs, a refusal is audited as
+ * `rate_limited`.
+ */
+export interface StrictLimits {
+  /** The audit actions limited (e.g. `key.destroy`). */
+  readonly actions: readonly string[];
+  /** Takes a token for `actor` doing `action`; resolves false when refused. */
+  take(actor: Actor, action: string): Promise<boolean>;
+}
+
+/** What a Guard works with besides its audit sink and authorizer (each optional). */
+export interface GuardOptions {
+  /** The record journal: learns of every committed record revision. */
+  readonly commits?: CommitObserver | undefined;
+  /** Exact limits on a few actions across nodes. */
+  readonly strict?: StrictLimits | undefined;
+  /** Decides covered operations with policy scripts. */
+  readonly policies?: PolicyGate | undefined;
 }
 
 const ADMITTED: Promise<void> = Promise.resolve();
@@ -143,22 +174,20 @@ export class Guard {
   #audit: AuditSink;
   #authz: Authorizer;
   #commits: CommitObserver | undefined;
+  #strict: StrictLimits | undefined;
   #policies: PolicyGate | undefined;
 
-  /**
-   * `commits` (the record journal) learns of every committed record revision; `policies`
-   * decides covered operations with policy scripts.
-   */
+  /** Audits to `audit`, authorizes with `authz`; see `GuardOptions` for the rest. */
   constructor(
     audit: AuditSink,
     authz: Authorizer,
-    commits?: CommitObserver,
-    policies?: PolicyGate,
+    options: GuardOptions = {},
   ) {
     this.#audit = audit;
     this.#authz = authz;
-    this.#commits = commits;
-    this.#policies = policies;
+    this.#commits = options.commits;
+    this.#strict = options.strict;
+    this.#policies = options.policies;
   }
 
   /** True when the actor's roles allow `action` (no audit; for UI decisions). */
@@ -172,7 +201,7 @@ export class Guard {
    */
   async run<T>(request: GuardedRequest, fn: (op: GuardedOp) => Promise<T>): Promise<T> {
     const { actor, action } = request;
-    const payload = request.payload ?? {};
+    let payload: unknown = request.payload ?? {};
     let audited = false;
     let auditedKeyId = request.keyId ?? null;
     let committed: readonly RecordRef[] = [];
@@ -191,6 +220,7 @@ export class Guard {
           result,
           payload,
           ...(committed.length === 0 ? {} : { records: committed }),
+          ...(actor.requestId === undefined ? {} : { requestId: actor.requestId }),
         });
       } catch (err) {
         throw new HsmError("audit_unavailable", "Audit log unavailable", { cause: err });
@@ -226,9 +256,17 @@ export class Guard {
           );
         });
       },
+      setPayload: (value) => {
+        if (audited) throw new TypeError("The audit entry has been written");
+        payload = value;
+      },
     };
     let value: T;
     try {
+      const strict = this.#strict;
+      if (strict?.actions.includes(action) && !(await strict.take(actor, action))) {
+        throw new HsmError("rate_limited", `Cannot perform ${action} now: too many requests`);
+      }
       value = await fn(op);
       requireAdmitted();
     } catch (err) {

@@ -25,6 +25,9 @@ export const ACTIONS = [
   "key:rollback",
   "key:revoke",
   "key:destroy",
+  "key:import",
+  "key:update",
+  "key:update:min-version",
   "key:use:aes",
   "key:use:hmac",
   "key:use:rsa",
@@ -45,7 +48,11 @@ export const ACTIONS = [
   "retention:run",
 ] as const;
 
-/** An authorisable action. `key:destroy` is the right to request destruction. */
+/**
+ * An authorisable action. `key:destroy` is the right to request destruction;
+ * `key:update` changes a key's tags and rotation period, `key:update:min-version` raises
+ * its minimum decryption version; `key:import` covers import parameters and imports.
+ */
 export type Action = typeof ACTIONS[number];
 
 /** A grant in a matrix: an action, `*`, or a `prefix:*` wildcard. */
@@ -65,6 +72,9 @@ export const DEFAULT_RBAC_MATRIX: Readonly<Record<Role, readonly Grant[]>> = Obj
       "key:rollback",
       "key:revoke",
       "key:destroy",
+      "key:import",
+      "key:update",
+      "key:update:min-version",
       "key:use:*",
       "approval:read",
     ] as const,

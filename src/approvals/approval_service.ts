@@ -134,7 +134,10 @@ export class ApprovalService {
         revision: 1,
       });
       await commit([refOf("approval", record)]);
-      await this.#store.create(record);
+      // A store shared by several nodes checks "one pending request" again, atomically
+      // (the lock and the check above only cover this process).
+      if (this.#store.createExclusive !== undefined) await this.#store.createExclusive(record);
+      else await this.#store.create(record);
       this.#journal.settle(refOf("approval", record));
       return record;
     });
@@ -143,9 +146,19 @@ export class ApprovalService {
   /** Lists approvals, optionally by state (expired ones show as `expired`), a page at a time. */
   list(
     actor: Actor,
-    query: { readonly state?: ApprovalState; readonly offset: number; readonly limit: number },
+    query: {
+      readonly state?: ApprovalState;
+      readonly keyId?: string;
+      readonly offset: number;
+      readonly limit: number;
+    },
   ): Promise<ApprovalListPage> {
-    const payload = { state: query.state, offset: query.offset, limit: query.limit };
+    const payload = {
+      state: query.state,
+      key_id: query.keyId,
+      offset: query.offset,
+      limit: query.limit,
+    };
     return this.#guard.run({ actor, action: "approval.list", payload }, async (op) => {
       op.authorize("approval:read");
       const page = await this.#store.list({ ...query, now: this.#clock().toISOString() });
@@ -274,7 +287,7 @@ export class ApprovalService {
 
   async #verify(record: ApprovalRecord): Promise<ApprovalRecord> {
     await this.#sealer.verifyApproval(record);
-    this.#journal.check("approval", record);
+    await this.#journal.verify("approval", record);
     return record;
   }
 

@@ -15,6 +15,12 @@
  * tampered or truncated log. Entries before the head are checked only by `verify()`.
  * After each durable batch the anchor is rewritten in the background (latest head
  * wins); a failed anchor write is counted, not fatal, since a lagging anchor is harmless.
+ *
+ * A store shared by several writers (nodes) offers `appendChained`: then each batch is
+ * chained after the head stored in the database, read and locked inside the batch's
+ * transaction (its anchor MAC checked first), and the new head with its anchor MAC is
+ * stored in that same transaction, so the chain stays one gap-free sequence across
+ * nodes and the anchor never lags; `head()` is then this process's last view of it.
  */
 
 import { HsmError } from "../domain/errors.ts";
@@ -36,6 +42,7 @@ import {
   formatRecordRefs,
   parseAuditEntry,
   type RecordRef,
+  REQUEST_ID_RE,
   toEntry,
 } from "../domain/audit_entry.ts";
 import { type VerifyResult, verifyStore } from "./verify.ts";
@@ -50,6 +57,8 @@ export interface AuditAppend {
   readonly payload?: unknown;
   /** Record revisions this entry commits (the record journal), if any. */
   readonly records?: readonly RecordRef[] | undefined;
+  /** The HTTP request's correlation id, if the entry is written for one. */
+  readonly requestId?: string | undefined;
 }
 
 /** Options of `AuditLog.open`. */
@@ -161,6 +170,9 @@ export class AuditLog {
     const maxBatch = options.maxBatch ?? 512;
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError("Invalid maxBatch");
     let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
+    // The anchor first: another writer sharing the store may append meanwhile, and a log
+    // read after its anchor is never shorter than the anchor says.
+    const anchor = await options.anchor?.read();
     const stored = await store.last();
     if (stored !== undefined) {
       const last = parseAuditEntry(stored);
@@ -170,7 +182,6 @@ export class AuditLog {
       head = { seq: last.seq, hash: entryHash(last) };
     }
     if (options.anchor !== undefined) {
-      const anchor = await options.anchor.read();
       if (anchor !== undefined) {
         await checkAnchor(store, macKey, anchor, head);
       } else if (head.seq === 0) {
@@ -208,6 +219,7 @@ export class AuditLog {
         ...(input.records === undefined || input.records.length === 0
           ? {}
           : { records: formatRecordRefs(input.records) }),
+        ...(input.requestId === undefined ? {} : { request_id: requestId(input.requestId) }),
       };
     } catch (err) {
       return Promise.reject(err);
@@ -268,24 +280,22 @@ export class AuditLog {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    const entries: AuditEntry[] = [];
-    let { seq, hash } = this.#head;
+    let entries: readonly AuditEntry[];
+    let head: AuditHead;
     try {
-      const ts = this.#clock().toISOString();
-      // Link the batch first (cheap, synchronous), then MAC every entry in parallel.
-      const linked = batch.map((p) => {
-        const fields: AuditFields = { seq: ++seq, ts, ...p.fields };
-        const prev_hash = hash;
-        hash = entryHash({ ...fields, prev_hash });
-        return { fields, prev_hash };
-      });
-      const macs = await Promise.all(
-        linked.map((l) => computeMac(this.#macKey, l.fields, l.prev_hash)),
-      );
-      linked.forEach((l, i) => {
-        entries.push(toEntry({ ...l.fields, prev_hash: l.prev_hash, mac: macs[i] as string }));
-      });
-      await this.#store.append(entries);
+      const appendChained = this.#store.appendChained?.bind(this.#store);
+      if (appendChained !== undefined) {
+        const chained = await appendChained(async (stored) => {
+          const linked = await this.#link(batch, await this.#storedHead(stored));
+          const anchor = await signAnchor(this.#macKey, linked.head.seq, linked.head.hash);
+          return { entries: linked.entries, head: anchor };
+        });
+        entries = chained.entries;
+        head = { seq: chained.head.seq, hash: chained.head.hash };
+      } else {
+        ({ entries, head } = await this.#link(batch, this.#head));
+        await this.#store.append(entries);
+      }
     } catch (err) {
       this.#stats.failures++;
       this.#stats.failedEntries += batch.length;
@@ -293,7 +303,7 @@ export class AuditLog {
       for (const p of batch) p.reject(error);
       return;
     }
-    this.#head = { seq, hash };
+    this.#head = head;
     const s = this.#stats;
     s.appended += batch.length;
     s.batches++;
@@ -305,7 +315,44 @@ export class AuditLog {
     } catch {
       // An observer must never affect the log.
     }
-    this.#scheduleAnchor();
+    // A chained store moved the anchor with the batch.
+    if (this.#store.appendChained === undefined) this.#scheduleAnchor();
+  }
+
+  /** Chains `batch` after `from`: seq, one timestamp, prev_hash, then every MAC in parallel. */
+  async #link(
+    batch: readonly Pending[],
+    from: AuditHead,
+  ): Promise<{ entries: AuditEntry[]; head: AuditHead }> {
+    let { seq, hash } = from;
+    const ts = this.#clock().toISOString();
+    // Link the batch first (cheap, synchronous), then MAC every entry in parallel.
+    const linked = batch.map((p) => {
+      const fields: AuditFields = { seq: ++seq, ts, ...p.fields };
+      const prev_hash = hash;
+      hash = entryHash({ ...fields, prev_hash });
+      return { fields, prev_hash };
+    });
+    const macs = await Promise.all(
+      linked.map((l) => computeMac(this.#macKey, l.fields, l.prev_hash)),
+    );
+    const entries = linked.map((l, i) =>
+      toEntry({ ...l.fields, prev_hash: l.prev_hash, mac: macs[i] as string })
+    );
+    return { entries, head: { seq, hash } };
+  }
+
+  /**
+   * The head a chained store holds, once its anchor MAC verifies (genesis while it holds
+   * none yet: a log with entries but no head then fails on the store's unique seq).
+   * @throws HsmError("integrity_error") when the stored head is not authentic
+   */
+  async #storedHead(stored: AnchorRecord | undefined): Promise<AuditHead> {
+    if (stored === undefined) return { seq: 0, hash: GENESIS_HASH };
+    if (!(await verifyAnchor(this.#macKey, stored))) {
+      throw new HsmError("integrity_error", "Audit chain head fails verification");
+    }
+    return { seq: stored.seq, hash: stored.hash };
   }
 
   #scheduleAnchor(): void {
@@ -366,4 +413,10 @@ function field(value: unknown, name: string): string {
     throw new HsmError("invalid_request", `Audit ${name} is too long`);
   }
   return value.toWellFormed();
+}
+
+/** A request id as entries carry it; the app only accepts such ids, so others are bugs. */
+function requestId(value: string): string {
+  if (!REQUEST_ID_RE.test(value)) throw new TypeError("Invalid audit request id");
+  return value;
 }

@@ -1,16 +1,18 @@
 /**
- * Read access to the audit log for the API: paging through entries and verifying the
- * chain online — the entries, the anchor, and every stored key record and approval
- * against the revision the chain last committed (the record journal). Both need
- * `audit:read` and are themselves audited.
+ * Read access to the audit log for the API and the dashboard: paging through entries
+ * (forwards, or newest first with filters), verifying the chain online — the entries, the
+ * anchor, and every stored key record and approval against the revision the chain last
+ * committed (the record journal) — and remembering the last verification's outcome.
+ * Reads need `audit:read` and are themselves audited.
  */
 
 import type { Actor, Guard } from "../access/guard.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
 import type { AnchorStore, AuditArchiveStore, AuditStore } from "../storage/ports.ts";
+import { readTimeline, type TimelinePage, type TimelineQuery } from "./audit_timeline.ts";
 import type { AuditMacKey } from "./chain.ts";
-import { type JournaledStores, verifyStoreAndRecords } from "./verify_records.ts";
 import type { VerifyResult } from "./verify.ts";
+import { type JournaledStores, verifyStoreAndRecords } from "./verify_records.ts";
 
 /** Dependencies of the audit service. */
 export interface AuditServiceOptions {
@@ -24,9 +26,17 @@ export interface AuditServiceOptions {
   readonly archive?: AuditArchiveStore;
 }
 
+/** The outcome of the last online verification. */
+export interface LastVerification {
+  /** When it finished (ISO 8601). */
+  readonly at: string;
+  readonly result: VerifyResult;
+}
+
 /** Lists and verifies the audit log. */
 export class AuditService {
   #options: AuditServiceOptions;
+  #last: LastVerification | undefined;
 
   constructor(options: AuditServiceOptions) {
     this.#options = options;
@@ -41,12 +51,34 @@ export class AuditService {
     });
   }
 
+  /** Entries newest first, filtered, one page at a time (see `readTimeline`). */
+  timeline(actor: Actor, query: TimelineQuery): Promise<TimelinePage> {
+    const payload = {
+      before_seq: query.beforeSeq,
+      limit: query.limit,
+      actor: query.actor,
+      action: query.action,
+      key_id: query.keyId,
+    };
+    return this.#options.guard.run({ actor, action: "audit.read", payload }, async (op) => {
+      op.authorize("audit:read");
+      return await readTimeline(this.#options.store, query);
+    });
+  }
+
   /** Verifies the whole chain against the anchor, then every record against the chain. */
   verify(actor: Actor): Promise<VerifyResult> {
     return this.#options.guard.run({ actor, action: "audit.verify" }, async (op) => {
       op.authorize("audit:read");
       const { store, macKey, anchor, records, archive } = this.#options;
-      return await verifyStoreAndRecords(store, macKey, { anchor, records, archive });
+      const result = await verifyStoreAndRecords(store, macKey, { anchor, records, archive });
+      this.#last = { at: new Date().toISOString(), result };
+      return result;
     });
+  }
+
+  /** The outcome of the last online verification since start, if any (unaudited figure). */
+  lastVerification(): LastVerification | undefined {
+    return this.#last;
   }
 }

@@ -5,7 +5,7 @@
  *
  * Canonical encoding, used for both the MAC input and the entry hash:
  *   lp(domain) ‖ u64be(seq) ‖ lp(ts) ‖ lp(actor) ‖ lp(action) ‖ keyId ‖ lp(result)
- *   ‖ lp(payload_hash) ‖ lp(prev_hash) [‖ 0x01 ‖ lp(records)]
+ *   ‖ lp(payload_hash) ‖ lp(prev_hash) [‖ 0x01 ‖ lp(records)] [‖ 0x02 ‖ lp(request_id)]
  * where lp(s) = u32be(byte length) ‖ UTF-8 bytes, keyId = 0x00 for null or
  * 0x01 ‖ lp(key_id), and domain is "ferrohsm audit mac v1" for the MAC input and
  * "ferrohsm audit entry v2" for the entry hash. The hash chain links the entries'
@@ -125,6 +125,8 @@ function encode(
   // Journal refs extend the encoding only when present, so entries without them encode
   // (and verify) exactly as before; the trailing marker keeps the encoding injective.
   if (f.records !== undefined) parts.push(new Uint8Array([1]), lp(f.records));
+  // The request id follows the same rule, under its own marker.
+  if (f.request_id !== undefined) parts.push(new Uint8Array([2]), lp(f.request_id));
   return concatBytes(...parts);
 }
 

@@ -20,6 +20,15 @@
  * so a checkpoint never undoes a later (or concurrent) commit, and replaying archive and
  * live log together gives the same journal as the live log alone.
  *
+ * Nodes sharing one log: a record another node committed is read back here through
+ * `catchUp`; with `acceptInFlight(ms)`, the record's recently committed revisions (the
+ * last few before it) stay accepted for that long after this node first saw the commit
+ * (the other node's store write may still be in flight; with several nodes racing, the
+ * revision just before it in the chain may be another node's attempt that failed), and
+ * no longer once this node has read the new revision. After that, a record still at an
+ * older revision is refused until the writer's failure is on the chain (`failed:*`, or
+ * `journal.reconcile` for a node that died).
+ *
  * Caveat: the chain is the authority, so rolling back a record *and* the audit log's tail
  * *and* its anchor together (restoring a whole old snapshot of the data dir) is not
  * detected here; export the audit head to an external system to detect that.
@@ -58,7 +67,14 @@ interface Head {
   /** Digests a read may find (the latest, and the previous one when not settled). */
   accepted: string[];
   readonly previous: string | undefined;
+  /** Digests committed before `latest`, oldest first (the last IN_FLIGHT_HISTORY). */
+  readonly history: readonly string[];
+  /** Until then (ms) `history` is accepted too: another node's write may be in flight. */
+  inFlightUntil?: number | undefined;
 }
+
+/** Earlier revisions a record may still show while another node's write is in flight. */
+const IN_FLIGHT_HISTORY = 4;
 
 /** The digest the journal keeps of a record: SHA-256 of its MAC, 32 hex characters. */
 export function recordDigest(mac: string): string {
@@ -86,15 +102,69 @@ export class RecordJournal {
    * @throws HsmError("integrity_error") at an entry that fails verification
    */
   static async load(store: AuditStore, macKey: AuditMacKey): Promise<RecordJournal> {
-    const journal = new RecordJournal();
-    for await (const raw of store.journal([SERVER_START, SERVER_STOP])) {
+    const journal = new RecordJournal({ store, macKey });
+    await journal.catchUp();
+    return journal;
+  }
+
+  #source: { readonly store: AuditStore; readonly macKey: AuditMacKey } | undefined;
+  #lastSeq = 0;
+  #inFlightMs = 0;
+  #clock: () => number = Date.now;
+
+  /** A journal; with a `source` it can catch up with entries other writers appended. */
+  constructor(source?: { readonly store: AuditStore; readonly macKey: AuditMacKey }) {
+    this.#source = source;
+  }
+
+  /**
+   * Reads the journal entries appended after the last one this journal saw (by another
+   * node sharing the store, or before this process started), checking each entry's MAC.
+   * @throws HsmError("integrity_error") at an entry that fails verification
+   */
+  async catchUp(): Promise<void> {
+    const source = this.#source;
+    if (source === undefined) return;
+    for await (const raw of source.store.journal([SERVER_START, SERVER_STOP], this.#lastSeq)) {
       const entry = parseAuditEntry(raw);
-      if (entry === undefined || !(await verifyMac(macKey, entry))) {
+      if (entry === undefined || !(await verifyMac(source.macKey, entry))) {
         throw new HsmError("integrity_error", `Audit log entry ${raw.seq} fails verification`);
       }
-      journal.observe(entry);
+      this.observe(entry);
+      if (this.#inFlightMs > 0 && entry.result === "ok" && entry.records !== undefined) {
+        const until = this.#clock() + this.#inFlightMs;
+        for (const ref of parseRecordRefs(entry.records) ?? []) {
+          const head = this.#heads.get(key(ref.kind, ref.id));
+          if (head !== undefined && head.latest.digest === ref.digest && head.seq === entry.seq) {
+            head.inFlightUntil = until;
+          }
+        }
+      }
     }
-    return journal;
+  }
+
+  /**
+   * From now on, a commit read back by `catchUp` (another node's) accepts the record's
+   * last few committed revisions for `graceMs` while that node's store write may be in
+   * flight.
+   */
+  acceptInFlight(graceMs: number, clock: () => number = Date.now): void {
+    if (!Number.isFinite(graceMs) || graceMs < 0) throw new RangeError("Invalid grace");
+    this.#inFlightMs = graceMs;
+    this.#clock = clock;
+  }
+
+  /**
+   * Checks a record read from a store, catching up with the log first when the record is
+   * newer than what this journal has seen (another writer committed it).
+   * @throws HsmError("integrity_error") when it is not the revision the chain committed
+   */
+  async verify(kind: RecordRef["kind"], record: JournaledRecord): Promise<void> {
+    if (this.mismatch(kind, record) !== undefined) await this.catchUp();
+    this.check(kind, record);
+    const head = this.#heads.get(key(kind, record.id));
+    // The new revision is in the store: the write it was waiting for has landed.
+    if (head?.latest.digest === recordDigest(record.mac)) head.inFlightUntil = undefined;
   }
 
   #heads = new Map<string, Head>();
@@ -104,6 +174,7 @@ export class RecordJournal {
 
   /** Feeds one verified entry, in chain order (start-up rebuild and verification). */
   observe(entry: AuditEntry): void {
+    if (entry.seq > this.#lastSeq) this.#lastSeq = entry.seq;
     if (entry.action === SERVER_START) this.#lastStart = entry.seq;
     if (entry.action === SERVER_STOP) this.#lastStop = entry.seq;
     if (entry.records === undefined) return;
@@ -159,12 +230,32 @@ export class RecordJournal {
     return out;
   }
 
+  /** The last committed ref of a record, or undefined when none was. */
+  latest(kind: RecordRef["kind"], id: string): RecordRef | undefined {
+    return this.#heads.get(key(kind, id))?.latest;
+  }
+
+  /**
+   * True when `ref` is its record's last commit and the revision before it is accepted
+   * too because the chain or this process says the write failed or is in flight (not
+   * merely by the in-flight grace of another node's commit).
+   */
+  isUnsettled(ref: RecordRef): boolean {
+    const head = this.#heads.get(key(ref.kind, ref.id));
+    return head !== undefined && head.latest.digest === ref.digest &&
+      head.previous !== undefined && head.accepted.includes(head.previous);
+  }
+
   /** The digest committed before `ref` (undefined for a record's first revision). */
   previousDigest(ref: RecordRef): string | undefined {
     return this.#heads.get(key(ref.kind, ref.id))?.previous;
   }
 
-  /** Records an entry that committed `refs` (durable): both old and new rows are accepted. */
+  /**
+   * Records an entry this process appended that committed `refs` (durable): both old and
+   * new rows are accepted until `settle`. The entry is read back by the next `catchUp`,
+   * which reads strictly in chain order.
+   */
   expect(refs: readonly RecordRef[], seq: number): void {
     for (const ref of refs) {
       this.#commit(ref, seq);
@@ -187,7 +278,12 @@ export class RecordJournal {
   mismatch(kind: RecordRef["kind"], record: JournaledRecord): JournalMismatch | undefined {
     const head = this.#heads.get(key(kind, record.id));
     if (head === undefined) return { kind, id: record.id, seq: 0, reason: "record_unjournaled" };
-    if (head.accepted.includes(recordDigest(record.mac))) return undefined;
+    const digest = recordDigest(record.mac);
+    if (head.accepted.includes(digest)) return undefined;
+    if (
+      head.inFlightUntil !== undefined && this.#clock() < head.inFlightUntil &&
+      head.history.includes(digest)
+    ) return undefined;
     return { kind, id: record.id, seq: head.seq, reason: "record_rollback" };
   }
 
@@ -209,8 +305,18 @@ export class RecordJournal {
   #commit(ref: RecordRef, seq: number): void {
     const k = key(ref.kind, ref.id);
     const before = this.#heads.get(k);
-    const previous = before?.latest.digest === ref.digest ? before.previous : before?.latest.digest;
-    this.#heads.set(k, { latest: ref, seq, accepted: [ref.digest], previous });
+    // Reading back an entry this process already expected changes nothing (a write may
+    // still be in flight, so both revisions stay accepted).
+    if (before?.latest.digest === ref.digest) return;
+    this.#heads.set(k, {
+      latest: ref,
+      seq,
+      accepted: [ref.digest],
+      previous: before?.latest.digest,
+      history: before === undefined
+        ? []
+        : [...before.history, before.latest.digest].slice(-IN_FLIGHT_HISTORY),
+    });
   }
 
   #unsettle(ref: RecordRef): void {

@@ -9,9 +9,12 @@
  * EC points are checked to lie on P-256 here, because Web Crypto in Deno does not.
  *
  * The file is re-read when it changes: on lookup, at most once per check interval, a
- * cheap stat compares mtime, size and inode. A reload that fails keeps the previous
- * good keyset and records the error for health; deleting the file therefore does not
- * revoke keys until a valid replacement is written or the process restarts.
+ * cheap stat compares mtime, size and inode. An emptied keyset (`{"keys": []}`) is a
+ * valid keyset that trusts no one: once it is loaded every token is refused (also at
+ * start-up). A reload that fails (malformed JSON, an invalid key, an unreadable or
+ * deleted file) keeps the previous good keyset, loudly: the error is recorded for
+ * health, counted, and reported to `onReloadError` (the server logs it and exports a
+ * metric). Deleting the file therefore does not revoke keys; emptying it does.
  */
 
 import { importJWK, type JWK } from "jose";
@@ -48,6 +51,8 @@ export interface JwksKeyringOptions {
   readonly clock?: () => number;
   /** Minimum time between two stat checks of the file; default 1000 ms. */
   readonly checkIntervalMs?: number;
+  /** Called with the message of each failed reload (the last good keyset stays in use). */
+  readonly onReloadError?: (message: string) => void;
 }
 
 /** Keyring state for health reporting (never any key material). */
@@ -59,6 +64,10 @@ export interface KeyringStatus {
   readonly loadedAt: number;
   /** Successful reloads after the initial load. */
   readonly reloads: number;
+  /** Failed reloads since the start. */
+  readonly reloadFailures: number;
+  /** True while the file on disk is not what is loaded (the last reload failed). */
+  readonly stale: boolean;
   /** The last failed reload since the last successful one. */
   readonly lastError?: { readonly message: string; readonly at: number };
 }
@@ -86,11 +95,13 @@ export class JwksKeyring implements KeyLookup {
   readonly #path: string | undefined;
   readonly #clock: () => number;
   readonly #intervalMs: number;
+  readonly #onReloadError: ((message: string) => void) | undefined;
   #keys: ReadonlyMap<string, BoundKey> = new Map();
   #fingerprint = "";
   #lastCheck = 0;
   #loadedAt = 0;
   #reloads = 0;
+  #reloadFailures = 0;
   #lastError: { message: string; at: number } | undefined;
   #inflight: Promise<void> | undefined;
 
@@ -100,6 +111,7 @@ export class JwksKeyring implements KeyLookup {
     this.#path = path;
     this.#clock = options.clock ?? Date.now;
     this.#intervalMs = interval;
+    this.#onReloadError = options.onReloadError;
   }
 
   /**
@@ -147,6 +159,8 @@ export class JwksKeyring implements KeyLookup {
       kids: this.kids(),
       loadedAt: this.#loadedAt,
       reloads: this.#reloads,
+      reloadFailures: this.#reloadFailures,
+      stale: this.#lastError !== undefined,
     };
     return this.#lastError === undefined ? base : { ...base, lastError: { ...this.#lastError } };
   }
@@ -171,7 +185,7 @@ export class JwksKeyring implements KeyLookup {
     try {
       fingerprint = statFingerprint(path);
     } catch (err) {
-      this.#lastError = { message: errorText(err), at: now };
+      this.#reloadFailed(errorText(err), now);
       return undefined;
     }
     if (fingerprint === this.#fingerprint) return undefined;
@@ -182,12 +196,22 @@ export class JwksKeyring implements KeyLookup {
       },
       (err: unknown) => {
         // The fingerprint is left unchanged so a half-written file is retried next interval.
-        this.#lastError = { message: errorText(err), at: this.#clock() };
+        this.#reloadFailed(errorText(err), this.#clock());
       },
     ).finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;
+  }
+
+  #reloadFailed(message: string, at: number): void {
+    this.#lastError = { message, at };
+    this.#reloadFailures++;
+    try {
+      this.#onReloadError?.(message);
+    } catch {
+      // An observer must never affect which keys are trusted.
+    }
   }
 }
 
@@ -288,7 +312,8 @@ function checkJwks(jwks: unknown, purpose: KeyPurpose, source: string): CheckedJ
   };
   if (!isObject(jwks) || !Array.isArray(jwks.keys)) return fail('expected {"keys": [...]}');
   const list: unknown[] = jwks.keys;
-  if (list.length === 0) return fail("no keys");
+  // An empty keyset is valid for verification: it trusts no one.
+  if (list.length === 0 && purpose === "sign") return fail("no keys");
   if (list.length > MAX_KEYSET_KEYS) return fail(`more than ${MAX_KEYSET_KEYS} keys`);
   const seen = new Set<string>();
   return list.map((raw, index) => {

@@ -8,9 +8,9 @@
 
 import { Command, CommanderError, Option } from "commander";
 import { isHsmError } from "../domain/errors.ts";
-import { writeAll } from "../util/logger.ts";
 import { CliContext, DEFAULT_ADDR } from "./context.ts";
 import { ApiError, CommandFailure, UsageError } from "./errors.ts";
+import { escapeControls } from "./terminal_text.ts";
 import { EXIT, StartupError } from "../server/startup_error.ts";
 import { approvalApproveCommand } from "./commands/approval_approve.ts";
 import { approvalDenyCommand } from "./commands/approval_deny.ts";
@@ -32,10 +32,17 @@ import { keyRollbackCommand } from "./commands/key_rollback.ts";
 import { keyRotateCommand } from "./commands/key_rotate.ts";
 import { keyShowCommand } from "./commands/key_show.ts";
 import { keyVersionsCommand } from "./commands/key_versions.ts";
+import { keyImportCommand } from "./commands/key_import.ts";
+import { keyJwksCommand } from "./commands/key_jwks.ts";
+import { keyUpdateCommand } from "./commands/key_update.ts";
+import { dataKeyCommand } from "./commands/datakey.ts";
+import { rewrapCommand } from "./commands/rewrap.ts";
+import { signJwtCommand } from "./commands/sign_jwt.ts";
 import { metricsCommand } from "./commands/metrics.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { signCommand } from "./commands/sign.ts";
 import { tokenMintCommand } from "./commands/token_mint.ts";
+import { tuiCommand } from "./commands/tui.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { configCommands } from "./commands/config_sign.ts";
 import { retentionVerifyReceiptsCommand } from "./commands/retention_verify_receipts.ts";
@@ -90,11 +97,17 @@ export function buildProgram(ctx: CliContext): Command {
   keyRevokeCommand(key, ctx);
   keyDestroyCommand(key, ctx);
   keyPublicCommand(key, ctx);
+  keyImportCommand(key, ctx);
+  keyUpdateCommand(key, ctx);
+  keyJwksCommand(key, ctx);
 
   encryptCommand(program, ctx);
   decryptCommand(program, ctx);
   signCommand(program, ctx);
   verifyCommand(program, ctx);
+  dataKeyCommand(program, ctx);
+  rewrapCommand(program, ctx);
+  signJwtCommand(program, ctx);
 
   const approval = program.command("approval").description("Dual-control approvals");
   approvalListCommand(approval, ctx);
@@ -118,14 +131,16 @@ export function buildProgram(ctx: CliContext): Command {
   metricsCommand(program, ctx);
   healthCommand(program, ctx);
   completionCommand(program, ctx);
+  tuiCommand(program, ctx, run);
   return program;
 }
 
 /** Runs `ferrohsm` with `args`; resolves to the process exit code. */
 export async function run(args: string[], ctx: CliContext = new CliContext()): Promise<number> {
   const program = buildProgram(ctx);
+  // Messages may quote a server (API errors) or files: never let them drive the terminal.
   const fail = (text: string) =>
-    writeAll(Deno.stderr, new TextEncoder().encode(`ferrohsm: ${text}\n`));
+    ctx.err.line(`ferrohsm: ${escapeControls(text, { keepNewlines: true })}`);
   try {
     await program.parseAsync(args, { from: "user" });
     return ctx.exitCode;
@@ -141,7 +156,7 @@ export async function run(args: string[], ctx: CliContext = new CliContext()): P
       return EXIT.usage;
     }
     if (err instanceof ApiError) {
-      fail(`${err.code}: ${err.message}`);
+      fail(`${escapeControls(err.code)}: ${escapeControls(err.message)}`);
       return EXIT.failure;
     }
     if (err instanceof StartupError) {

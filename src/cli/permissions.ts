@@ -1,15 +1,19 @@
 /**
  * Least-privilege Deno permissions for the server, derived from its Config: read and
  * write only the data dir and the files the operator named (and, under signed
- * configuration, their `.sig` files), listen only on the configured address, read only
- * `FERROHSM_*` variables, load only the libSQL native addon, and run only the deno
- * binary itself (the permission-less policy sandbox children). The launcher passes these
- * flags to `deno run main.ts serve`.
+ * configuration, their `.sig` files), listen only on the configured address (and the
+ * private socket behind it in the data dir), read only `FERROHSM_*` variables, load only
+ * the libSQL native addon, and run only the deno binary itself (the permission-less
+ * policy sandbox children); with the PostgreSQL stores, connect to the database's host
+ * and port only and read libpq's `PG*` variables (the driver consults them for unset
+ * options). The launcher passes these flags to `deno run main.ts serve`.
  */
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Config } from "../config/config.ts";
+import { type Config, postgresAddress } from "../config/config.ts";
+import { streamPermissions } from "./stream_permissions.ts";
+import { httpSocketPath } from "../server/socket_path.ts";
 
 /** The project root (where `main.ts`, `migrations/` and `node_modules/` live). */
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -96,6 +100,7 @@ export function servePermissions(
       config.retentionConfig,
       config.policyBundle,
       config.configPublicKey,
+      config.uiClientCerts,
     ]
   ) {
     if (file !== undefined) read.add(file);
@@ -113,12 +118,24 @@ export function servePermissions(
       if (file !== undefined) read.add(`${file}.sig`);
     }
   }
+  const databases: string[] = [];
+  if (config.postgres !== undefined) {
+    for (const file of [config.postgres.passwordFile, config.postgres.caFile]) {
+      if (file !== undefined) read.add(file);
+    }
+    const db = postgresAddress(config.postgres.url);
+    databases.push(`${db.host.includes(":") ? `[${db.host}]` : db.host}:${db.port}`);
+  }
   if (config.pkcs11Socket !== undefined) {
     // Listening on a unix socket: read/write of the socket, a look at its directory.
     read.add(dirname(config.pkcs11Socket)).add(config.pkcs11Socket);
     write.add(config.pkcs11Socket);
     if (config.pkcs11TokenDir !== undefined) read.add(config.pkcs11TokenDir);
   }
+  // Audit sinks, ACME and OCSP: their peers, CA files and the ACME cache.
+  const stream = streamPermissions(config);
+  for (const p of stream.read) read.add(p);
+  for (const p of stream.write) write.add(p);
   if (usesSqlite(config)) {
     // WAL mode creates -wal and -shm files beside the database.
     read.add(dirname(config.sqlitePath));
@@ -126,7 +143,12 @@ export function servePermissions(
   }
   // The libSQL client is imported (and its loader runs) at start-up whatever the stores,
   // so its narrow grants are always needed: one env name, three host facts, one addon.
-  const env = ["FERROHSM_*", ...LIBSQL_ENV, ...YAML_ENV];
+  const env = [
+    "FERROHSM_*",
+    ...LIBSQL_ENV,
+    ...YAML_ENV,
+    ...(config.postgres === undefined ? [] : ["PG*"]),
+  ];
   const addon = libsqlAddonPath(root);
   // A bundle resolves the addon with require(), which reads node_modules/ itself.
   if (addon !== undefined && dirname(dirname(dirname(addon))) === join(root, "node_modules")) {
@@ -139,14 +161,22 @@ export function servePermissions(
     `--allow-run=${denoPath}`,
   ];
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  // The listen address, and (without mutual TLS) the private socket of the TCP front.
+  const net = [`${host}:${config.port}`];
+  if (config.tlsClientCa === undefined) net.push(`unix:${httpSocketPath(config.dataDir)}`);
   flags.unshift(
     "--no-prompt",
     `--allow-read=${[...read].join(",")}`,
     `--allow-write=${[...write].join(",")}`,
-    `--allow-net=${host}:${config.port}${
-      config.pkcs11Socket === undefined ? "" : `,unix:${config.pkcs11Socket}`
+    `--allow-net=${
+      [
+        ...net,
+        ...databases,
+        ...stream.net,
+        ...(config.pkcs11Socket === undefined ? [] : [`unix:${config.pkcs11Socket}`]),
+      ].join(",")
     }`,
-    `--allow-env=${env.join(",")}`,
+    stream.allEnv ? "--allow-env" : `--allow-env=${env.join(",")}`,
     `--v8-flags=--max-old-space-size=${config.maxHeapMb}`,
   );
   return flags;

@@ -1,12 +1,15 @@
 /**
  * Rendering for people: aligned tables, key/value details and the domain views (keys,
  * versions, approvals, audit entries). Colours only when the caller says the output is
- * a terminal. Nothing here sees key material: the API never returns any.
+ * a terminal. Nothing here sees key material: the API never returns any. Every string a
+ * server supplied is passed through `escapeControls` before it is styled, so only the
+ * escape sequences this module writes reach the terminal.
  */
 
 import type { ApprovalJson } from "../contract/approvals.ts";
 import type { AuditEntryJson } from "../contract/audit.ts";
 import type { KeyJson, KeyVersionJson } from "../contract/keys.ts";
+import { escapeControls as t } from "./terminal_text.ts";
 
 /** ANSI styling, or identity functions when colours are off. */
 export interface Style {
@@ -67,27 +70,34 @@ export function stateText(state: string, s: Style): string {
     case "expired":
       return s.red(state);
     default:
-      return state;
+      return t(state);
   }
 }
 
 function tagsText(tags: Readonly<Record<string, string>>): string {
-  return Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(",");
+  return Object.entries(tags).map(([k, v]) => `${t(k)}=${t(v)}`).join(",");
 }
 
 /** One key's metadata, one field a line. */
 export function keyDetails(key: KeyJson, s: Style): string {
   return details([
-    ["id", key.id],
-    ["name", key.name],
-    ["algorithm", key.algorithm],
-    ["usage", key.usage.join(",")],
+    ["id", t(key.id)],
+    ["name", t(key.name)],
+    ["algorithm", t(key.algorithm)],
+    ["usage", t(key.usage.join(","))],
     ["tags", tagsText(key.tags)],
     ["state", stateText(key.state, s)],
-    ["version", String(key.current_version)],
+    ["version", t(String(key.current_version))],
     ["dual control", key.dual_control === true ? "yes" : "no"],
-    ["created", key.created_at],
-    ["updated", key.updated_at],
+    ...(key.origin === undefined ? [] : [["origin", t(key.origin)] as const]),
+    ...(key.rotation_period === undefined
+      ? []
+      : [["rotation period", t(key.rotation_period)] as const]),
+    ...(key.min_decryption_version === undefined
+      ? []
+      : [["min decryption version", String(key.min_decryption_version)] as const]),
+    ["created", t(key.created_at)],
+    ["updated", t(key.updated_at)],
   ], s);
 }
 
@@ -96,13 +106,13 @@ export function keyTable(keys: readonly KeyJson[], s: Style): string {
   return table(
     ["ID", "NAME", "ALGORITHM", "STATE", "VERSION", "TAGS", "CREATED"],
     keys.map((k) => [
-      k.id,
-      k.name,
-      k.algorithm,
+      t(k.id),
+      t(k.name),
+      t(k.algorithm),
       stateText(k.state, s),
-      String(k.current_version),
+      t(String(k.current_version)),
       tagsText(k.tags),
-      k.created_at,
+      t(k.created_at),
     ]),
     s,
   );
@@ -111,12 +121,13 @@ export function keyTable(keys: readonly KeyJson[], s: Style): string {
 /** Versions as a table. */
 export function versionTable(versions: readonly KeyVersionJson[], s: Style): string {
   return table(
-    ["VERSION", "STATE", "CREATED", "FROM"],
+    ["VERSION", "STATE", "CREATED", "FROM", "OPERATIONS"],
     versions.map((v) => [
-      String(v.version),
+      t(String(v.version)),
       stateText(v.state, s),
-      v.created_at,
-      v.source_version === undefined ? "" : `v${v.source_version}`,
+      t(v.created_at),
+      v.source_version === undefined ? "" : t(`v${v.source_version}`),
+      v.operations === undefined ? "" : String(v.operations),
     ]),
     s,
   );
@@ -125,17 +136,17 @@ export function versionTable(versions: readonly KeyVersionJson[], s: Style): str
 /** One approval, one field a line. */
 export function approvalDetails(a: ApprovalJson, s: Style): string {
   return details([
-    ["id", a.id],
-    ["action", a.action],
-    ["key", a.key_id ?? ""],
-    ["requested by", a.requested_by],
+    ["id", t(a.id)],
+    ["action", t(a.action)],
+    ["key", t(a.key_id ?? "")],
+    ["requested by", t(a.requested_by)],
     [
       "approvals",
-      [`${a.approvals.length}/${a.quorum}`, ...a.approvals.map((x) => x.actor)].join(" "),
+      [t(`${a.approvals.length}/${a.quorum}`), ...a.approvals.map((x) => t(x.actor))].join(" "),
     ],
     ["state", stateText(a.state, s)],
-    ["created", a.created_at],
-    ["expires", a.expires_at],
+    ["created", t(a.created_at)],
+    ["expires", t(a.expires_at)],
   ], s);
 }
 
@@ -144,13 +155,13 @@ export function approvalTable(items: readonly ApprovalJson[], s: Style): string 
   return table(
     ["ID", "ACTION", "KEY", "REQUESTED BY", "VOTES", "STATE", "EXPIRES"],
     items.map((a) => [
-      a.id,
-      a.action,
-      a.key_id ?? "",
-      a.requested_by,
-      `${a.approvals.length}/${a.quorum}`,
+      t(a.id),
+      t(a.action),
+      t(a.key_id ?? ""),
+      t(a.requested_by),
+      t(`${a.approvals.length}/${a.quorum}`),
       stateText(a.state, s),
-      a.expires_at,
+      t(a.expires_at),
     ]),
     s,
   );
@@ -162,12 +173,12 @@ export function auditTable(entries: readonly AuditEntryJson[], s: Style, header 
   const text = table(
     ["SEQ", "TIME", "ACTOR", "ACTION", "KEY", "RESULT"],
     entries.map((e) => [
-      String(e.seq),
-      e.ts,
-      e.actor,
-      e.action,
-      e.key_id ?? "",
-      e.result === "ok" ? e.result : s.yellow(e.result),
+      t(String(e.seq)),
+      t(e.ts),
+      t(e.actor),
+      t(e.action),
+      t(e.key_id ?? ""),
+      e.result === "ok" ? e.result : s.yellow(t(e.result)),
     ]),
     s,
   );

@@ -8,16 +8,17 @@ import { parseArgs } from "node:util";
 import { isAbsolute, join, resolve } from "node:path";
 import { HsmError } from "../domain/errors.ts";
 import { isValidTimeZone } from "../policy/policy_context.ts";
+import { parseStreamConfig, STREAM_FLAGS, type StreamConfig } from "./stream_config.ts";
 
 /** Where key records live. */
-export type KeyStoreKind = "memory" | "filesystem" | "sqlite";
+export type KeyStoreKind = "memory" | "filesystem" | "sqlite" | "postgres";
 /** Where the audit log lives. */
-export type AuditStoreKind = "file" | "sqlite";
+export type AuditStoreKind = "file" | "sqlite" | "postgres";
 /** Where approvals live. */
-export type ApprovalStoreKind = "memory" | "sqlite";
+export type ApprovalStoreKind = "memory" | "sqlite" | "postgres";
 
 /** The validated server configuration. All paths are absolute. */
-export interface Config {
+export interface Config extends StreamConfig {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
@@ -69,6 +70,28 @@ export interface Config {
    * detached signatures (`FILE.sig`).
    */
   readonly configPublicKey?: string;
+  /** Dashboard session lifetime in seconds (absolute). */
+  readonly uiSessionTtl: number;
+  /** Dashboard session idle timeout in seconds. */
+  readonly uiIdleTimeout: number;
+  /** Certificate map file: mTLS client certificates that sign in to the dashboard. */
+  readonly uiClientCerts?: string;
+  /** The shared PostgreSQL database (every store `postgres`); see docs/scale-out.md. */
+  readonly postgres?: PostgresConfig;
+}
+
+/** How the nodes of a cluster reach their shared PostgreSQL database. */
+export interface PostgresConfig {
+  /** `postgres://user@host:port/database` (no password: see `passwordFile`). */
+  readonly url: string;
+  /** The database password, read from this file. */
+  readonly passwordFile?: string;
+  /** PEM CA bundle: TLS to the database required and verified against it. */
+  readonly caFile?: string;
+  /** Destroy and import requests per actor and minute, enforced across the cluster. */
+  readonly strictRateLimit: number;
+  /** Seconds without a heartbeat after which a node counts as dead. */
+  readonly nodeTimeout: number;
 }
 
 /** The flags of `ferrohsm serve`, with their types (each also `FERROHSM_<UPPER_SNAKE>`). */
@@ -104,6 +127,15 @@ export const SERVE_FLAGS = {
   "retention-config": { type: "string" },
   "policy-bundle": { type: "string" },
   "config-public-key": { type: "string" },
+  "ui-session-ttl": { type: "string" },
+  "ui-idle-timeout": { type: "string" },
+  "ui-client-certs": { type: "string" },
+  ...STREAM_FLAGS,
+  "postgres-url": { type: "string" },
+  "postgres-password-file": { type: "string" },
+  "postgres-ca-file": { type: "string" },
+  "strict-rate-limit": { type: "string" },
+  "node-timeout": { type: "string" },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -175,8 +207,8 @@ export function parseServeConfig(
     throw invalid("Cannot enable TLS: --tls-cert and --tls-key must be given together");
   }
   const tlsClientCa = path(str("tls-client-ca"));
-  if (tlsClientCa !== undefined && tlsCert === undefined) {
-    throw invalid("Cannot require client certificates: --tls-client-ca needs --tls-cert");
+  if (tlsClientCa !== undefined && tlsCert === undefined && str("acme-directory") === undefined) {
+    throw invalid("Cannot require client certificates: --tls-client-ca needs --tls-cert or ACME");
   }
   const policyTimeZone = str("policy-time-zone") ?? "UTC";
   if (!isValidTimeZone(policyTimeZone)) {
@@ -188,15 +220,31 @@ export function parseServeConfig(
   if (pkcs11Socket?.includes(",")) {
     throw invalid("Invalid --pkcs11-socket: the path must not contain a comma");
   }
+  const uiClientCerts = path(str("ui-client-certs"));
+  if (uiClientCerts !== undefined && tlsClientCa === undefined) {
+    throw invalid("Cannot enable certificate sign-in: --ui-client-certs needs --tls-client-ca");
+  }
+  const postgres = parsePostgres({
+    url: str("postgres-url"),
+    passwordFile: path(str("postgres-password-file")),
+    caFile: path(str("postgres-ca-file")),
+    strictRateLimit: positiveInt("strict-rate-limit", 60),
+    nodeTimeout: positiveInt("node-timeout", 15),
+    stores: [str("key-store"), str("audit-store"), str("approval-store")],
+  });
   const config: Config = {
     host,
     port,
     dataDir,
     dev: bool("dev"),
-    keyStore: oneOf("key-store", ["memory", "filesystem", "sqlite"] as const, "sqlite"),
+    keyStore: oneOf(
+      "key-store",
+      ["memory", "filesystem", "sqlite", "postgres"] as const,
+      "sqlite",
+    ),
     sqlitePath: path(str("sqlite-path")) ?? join(dataDir, "ferrohsm.db"),
-    auditStore: oneOf("audit-store", ["file", "sqlite"] as const, "sqlite"),
-    approvalStore: oneOf("approval-store", ["memory", "sqlite"] as const, "sqlite"),
+    auditStore: oneOf("audit-store", ["file", "sqlite", "postgres"] as const, "sqlite"),
+    approvalStore: oneOf("approval-store", ["memory", "sqlite", "postgres"] as const, "sqlite"),
     rateLimit: positiveInt("rate-limit", 100),
     keyCacheSize: positiveInt("key-cache-size", 4096),
     maxHeapMb: positiveInt("max-heap-mb", 320, 64),
@@ -205,6 +253,8 @@ export function parseServeConfig(
     maxQueue: positiveInt("max-queue", 1024, 0),
     policyTimeZone,
     policyDeadlineMs: positiveInt("policy-deadline-ms", 50),
+    uiSessionTtl: positiveInt("ui-session-ttl", 3600, 60),
+    uiIdleTimeout: positiveInt("ui-idle-timeout", 900, 30),
     ...optional("masterKeyFile", path(str("master-key-file"))),
     ...optional("hmacKeyFile", path(str("hmac-key-file"))),
     ...optional("jwtKeyset", path(str("jwt-keyset"))),
@@ -221,8 +271,70 @@ export function parseServeConfig(
     ...optional("retentionConfig", path(str("retention-config"))),
     ...optional("policyBundle", path(str("policy-bundle"))),
     ...optional("configPublicKey", path(str("config-public-key"))),
+    ...optional("uiClientCerts", uiClientCerts),
+    ...parseStreamConfig(str, path, { tlsCert, listenHost: host }),
+    ...optional("postgres", postgres),
   };
   return Object.freeze(config);
+}
+
+/**
+ * The PostgreSQL settings, when any store is `postgres`: then all three must be (a node
+ * with a local store would not share it), the URL is required, and it must not carry a
+ * password (process listings and logs show URLs; use the password file).
+ */
+function parsePostgres(input: {
+  readonly url: string | undefined;
+  readonly passwordFile: string | undefined;
+  readonly caFile: string | undefined;
+  readonly strictRateLimit: number;
+  readonly nodeTimeout: number;
+  readonly stores: readonly (string | undefined)[];
+}): PostgresConfig | undefined {
+  const shared = input.stores.filter((s) => s === "postgres").length;
+  if (shared === 0) {
+    if (input.url !== undefined) {
+      throw invalid("Cannot use --postgres-url: no store is postgres");
+    }
+    return undefined;
+  }
+  if (shared !== input.stores.length) {
+    throw invalid(
+      "Cannot share the stores: --key-store, --audit-store and --approval-store must all be postgres",
+    );
+  }
+  if (input.url === undefined) {
+    throw invalid("Cannot open the postgres stores: --postgres-url is required");
+  }
+  let url: URL;
+  try {
+    url = new URL(input.url);
+  } catch {
+    throw invalid("Invalid --postgres-url: expected postgres://user@host:port/database");
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw invalid("Invalid --postgres-url: expected postgres://user@host:port/database");
+  }
+  if (url.password !== "") {
+    throw invalid("Invalid --postgres-url: put the password in --postgres-password-file");
+  }
+  if (url.hostname === "" || url.username === "") {
+    throw invalid("Invalid --postgres-url: the host and user are required");
+  }
+  return {
+    url: input.url,
+    strictRateLimit: input.strictRateLimit,
+    nodeTimeout: input.nodeTimeout,
+    ...optional("passwordFile", input.passwordFile),
+    ...optional("caFile", input.caFile),
+  };
+}
+
+/** The database host and port of a PostgreSQL URL (default port 5432), for permissions. */
+export function postgresAddress(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  return { host, port: parsed.port === "" ? 5432 : Number(parsed.port) };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

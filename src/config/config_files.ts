@@ -1,16 +1,19 @@
 /**
  * The configuration files the server reads — the RBAC matrix, the dual-control policy,
- * the per-role rate limits, the retention classes and the policy bundle — parsed and
- * validated into one frozen `ServerConfig` beside the flags. Services receive the parsed
- * objects; files are read again only by a deliberate reload (SIGHUP), which goes through
- * the same checks and keeps the last good configuration when they fail.
+ * the per-role rate limits, the retention classes, the policy bundle, the dashboard's
+ * certificate map and the audit sinks — parsed and validated into one frozen
+ * `ServerConfig` beside the flags. Services receive the parsed objects; files are read
+ * again only by a deliberate reload (SIGHUP), which goes through the same checks and
+ * keeps the last good configuration when they fail (the reload installs the RBAC
+ * matrix, approval policy, retention classes and policy bundle; the rest keep their
+ * start-up values).
  *
  * Signed configuration: with `--config-public-key`, each of the RBAC matrix, approval
  * policy, retention classes and policy bundle that is configured must have a detached
  * signature `FILE.sig` by that key over the very bytes parsed here (see
  * `config_signature.ts`); an unsigned or badly signed file is refused (start-up exits 2).
- * The built-in defaults used when no file is named need no signature. The rate-limit
- * file is not covered.
+ * The built-in defaults used when no file is named need no signature. The rate-limit,
+ * certificate-map and audit-sinks files are not covered.
  */
 
 import { parseRbacPolicy, RbacPolicy } from "../access/rbac.ts";
@@ -21,6 +24,9 @@ import { loadRateLimitConfig, type RoleRateLimits } from "../http/limits_config.
 import { parsePolicyBundle } from "../policy/policy_bundle.ts";
 import type { PolicyRecord } from "../policy/policy_types.ts";
 import { parseRetentionClasses, RetentionClasses } from "../retention/retention_classes.ts";
+import { type CertificateMap, loadCertificateMap } from "../http/ui_certificates.ts";
+import type { AuditSinkSpec } from "../audit/sinks/audit_sinks.ts";
+import { loadAuditSinksFile, mergeSinks } from "./audit_sinks_file.ts";
 import type { Config } from "./config.ts";
 import { type ConfigKey, importConfigKey, verifyConfigSignature } from "./config_signature.ts";
 
@@ -38,6 +44,10 @@ export interface ConfigFiles {
   readonly policyBundle: readonly PolicyRecord[];
   /** Which files were checked against `--config-public-key` (paths). */
   readonly signed: readonly string[];
+  /** `--ui-client-certs`, or an empty map (no certificate sign-in). */
+  readonly uiCertificates: CertificateMap;
+  /** Every audit sink: the flags' and `--audit-sinks-config`'s. */
+  readonly auditSinks: readonly AuditSinkSpec[];
 }
 
 /** The flags and the files they name, validated, frozen. */
@@ -72,13 +82,24 @@ export async function loadConfigFiles(config: Config): Promise<ConfigFiles> {
     }
     return fromUtf8(bytes);
   };
-  const [rbacText, approvalText, retentionText, bundleText, roleRateLimits] = await Promise.all([
+  const [
+    rbacText,
+    approvalText,
+    retentionText,
+    bundleText,
+    roleRateLimits,
+    uiCertificates,
+    sinksFile,
+  ] = await Promise.all([
     read(config.rbacConfig, "RBAC policy"),
     read(config.approvalPolicy, "approval policy"),
     read(config.retentionConfig, "retention classes"),
     read(config.policyBundle, "policy bundle"),
     loadRateLimitConfig(config.rateLimitConfig),
+    loadCertificateMap(config.uiClientCerts),
+    loadAuditSinksFile(config.auditSinksConfig),
   ]);
+  const auditSinks = Object.freeze(mergeSinks(config.auditSinks, sinksFile));
   return Object.freeze({
     rbac: rbacText === undefined
       ? RbacPolicy.default()
@@ -94,6 +115,8 @@ export async function loadConfigFiles(config: Config): Promise<ConfigFiles> {
       bundleText === undefined ? [] : parsePolicyBundle(bundleText, config.policyBundle),
     ),
     signed: Object.freeze(signed),
+    uiCertificates,
+    auditSinks,
   });
 }
 

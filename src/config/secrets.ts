@@ -12,6 +12,7 @@ import type { KeyCheckValues } from "../core/master_key.ts";
 import { ROOT_KEY_BYTES } from "../core/master_key.ts";
 import { wipe } from "../core/zeroize.ts";
 import { exists, writeFileDurably } from "../util/fs.ts";
+import { describeSystemError } from "../util/system_error.ts";
 
 /** Reads a root secret file. @throws HsmError("invalid_request") naming the file */
 export async function readRootSecret(path: string, what: string): Promise<Uint8Array> {
@@ -21,7 +22,7 @@ export async function readRootSecret(path: string, what: string): Promise<Uint8A
   } catch (err) {
     throw new HsmError(
       "invalid_request",
-      `Cannot read the ${what} file ${path}: ${err instanceof Error ? err.name : "error"}`,
+      `Cannot read the ${what} file ${path}: ${describeSystemError(err) ?? "unreadable"}`,
     );
   }
   try {

@@ -27,6 +27,8 @@ export const AuditEntry = z.strictObject({
   mac: z.string().regex(/^[0-9a-f]{96}$/),
   /** Record revisions the entry commits (`kind:id@revision:digest`, space separated). */
   records: z.string().optional(),
+  /** The request's `X-Request-Id`, on entries written for an HTTP request. */
+  request_id: z.string().optional(),
 });
 
 /** `GET /api/v1/audit` answer. */

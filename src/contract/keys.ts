@@ -6,9 +6,10 @@
 
 import { z } from "zod";
 import { ALGORITHM_NAMES, USAGE_NAMES } from "../domain/algorithms.ts";
-import { KEY_STATES, VERSION_STATES } from "../domain/records.ts";
+import { KEY_ORIGINS, KEY_STATES, VERSION_STATES } from "../domain/records.ts";
 import { Approval } from "./approvals.ts";
 import { base64Text, timestamp, versionNumber } from "./common.ts";
+import { hasControlCharacters } from "./text.ts";
 
 /** Key names: letters, digits, space and `._:/@-`, 1–128 characters. */
 export const keyName = z.string().min(1).max(128).regex(
@@ -16,10 +17,16 @@ export const keyName = z.string().min(1).max(128).regex(
   "unsupported characters",
 );
 
-/** Tags: at most 32, keys `[A-Za-z0-9_.-]{1,64}`, values up to 256 characters. */
+/**
+ * Tags: at most 32, keys `[A-Za-z0-9_.-]{1,64}`, values up to 256 characters without
+ * control characters (C0, DEL, C1, bidi controls; see `text.ts`).
+ */
 export const keyTags = z.record(
   z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, "tag keys are [A-Za-z0-9_.-]"),
-  z.string().max(256),
+  z.string().max(256).refine(
+    (value) => !hasControlCharacters(value),
+    "tag values must not contain control characters",
+  ),
 ).refine((t) => Object.keys(t).length <= 32, "at most 32 tags").meta({ maxProperties: 32 });
 
 /** Retention class names: `[A-Za-z0-9_.-]{1,64}`. */
@@ -68,6 +75,12 @@ export const Key = z.strictObject({
   dual_control: z.boolean(),
   created_at: timestamp,
   updated_at: timestamp,
+  /** `imported` for BYOK keys, `generated` otherwise. */
+  origin: z.enum(KEY_ORIGINS).optional(),
+  /** ISO 8601 duration after which the scheduler rotates the key. */
+  rotation_period: z.string().optional(),
+  /** Versions below it are refused for decrypt, verify, MAC verify and decapsulate. */
+  min_decryption_version: versionNumber.optional(),
   /** Present when the key was given a retention class. */
   retention_class: z.string().optional(),
 });
@@ -89,6 +102,8 @@ export const KeyVersion = z.strictObject({
   state: z.enum(VERSION_STATES),
   created_at: timestamp,
   source_version: versionNumber.optional(),
+  /** Operations this version performed (usage counters, flushed periodically). */
+  operations: z.number().int().min(0).optional(),
   /** When retention wiped this version's sealed material (state `purged`). */
   purged_at: timestamp.optional(),
 });

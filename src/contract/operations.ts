@@ -7,7 +7,7 @@
  */
 
 import { z } from "zod";
-import type { HsmErrorCode } from "../domain/errors.ts";
+import { HSM_ERROR_CODES, type HsmErrorCode } from "../domain/errors.ts";
 import { Approval, ApprovalList, ListApprovalsQuery } from "./approvals.ts";
 import { AuditList, AuditVerification, ListAuditQuery } from "./audit.ts";
 import { ErrorBody, idParam } from "./common.ts";
@@ -28,6 +28,23 @@ import {
   VerifyRequest,
 } from "./crypto_ops.ts";
 import { Health, Readiness } from "./health.ts";
+import {
+  BatchRequest,
+  DataKeyRequest,
+  DataKeyResponse,
+  DecryptBatchResponse,
+  EncryptBatchResponse,
+  ImportKeyRequest,
+  ImportParamsRequest,
+  ImportParamsResponse,
+  JwksResponse,
+  RewrapRequest,
+  RewrapResponse,
+  SignBatchResponse,
+  SignJwtRequest,
+  SignJwtResponse,
+  UpdateKeyRequest,
+} from "./key_operations.ts";
 import {
   DryRunRequest,
   DryRunResponse,
@@ -50,7 +67,7 @@ import {
 } from "./keys.ts";
 
 /** An HTTP method the API uses. */
-export type HttpMethod = "get" | "post" | "put" | "delete";
+export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
 
 /** One answer an operation may give: a JSON schema, or a non-JSON media type. */
 export interface ResponseSpec {
@@ -77,24 +94,11 @@ export interface Operation {
   readonly errors: readonly HsmErrorCode[];
 }
 
-/** Errors any authenticated API call may answer. */
-const API_ERRORS: readonly HsmErrorCode[] = [
-  "invalid_request",
-  "unauthenticated",
-  "forbidden",
-  "not_found",
-  "conflict",
-  "invalid_state",
-  "payload_too_large",
-  "integrity_error",
-  "rate_limited",
-  "audit_unavailable",
-  "unavailable",
-  "internal",
-];
-
-/** Errors of operations on a key, which policy scripts may refuse. */
-const KEY_ERRORS: readonly HsmErrorCode[] = [...API_ERRORS, "policy_denied"];
+/**
+ * Errors any authenticated API call may answer: every code of the contract (including
+ * `policy_denied`, which policy scripts answer on key operations).
+ */
+const API_ERRORS: readonly HsmErrorCode[] = HSM_ERROR_CODES;
 
 /** Errors an open endpoint may answer. */
 const OPEN_ERRORS: readonly HsmErrorCode[] = ["invalid_request", "internal"];
@@ -110,8 +114,7 @@ function api(
   spec: Omit<Operation, "method" | "path" | "summary" | "auth" | "errors">,
 ): Operation {
   const params = path.includes("/:id") ? { params: idParam } : {};
-  const errors = path.startsWith("/api/v1/keys") ? KEY_ERRORS : API_ERRORS;
-  return { method, path, summary, auth: "bearer", errors, ...params, ...spec };
+  return { method, path, summary, auth: "bearer", errors: API_ERRORS, ...params, ...spec };
 }
 
 const policyChanged = (status: 200 | 201, description: string) => ({
@@ -186,6 +189,48 @@ export const OPERATIONS = {
   decapsulate: api("post", "/api/v1/keys/:id/decapsulate", "Decapsulate a shared secret", {
     body: DecapsulateRequest,
     responses: { 200: ok(DecapsulateResponse) },
+  }),
+  importParams: api("post", "/api/v1/keys/import-params", "BYOK: a wrapping key and token", {
+    body: ImportParamsRequest,
+    responses: { 200: ok(ImportParamsResponse) },
+  }),
+  importKey: api("post", "/api/v1/keys/import", "BYOK: import wrapped key material", {
+    body: ImportKeyRequest,
+    responses: {
+      200: ok(Key, "A new version added to an imported key"),
+      201: ok(Key, "Imported as a new key"),
+    },
+  }),
+  updateKey: api("patch", "/api/v1/keys/:id", "Change tags, rotation period, minimum version", {
+    body: UpdateKeyRequest,
+    responses: { 200: ok(Key) },
+  }),
+  dataKey: api("post", "/api/v1/keys/:id/datakey", "Generate a data key (envelope encryption)", {
+    body: DataKeyRequest,
+    responses: { 200: ok(DataKeyResponse) },
+  }),
+  rewrap: api("post", "/api/v1/keys/:id/rewrap", "Re-encrypt under the current version", {
+    body: RewrapRequest,
+    responses: { 200: ok(RewrapResponse) },
+  }),
+  encryptBatch: api("post", "/api/v1/keys/:id/encrypt/batch", "Encrypt up to 1000 items", {
+    body: BatchRequest,
+    responses: { 200: ok(EncryptBatchResponse) },
+  }),
+  decryptBatch: api("post", "/api/v1/keys/:id/decrypt/batch", "Decrypt up to 1000 items", {
+    body: BatchRequest,
+    responses: { 200: ok(DecryptBatchResponse) },
+  }),
+  signBatch: api("post", "/api/v1/keys/:id/sign/batch", "Sign up to 1000 items", {
+    body: BatchRequest,
+    responses: { 200: ok(SignBatchResponse) },
+  }),
+  jwks: api("get", "/api/v1/keys/:id/jwks", "Public keys of every version as a JWK Set", {
+    responses: { 200: ok(JwksResponse) },
+  }),
+  signJwt: api("post", "/api/v1/keys/:id/sign-jwt", "Sign claims as a compact JWS (JWT)", {
+    body: SignJwtRequest,
+    responses: { 200: ok(SignJwtResponse) },
   }),
   listApprovals: api("get", "/api/v1/approvals", "List approvals", {
     query: ListApprovalsQuery,

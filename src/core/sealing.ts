@@ -75,14 +75,21 @@ function macInput(meta: SealMetadata, nonce: Uint8Array, ciphertext: Uint8Array)
 }
 
 /**
- * The fields of a key record the MAC covers (all but `mac`), in a fixed order. Fields
- * added after v1 are appended only when they differ from their default (a retention
- * class is appended as `retention:<name>` when set), so records written before them keep
- * verifying unchanged.
+ * The fields of a key record the MAC covers (all but `mac`), in a fixed order. The
+ * fields added later (`origin`, `rotationPeriod`, `minDecryptionVersion`, `retentionClass`)
+ * are appended, each as one tagged part, only when they differ from their default
+ * (`generated`, none, none, the default class), so every record written before them keeps
+ * its MAC. A retention class is appended as `retention:<name>`.
  */
 function recordInput(r: Omit<KeyRecord, "mac">): Uint8Array {
   const tags = Object.keys(r.tags).sort().map((k) => [k, r.tags[k] as string]);
-  const later = r.retentionClass === undefined ? [] : [`retention:${r.retentionClass}`];
+  const extensions: string[] = [];
+  if (r.origin !== undefined && r.origin !== "generated") extensions.push(`origin=${r.origin}`);
+  if (r.rotationPeriod !== undefined) extensions.push(`rotation_period=${r.rotationPeriod}`);
+  if (r.minDecryptionVersion !== undefined && r.minDecryptionVersion !== 1) {
+    extensions.push(`min_decryption_version=${r.minDecryptionVersion}`);
+  }
+  if (r.retentionClass !== undefined) extensions.push(`retention:${r.retentionClass}`);
   return frame([
     "ferrohsm-record-v1",
     r.id,
@@ -96,7 +103,7 @@ function recordInput(r: Omit<KeyRecord, "mac">): Uint8Array {
     r.createdAt,
     r.updatedAt,
     String(r.revision),
-    ...later,
+    ...extensions,
   ]);
 }
 

@@ -23,7 +23,15 @@ export interface AuditEntry {
    * `kind:id@revision:digest` refs; absent on entries that change no record.
    */
   readonly records?: string;
+  /**
+   * The HTTP request's correlation id (`X-Request-Id`, `[A-Za-z0-9._-]{1,64}`); absent on
+   * entries written outside a request (CLI, PKCS#11, start-up).
+   */
+  readonly request_id?: string;
 }
+
+/** What a request id in an audit entry may look like (the `X-Request-Id` the app accepts). */
+export const REQUEST_ID_RE: RegExp = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** One journaled record revision: `kind:id@revision:digest`. */
 export interface RecordRef {
@@ -80,11 +88,16 @@ export function parseAuditEntry(value: unknown): AuditEntry | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
   const v = value as Record<string, unknown>;
   const keys = Object.keys(v);
-  const extra = Object.hasOwn(v, "records") ? 1 : 0;
+  const hasRecords = Object.hasOwn(v, "records");
+  const hasRequestId = Object.hasOwn(v, "request_id");
+  const extra = (hasRecords ? 1 : 0) + (hasRequestId ? 1 : 0);
   if (keys.length !== ENTRY_KEYS.length + extra || !ENTRY_KEYS.every((k) => Object.hasOwn(v, k))) {
     return undefined;
   }
-  if (extra === 1 && (typeof v.records !== "string" || parseRecordRefs(v.records) === undefined)) {
+  if (hasRecords && (typeof v.records !== "string" || parseRecordRefs(v.records) === undefined)) {
+    return undefined;
+  }
+  if (hasRequestId && (typeof v.request_id !== "string" || !REQUEST_ID_RE.test(v.request_id))) {
     return undefined;
   }
   const { seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac } = v;
@@ -117,6 +130,7 @@ export function toEntry(e: AuditEntry): AuditEntry {
     prev_hash: e.prev_hash,
     mac: e.mac,
     ...(e.records === undefined ? {} : { records: e.records }),
+    ...(e.request_id === undefined ? {} : { request_id: e.request_id }),
   };
 }
 

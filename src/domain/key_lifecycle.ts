@@ -138,14 +138,21 @@ export function chooseVersion(record: KeyRecord, requested: number | undefined):
 
 /**
  * Checks a rollback target: an earlier version of the key (rolling back to the current
- * one would change nothing).
- * @throws HsmError("invalid_request") otherwise
+ * one would change nothing) that is not retired by the key's minimum decryption version.
+ * @throws HsmError("invalid_request") otherwise; ("invalid_state") for a retired version
  */
 export function requireRollbackTarget(record: KeyRecord, target: number): void {
   if (!Number.isInteger(target) || target < 1 || target >= record.currentVersion) {
     throw new HsmError(
       "invalid_request",
       `Cannot roll back to version ${target}: latest version is ${record.currentVersion}`,
+    );
+  }
+  const min = record.minDecryptionVersion ?? 1;
+  if (target < min) {
+    throw new HsmError(
+      "invalid_state",
+      `Cannot roll back to version ${target}: versions below ${min} are retired`,
     );
   }
 }

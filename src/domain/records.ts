@@ -23,6 +23,12 @@ export const VERSION_STATES = ["active", "revoked", "destroyed", "purged"] as co
 /** Per-version state. */
 export type VersionState = typeof VERSION_STATES[number];
 
+/** Where a key's material came from: generated here, or imported (BYOK). */
+export const KEY_ORIGINS = ["generated", "imported"] as const;
+
+/** Where a key's material came from. */
+export type KeyOrigin = typeof KEY_ORIGINS[number];
+
 /** A key's metadata, as stored. Never holds key material. */
 export interface KeyRecord {
   readonly id: string;
@@ -35,6 +41,12 @@ export interface KeyRecord {
   readonly dualControl: boolean;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** Where the material came from; absent means `generated` (records written before). */
+  readonly origin?: KeyOrigin;
+  /** ISO 8601 duration (e.g. `P90D`) after which the scheduler rotates the key. */
+  readonly rotationPeriod?: string;
+  /** Versions below this one are refused for decrypt, verify, MAC verify, decapsulate. */
+  readonly minDecryptionVersion?: number;
   /** Incremented by every write; the optimistic-concurrency token. Starts at 1. */
   readonly revision: number;
   /** HMAC-SHA-384 (base64) over the record's canonical form; detects edits at rest. */

@@ -1,16 +1,19 @@
 /**
- * Builds the Hono application: connection facts from the listener, security headers,
- * request ids, the header size limit, then on `/api`: the per-address rate limit, the
- * concurrency bound, the 1 MiB body limit, bearer authentication (with RFC 8705
+ * Builds the Hono application: connection facts from the listener, security headers
+ * (HSTS on TLS listeners only), request ids, the header size limit, the per-address rate
+ * limit and the concurrency bound on every path (the open routes `/healthz`, `/readyz`,
+ * `/metrics` and `/api/v1/openapi.json` included, so a flood of them is refused like any
+ * other), then on `/api`: the 1 MiB body limit, bearer authentication (with RFC 8705
  * certificate binding) and the per-actor rate limit; the routers, and the single error
- * renderer.
+ * renderer. The web dashboard (`/ui`, `/static`) is mounted beside the API with the
+ * per-address rate limit and a smaller body limit; its own router adds sessions and CSRF.
  * Pure wiring: every decision lives in the services and middleware it mounts.
  */
 
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { HsmError } from "../domain/errors.ts";
+import { bodyLimit } from "./body_limit.ts";
 import { type AppEnv, connectionInfo } from "./context.ts";
 import { errorResponse } from "./error_map.ts";
 import { type Authenticator, bearerAuth } from "./auth_middleware.ts";
@@ -24,9 +27,13 @@ import {
 } from "./limits_middleware.ts";
 import type { ConcurrencyLimiter } from "./load_shed.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
+import type { UiEnv } from "./ui_session_middleware.ts";
 
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Largest accepted dashboard form body. */
+export const UI_MAX_BODY_BYTES = 64 * 1024;
 
 /** Routers mounted by the app (built by the composition root). */
 export interface AppRouters {
@@ -35,8 +42,12 @@ export interface AppRouters {
   readonly api: readonly (readonly [string, Hono<AppEnv>])[];
   /** Unauthenticated routers mounted at the root (health, metrics, openapi). */
   readonly open: readonly Hono<AppEnv>[];
+  /** The web dashboard (`/ui`, `/static`), with its own session authentication. */
+  readonly ui?: Hono<UiEnv>;
   /** Request metrics middleware, mounted before everything else so it sees every answer. */
   readonly metrics?: MiddlewareHandler<AppEnv>;
+  /** Responses carry `Strict-Transport-Security` (set when the listener uses TLS). */
+  readonly hsts?: boolean;
   /** Abuse and overload limits; header limits default to DEFAULT_HEADER_LIMITS. */
   readonly limits?: {
     readonly ip?: RateLimiter;
@@ -46,9 +57,12 @@ export interface AppRouters {
   };
 }
 
-/** The headers every response carries. */
-function securityHeaderList(requestId: string): [string, string][] {
-  return [
+/** HSTS for TLS responses: one year, every subdomain of the API host's name. */
+const HSTS_VALUE = "max-age=31536000; includeSubDomains";
+
+/** The headers every response carries (`hsts`: TLS listeners only). */
+function securityHeaderList(requestId: string, hsts: boolean): [string, string][] {
+  const list: [string, string][] = [
     ["X-Request-Id", requestId],
     ["X-Content-Type-Options", "nosniff"],
     ["Referrer-Policy", "no-referrer"],
@@ -56,11 +70,14 @@ function securityHeaderList(requestId: string): [string, string][] {
     ["X-Frame-Options", "DENY"],
     ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"],
   ];
+  if (hsts) list.push(["Strict-Transport-Security", HSTS_VALUE]);
+  return list;
 }
 
 /** Creates the HTTP application. */
 export function createApp(routers: AppRouters): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  const hsts = routers.hsts === true;
   app.use("*", connectionInfo());
   if (routers.metrics !== undefined) app.use("*", routers.metrics);
 
@@ -72,12 +89,12 @@ export function createApp(routers: AppRouters): Hono<AppEnv> {
     c.set("requestId", requestId);
     // Set before the handler runs: Hono copies prepared headers into the response it
     // builds, whereas setting them afterwards clones the finished response once per header.
-    for (const [name, value] of securityHeaderList(requestId)) c.header(name, value);
+    for (const [name, value] of securityHeaderList(requestId, hsts)) c.header(name, value);
     await next();
     const headers = c.res.headers;
     if (!headers.has("X-Request-Id")) {
       // A response built outside Hono's helpers: add what is missing in one copy.
-      const missing = securityHeaderList(requestId).filter(([name]) => !headers.has(name));
+      const missing = securityHeaderList(requestId, hsts).filter(([name]) => !headers.has(name));
       c.res = new Response(c.res.body, c.res);
       for (const [name, value] of missing) c.res.headers.set(name, value);
     }
@@ -86,18 +103,31 @@ export function createApp(routers: AppRouters): Hono<AppEnv> {
   const limits = routers.limits ?? {};
   app.use("*", headerLimit(limits.headers ?? DEFAULT_HEADER_LIMITS));
 
+  // A flood from one address is refused before it can take or wait for a slot; the open
+  // routes (health, metrics, OpenAPI) and the dashboard are mounted after both, so they
+  // are bounded too.
+  if (limits.ip !== undefined) app.use("*", ipRateLimit(limits.ip));
+  if (limits.shed !== undefined) app.use("*", loadShed(limits.shed));
+
   for (const open of routers.open) app.route("/", open);
 
-  // A flood from one address is refused before it can take or wait for a slot.
-  if (limits.ip !== undefined) app.use("/api/*", ipRateLimit(limits.ip));
-  if (limits.shed !== undefined) app.use("/api/*", loadShed(limits.shed));
+  if (routers.ui !== undefined) {
+    app.use(
+      "/ui/*",
+      bodyLimit(
+        UI_MAX_BODY_BYTES,
+        (c) => errorResponse(c, new HsmError("payload_too_large", "Request body exceeds 64 KiB")),
+      ),
+    );
+    app.route("/", routers.ui);
+  }
+
   app.use(
     "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        errorResponse(c, new HsmError("payload_too_large", "Request body exceeds 1 MiB")),
-    }),
+    bodyLimit(
+      MAX_BODY_BYTES,
+      (c) => errorResponse(c, new HsmError("payload_too_large", "Request body exceeds 1 MiB")),
+    ),
   );
   app.use("/api/v1/*", bearerAuth(routers.authenticator));
   if (limits.actor !== undefined) app.use("/api/v1/*", actorRateLimit(limits.actor));

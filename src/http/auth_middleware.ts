@@ -52,7 +52,8 @@ export function bearerAuth(authenticator: Authenticator): MiddlewareHandler<AppE
       authenticator.reportFailure?.("certificate_mismatch");
       throw new HsmError("unauthenticated", UNAUTHENTICATED);
     }
-    c.set("actor", withRequestFacts({ id: principal.sub, roles: principal.roles }, c));
+    const actor = { id: principal.sub, roles: principal.roles, requestId: c.get("requestId") };
+    c.set("actor", withRequestFacts(actor, c));
     await next();
   };
 }

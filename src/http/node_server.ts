@@ -1,9 +1,17 @@
 /**
- * Mutual TLS listener: serves a fetch-style handler (the Hono app) over `node:https`,
- * which, unlike `Deno.serve`, can require client certificates. Every connection must
- * present a certificate that chains to the configured client CA (the TLS handshake
+ * The node:http(s) listener: serves a fetch-style handler (the Hono app) over
+ * `node:http`, `node:https`, or `node:https` with required client certificates, which
+ * unlike `Deno.serve` can also bound connections and time out slow clients. With a client
+ * CA every connection must present a certificate that chains to it (the TLS handshake
  * fails otherwise); each request then carries the peer address and the certificate's
  * RFC 8705 `x5t#S256` thumbprint as ConnectionBindings.
+ *
+ * Slow clients (slowloris): the request headers must arrive within
+ * `limits.headersTimeoutMs` and the whole request within `limits.requestTimeoutMs`
+ * (else 408 and the connection closes), an idle keep-alive connection closes after
+ * `limits.keepAliveTimeoutMs`, and connections beyond `limits.maxConnections` are closed
+ * as soon as they are accepted, and a TLS handshake must end within the headers timeout.
+ * Node checks the HTTP timers every `checkIntervalMs`.
  *
  * Security caveats: request bodies are streamed with backpressure, never buffered here
  * (the app's body limit decides); the rest of a body the app did not read (e.g. 413)
@@ -11,15 +19,42 @@
  * used only when it looks like a host name; the URL's origin never affects routing.
  */
 
-import { createServer, type Server } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { Server } from "node:net";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { toBase64Url } from "../core/encoding.ts";
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from "./connection_limits.ts";
 import type { ConnectionBindings } from "./context.ts";
 
-/** Where and with which credentials to listen. */
+/** PEM credentials of a TLS listener. */
+export interface TlsCredentials {
+  /** PEM server certificate chain and private key. */
+  readonly cert: string;
+  readonly key: string;
+  /** PEM CA certificate(s) that client certificates must chain to (mutual TLS). */
+  readonly clientCa?: string;
+}
+
+/** Where and how to listen. */
+export interface NodeServeOptions {
+  readonly hostname: string;
+  readonly port: number;
+  /** TLS credentials; plain HTTP when omitted. */
+  readonly tls?: TlsCredentials;
+  /** Connection bound and slow-client timeouts; default DEFAULT_CONNECTION_LIMITS. */
+  readonly limits?: ConnectionLimits;
+  /** How long shutdown waits for in-flight requests before closing connections; default 5000. */
+  readonly drainMs?: number;
+}
+
+/** Where and with which credentials to listen with required client certificates. */
 export interface MutualTlsOptions {
   readonly hostname: string;
   readonly port: number;
@@ -28,6 +63,8 @@ export interface MutualTlsOptions {
   readonly key: string;
   /** PEM CA certificate(s) that client certificates must chain to. */
   readonly clientCa: string;
+  /** Connection bound and slow-client timeouts; default DEFAULT_CONNECTION_LIMITS. */
+  readonly limits?: ConnectionLimits;
   /** How long shutdown waits for in-flight requests before closing connections; default 5000. */
   readonly drainMs?: number;
 }
@@ -38,15 +75,24 @@ export type FetchHandler = (
   bindings: ConnectionBindings,
 ) => Response | Promise<Response>;
 
-/** A listening mutual-TLS server. */
-export interface MutualTlsServer {
+/** A listening node:http(s) server. */
+export interface NodeHttpServer {
   /** The bound address, e.g. `https://127.0.0.1:8443`. */
   readonly url: string;
   /** Resolves when the server has stopped. */
   readonly finished: Promise<void>;
   /** Stops accepting, lets requests drain, then closes the remaining connections. */
   shutdown(): Promise<void>;
+  /**
+   * Serves a new certificate chain and key to new handshakes (`setSecureContext`);
+   * open connections keep theirs.
+   * @throws TypeError without TLS; the TLS error when the pair is unusable (the old stays)
+   */
+  setCertificate(cert: string, key: string): void;
 }
+
+/** A listening mutual-TLS server. */
+export type MutualTlsServer = NodeHttpServer;
 
 /** RFC 8705 `x5t#S256`: base64url (no padding) SHA-256 of a certificate's DER bytes. */
 export function certificateThumbprint(der: Uint8Array): string {
@@ -57,7 +103,7 @@ const NO_BODY = new Set(["GET", "HEAD"]);
 const HOST_RE = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 /** Bytes of request body queued ahead of the app before the socket is paused. */
 const BODY_HIGH_WATER = 64 * 1024;
-/** Header bytes node:https parses before refusing a request on its own (431). */
+/** Header bytes node:http parses before refusing a request on its own (431). */
 const MAX_HEADER_BYTES = 64 * 1024;
 /** How long the rest of an abandoned request body may keep arriving before the socket closes. */
 const LINGER_MS = 5000;
@@ -66,27 +112,43 @@ const LINGER_MS = 5000;
  * Listens with TLS ≥ 1.2 and required client certificates, and serves `handler`.
  * @throws the listen error (e.g. address in use) or a TLS configuration error
  */
-export async function serveMutualTls(
+export function serveMutualTls(
   options: MutualTlsOptions,
   handler: FetchHandler,
 ): Promise<MutualTlsServer> {
+  const { cert, key, clientCa, ...rest } = options;
+  return serveNode({ ...rest, tls: { cert, key, clientCa } }, handler);
+}
+
+/**
+ * Listens over plain HTTP, TLS ≥ 1.2, or TLS with required client certificates, with the
+ * connection bound and slow-client timeouts of `options.limits`, and serves `handler`.
+ * @throws the listen error (e.g. address in use) or a TLS configuration error
+ */
+export async function serveNode(
+  options: NodeServeOptions,
+  handler: FetchHandler,
+): Promise<NodeHttpServer> {
   const drainMs = options.drainMs ?? 5000;
+  const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const tls = options.tls;
+  const mutual = tls?.clientCa !== undefined;
+  const scheme = tls === undefined ? "http" : "https";
   const sockets = new Set<Socket>();
   const inFlight = new Set<Promise<void>>();
   const thumbprints = new WeakMap<object, string | undefined>();
   let closing = false;
-  let origin = `https://${options.hostname}:${options.port}`;
+  let origin = `${scheme}://${options.hostname}:${options.port}`;
 
-  const server: Server = createServer({
-    cert: options.cert,
-    key: options.key,
-    ca: options.clientCa,
-    requestCert: true,
-    rejectUnauthorized: true,
-    minVersion: "TLSv1.2",
+  const httpOptions = {
     // Above the app's own 16 KiB header limit, so the app answers with the contract's 400.
     maxHeaderSize: MAX_HEADER_BYTES,
-  }, (req, res) => {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const done = serveOne(req, res).catch(() => {
       try {
         if (res.headersSent) throw new Error("Response already started");
@@ -98,7 +160,17 @@ export async function serveMutualTls(
     });
     inFlight.add(done);
     done.finally(() => inFlight.delete(done));
-  });
+  };
+  const server = tls === undefined ? createHttpServer(httpOptions, onRequest) : createHttpsServer({
+    ...httpOptions,
+    cert: tls.cert,
+    key: tls.key,
+    minVersion: "TLSv1.2",
+    // The HTTP timers start once TLS is up: bound the handshake the same way.
+    handshakeTimeout: limits.headersTimeoutMs,
+    ...(mutual ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+  }, onRequest);
+  server.maxConnections = limits.maxConnections;
 
   function track(socket: Socket): void {
     sockets.add(socket);
@@ -106,10 +178,13 @@ export async function serveMutualTls(
   }
   server.on("connection", track);
   server.on("secureConnection", track);
-  // A failed handshake (no or untrusted client certificate) is the client's problem.
-  server.on("tlsClientError", () => {});
+  // A failed or timed-out handshake (no or untrusted client certificate, a silent
+  // client) is the client's problem: drop its socket (a listener replaces node's own
+  // destroy, and without it the socket would stay open).
+  server.on("tlsClientError", (_err: unknown, socket: Socket) => socket.destroy());
 
   function peerThumbprint(socket: TLSSocket): string | undefined {
+    if (!mutual) return undefined;
     if (thumbprints.has(socket)) return thumbprints.get(socket);
     let thumbprint: string | undefined;
     if (socket.authorized === true) {
@@ -128,7 +203,7 @@ export async function serveMutualTls(
       ...(thumbprint === undefined ? {} : { clientCertThumbprint: thumbprint }),
     };
     const body = NO_BODY.has(req.method ?? "GET") ? undefined : bodyStream(req);
-    const response = await handler(toRequest(req, origin, body?.stream), bindings);
+    const response = await handler(toRequest(req, scheme, origin, body?.stream), bindings);
     // The app answered without reading the whole body (e.g. 413): discard the rest.
     if (!req.readableEnded) body?.detach();
     await writeResponse(req, res, response, closing);
@@ -143,19 +218,28 @@ export async function serveMutualTls(
       resolve();
     });
   });
-  const address = server.address();
+  const address = (server as Server).address();
   if (address === null || typeof address === "string") {
     server.close();
-    throw new TypeError("node:https returned no TCP address");
+    throw new TypeError("node:http returned no TCP address");
   }
   const host = address.address.includes(":") ? `[${address.address}]` : address.address;
-  origin = `https://${host}:${address.port}`;
+  origin = `${scheme}://${host}:${address.port}`;
   const finished = new Promise<void>((resolve) => server.once("close", () => resolve()));
   let stopping: Promise<void> | undefined;
 
   return {
     url: origin,
     finished,
+    setCertificate(cert: string, key: string) {
+      if (tls === undefined) throw new TypeError("This listener serves no TLS");
+      (server as unknown as { setSecureContext(options: unknown): void }).setSecureContext({
+        cert,
+        key,
+        minVersion: "TLSv1.2",
+        ...(mutual ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+      });
+    },
     shutdown() {
       stopping ??= (async () => {
         closing = true;
@@ -185,6 +269,7 @@ async function settled(pending: Set<Promise<void>>, ms: number): Promise<void> {
 /** Converts a Node request into a fetch Request (with `body` streaming from the socket). */
 function toRequest(
   req: IncomingMessage,
+  scheme: string,
   origin: string,
   body: ReadableStream<Uint8Array> | undefined,
 ): Request {
@@ -198,7 +283,7 @@ function toRequest(
   const path = target.startsWith("/") ? target : pathOf(parseUrl(target));
   const host = headers.get("host");
   const url =
-    (host !== null && HOST_RE.test(host) ? parseUrl(`https://${host}${path}`) : undefined) ??
+    (host !== null && HOST_RE.test(host) ? parseUrl(`${scheme}://${host}${path}`) : undefined) ??
       parseUrl(`${origin}${path}`) ?? new URL(`${origin}/`);
   const init: RequestInit & { duplex?: "half" } = { method: req.method ?? "GET", headers };
   if (body !== undefined) {
@@ -306,9 +391,15 @@ async function writeResponse(
   if (!req.readableEnded) {
     // Whatever the app left unread is discarded, for a bounded time only.
     req.resume();
+    // Fully received (a GET, or a body already buffered): nothing more can arrive.
+    if (req.complete) return;
     const socket = req.socket;
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    const stop = () => clearTimeout(timer);
+    const stop = () => {
+      clearTimeout(timer);
+      req.off("end", stop);
+      socket.off("close", stop);
+    };
     req.once("end", stop);
     socket.once("close", stop);
   }

@@ -83,6 +83,8 @@ export class RateLimiter {
   readonly #buckets: LruCache<string, Bucket>;
   readonly #clock: () => number;
   #limited = 0;
+  /** This node's share of every limit (1 on its own; 1/N of N live nodes). */
+  #share = 1;
 
   /** @throws RangeError when a rate, burst, `maxActors` or `idleMs` is out of range */
   constructor(options: RateLimiterOptions) {
@@ -116,9 +118,29 @@ export class RateLimiter {
     return limit ?? this.#default;
   }
 
+  /**
+   * Sizes this node's buckets for a cluster: with `share` = 1/N of N nodes behind a load
+   * balancer, each enforces 1/N of every rate and burst (a burst of at least 1), so the
+   * cluster as a whole allows about what one node would.
+   * @throws RangeError unless 0 < share <= 1
+   */
+  setShare(share: number): void {
+    if (!(share > 0 && share <= 1)) throw new RangeError("Rate share must be in (0, 1]");
+    this.#share = share;
+  }
+
+  /** The share set by `setShare` (1 by default). */
+  get share(): number {
+    return this.#share;
+  }
+
   /** Takes one token from `key`'s bucket, or says how many whole seconds to wait. */
   take(key: string, roles: readonly string[] = []): RateDecision {
-    const limit = this.limitFor(roles);
+    const full = this.limitFor(roles);
+    const limit = this.#share === 1 ? full : {
+      rps: full.rps * this.#share,
+      burst: Math.max(1, full.burst * this.#share),
+    };
     const now = this.#clock();
     const bucket = this.#buckets.get(key) ?? { tokens: limit.burst, updatedAt: now };
     const elapsedS = Math.max(0, now - bucket.updatedAt) / 1000;

@@ -5,7 +5,9 @@
  * audited (the audit payload records parameters and sizes, never data).
  *
  * Revoked keys keep working for the "consuming" half (decrypt, verify, MAC verify,
- * decapsulate) so existing data stays readable; the "producing" half refuses.
+ * decapsulate) so existing data stays readable; the "producing" half refuses. Versions
+ * below a key's minimum decryption version are refused for the consuming half; each
+ * successful operation counts against its version's usage counter.
  * AES-GCM ciphertexts are `fhsm:v<version>:<base64(nonce‖ct‖tag)>`.
  */
 
@@ -18,6 +20,7 @@ import {
   requirePublicReadable,
   requireUsable,
 } from "../domain/key_lifecycle.ts";
+import { requireVersionFor } from "../domain/key_schedule.ts";
 import { keyUseAction } from "../access/rbac.ts";
 import { fromBase64, toBase64 } from "../core/encoding.ts";
 import type { Encapsulation, LoadedKey, SignOptions } from "../core/provider.ts";
@@ -26,6 +29,7 @@ import type { KeyRecord } from "../domain/records.ts";
 import type { Actor, Guard } from "../access/guard.ts";
 import type { KeyLoader } from "./key_loader.ts";
 import type { KeyRecords } from "./key_records.ts";
+import type { UsageRecorder } from "./usage_counters.ts";
 
 /** Sign/verify parameters as the API names them. */
 export interface SignParams {
@@ -80,6 +84,8 @@ export interface CryptoServiceOptions {
   readonly guard: Guard;
   /** Called once per operation (encrypt, sign, ...) after it finished, e.g. for metrics. */
   readonly onOperation?: CryptoOperationObserver | undefined;
+  /** Counts each successful operation against the version that performed it. */
+  readonly usage?: UsageRecorder | undefined;
 }
 
 const CIPHERTEXT_RE = /^fhsm:v([1-9][0-9]{0,8}):([A-Za-z0-9+/=]+)$/;
@@ -101,12 +107,14 @@ export class CryptoService {
   #loader: KeyLoader;
   #guard: Guard;
   #onOperation: CryptoOperationObserver | undefined;
+  #usage: UsageRecorder | undefined;
 
   constructor(options: CryptoServiceOptions) {
     this.#records = options.records;
     this.#loader = options.loader;
     this.#guard = options.guard;
     this.#onOperation = options.onOperation;
+    this.#usage = options.usage;
   }
 
   /** Encrypts with the current version (symmetric: `fhsm:v<N>:` string; RSA: OAEP bytes). */
@@ -269,9 +277,12 @@ export class CryptoService {
       op.authorize(keyUseAction(info.family));
       requireUsable(record, operation);
       const v = chooseVersion(record, request.version);
+      requireVersionFor(record, operation, v);
       await op.admit(record, v);
       const key = await this.#loader.load(id, v, record.algorithm);
-      return { value: await fn(key, record, v), version: v };
+      const value = await fn(key, record, v);
+      this.#usage?.record(id, v);
+      return { value, version: v };
     });
     done.then(
       () => this.#observe(algorithm, operation, "ok"),
@@ -296,7 +307,11 @@ function need<F>(method: F | undefined, record: KeyRecord, verb: string): F {
   return method;
 }
 
-function signOptions(record: KeyRecord, p: SignParams): SignOptions {
+/**
+ * The provider sign options of a sign/verify call on `record`'s algorithm.
+ * @throws HsmError("invalid_request") for an option the algorithm does not take
+ */
+export function signOptions(record: KeyRecord, p: SignParams): SignOptions {
   const support = algorithmInfo(record.algorithm)?.signOptions;
   if (p.prehash !== undefined && !support?.prehash) {
     throw new HsmError("invalid_request", `Cannot use prehash with a ${record.algorithm} key`);

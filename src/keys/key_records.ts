@@ -4,9 +4,10 @@
  * this process verified or wrote in a bounded cache. Every service that needs
  * a key's metadata reads it here, so no path skips the integrity check.
  *
- * The server owns its data dir, so only its own writes change records; an edit made on
- * disk behind its back is detected when the record is next read from the store (after
- * eviction or a restart).
+ * On one node only its own writes change records; an edit made on disk behind its back
+ * is detected when the record is next read from the store (after eviction or a restart).
+ * Nodes sharing a database drop the records other nodes changed (`forget`, `clear`, fed
+ * by the change feed); a read racing such a drop is not cached.
  */
 
 import { type RecordJournal, refOf } from "../audit/record_journal.ts";
@@ -31,6 +32,8 @@ export class KeyRecords {
   #sealer: Sealer;
   #journal: RecordJournal;
   #cache: LruCache<string, KeyRecord>;
+  /** Bumped by every drop: a read that started before one does not fill the cache. */
+  #generation = 0;
 
   constructor(options: KeyRecordsOptions) {
     this.#store = options.store;
@@ -46,11 +49,24 @@ export class KeyRecords {
   async get(id: string): Promise<KeyRecord> {
     const cached = this.#cache.get(id);
     if (cached !== undefined) return cached;
+    const generation = this.#generation;
     const record = await this.#store.get(id);
     if (record === undefined) throw new HsmError("not_found", `Key ${id} not found`);
     await this.verify(record);
-    this.#cache.set(id, record);
+    if (generation === this.#generation) this.#cache.set(id, record);
     return record;
+  }
+
+  /** Drops the cached record of `id` (another node changed it). */
+  forget(id: string): void {
+    this.#generation++;
+    this.#cache.delete(id);
+  }
+
+  /** Drops every cached record (changes from other nodes may have been missed). */
+  clear(): void {
+    this.#generation++;
+    for (const id of [...this.#cache.keys()]) this.#cache.delete(id);
   }
 
   /**
@@ -60,7 +76,7 @@ export class KeyRecords {
    */
   async verify(record: KeyRecord): Promise<void> {
     await this.#sealer.verifyRecord(record);
-    this.#journal.check("key", record);
+    await this.#journal.verify("key", record);
   }
 
   /**
@@ -72,5 +88,11 @@ export class KeyRecords {
     await write();
     this.#journal.settle(refOf("key", next));
     this.#cache.set(next.id, next);
+  }
+
+  /** Figures of the verified-record cache, for metrics. */
+  stats(): { hits: number; misses: number; evictions: number; size: number; capacity: number } {
+    const { hits, misses, evictions } = this.#cache.stats;
+    return { hits, misses, evictions, size: this.#cache.size, capacity: this.#cache.maxEntries };
   }
 }

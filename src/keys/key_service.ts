@@ -45,6 +45,13 @@ export interface VersionInfo {
   readonly sourceVersion?: number;
   /** When retention wiped the version's material (state `purged`). */
   readonly purgedAt?: string;
+  /** Operations this version performed (usage counters; absent without counters). */
+  readonly operations?: number;
+}
+
+/** Reads the usage counters of a key's versions. */
+export interface UsageReader {
+  counts(keyId: string): Promise<Map<number, number>>;
 }
 
 /** Dual-control requests the key service raises (the approval service). */
@@ -79,6 +86,8 @@ export interface KeyServiceDeps {
   readonly approvals: ApprovalRequester;
   readonly guard: Guard;
   readonly listCache: ListCache;
+  /** Usage counters shown in the version listing. */
+  readonly usage?: UsageReader;
   readonly newId?: () => string;
   /** The retention classes a new key may name (any name when absent). */
   readonly retentionClasses?: { has(name: string): boolean };
@@ -101,10 +110,12 @@ export class KeyService {
   #approvals: ApprovalRequester;
   #guard: Guard;
   #listCache: ListCache;
+  #usage: UsageReader | undefined;
   #newId: () => string;
   #retentionClasses: { has(name: string): boolean } | undefined;
 
   constructor(deps: KeyServiceDeps) {
+    this.#usage = deps.usage;
     this.#store = deps.store;
     this.#sealer = deps.sealer;
     this.#records = deps.records;
@@ -228,7 +239,8 @@ export class KeyService {
       const record = await this.#records.get(id);
       await op.admit(record);
       const versions = await this.#store.listVersions(id);
-      return versions.map((v) => versionInfo(record, v));
+      const counts = await this.#usage?.counts(id);
+      return versions.map((v) => versionInfo(record, v, counts));
     });
   }
 
@@ -330,12 +342,17 @@ export class KeyService {
   }
 }
 
-function versionInfo(record: KeyRecord, v: SealedVersion): VersionInfo {
+function versionInfo(
+  record: KeyRecord,
+  v: SealedVersion,
+  counts: Map<number, number> | undefined,
+): VersionInfo {
   return {
     version: v.version,
     state: versionState(record, v),
     createdAt: v.createdAt,
     ...(v.sourceVersion === undefined ? {} : { sourceVersion: v.sourceVersion }),
     ...(v.purgedAt === undefined ? {} : { purgedAt: v.purgedAt }),
+    ...(counts === undefined ? {} : { operations: counts.get(v.version) ?? 0 }),
   };
 }

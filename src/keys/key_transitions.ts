@@ -54,6 +54,13 @@ export type CommitPoint = (records: readonly RecordRef[]) => Promise<void>;
 /** The record fields a lifecycle change may set. */
 type RecordChange = Partial<Pick<KeyRecord, "state" | "currentVersion" | "updatedAt">>;
 
+/** Settings `amend` changes; `rotationPeriod: null` removes the period. */
+export interface KeySettingsChange {
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly rotationPeriod?: string | null;
+  readonly minDecryptionVersion?: number;
+}
+
 /** Applies lifecycle changes to stored keys. */
 export class KeyTransitions {
   #store: KeyStore;
@@ -156,6 +163,48 @@ export class KeyTransitions {
       version: sealed,
       commit,
     });
+  }
+
+  /**
+   * Adds a version holding caller-supplied, already sealed material (an import) as the
+   * new current version (lock held, rules checked by the caller).
+   */
+  async addVersion(
+    record: KeyRecord,
+    sealed: SealedVersion,
+    commit: CommitPoint,
+  ): Promise<KeyRecord> {
+    if (sealed.keyId !== record.id || sealed.version !== nextVersion(record)) {
+      throw new RangeError("A new version must be the next version of the same key");
+    }
+    return await this.#apply(record, { currentVersion: sealed.version, updatedAt: this.now() }, {
+      version: sealed,
+      commit,
+    });
+  }
+
+  /** Changes tags, rotation period or minimum decryption version (lock held, rules checked). */
+  async amend(
+    record: KeyRecord,
+    change: KeySettingsChange,
+    commit: CommitPoint,
+  ): Promise<KeyRecord> {
+    const { mac: _mac, rotationPeriod, ...rest } = record;
+    const period = change.rotationPeriod === undefined ? rotationPeriod : change.rotationPeriod;
+    const next = await this.#sealer.macRecord({
+      ...rest,
+      ...(change.tags === undefined ? {} : { tags: { ...change.tags } }),
+      ...(period === undefined || period === null ? {} : { rotationPeriod: period }),
+      ...(change.minDecryptionVersion === undefined
+        ? {}
+        : { minDecryptionVersion: change.minDecryptionVersion }),
+      updatedAt: this.now(),
+      revision: record.revision + 1,
+    });
+    await commit([refOf("key", next)]);
+    await this.#records.write(next, () => this.#store.update(next));
+    this.#listCache.invalidate();
+    return next;
   }
 
   /** Moves the key to `state` (lock held, rules checked by the caller). */

@@ -41,6 +41,35 @@ export interface AuditFigures {
   readonly pending: number;
 }
 
+/** Figures of one audit sink forwarder. */
+export interface AuditSinkFigures {
+  /** Stable sink id (bounded: one per configured sink). */
+  readonly id: string;
+  readonly cursor: number;
+  readonly lag: number;
+  readonly forwarded: number;
+  readonly failures: number;
+  readonly connected: boolean;
+}
+
+/** Figures of the serving certificate, its reloads, ACME renewals and OCSP status. */
+export interface TlsFigures {
+  /** The serving certificate's notAfter, seconds since the epoch. */
+  readonly notAfterSeconds: number;
+  readonly reloads: number;
+  readonly reloadFailures: number;
+  readonly acmeRenewals: number;
+  readonly acmeFailures: number;
+  /** Current OCSP status: good, revoked, unknown, unavailable (fetch failing), none (no URL). */
+  readonly ocspStatus: string;
+  /** The cached response's nextUpdate, seconds since the epoch (absent: none). */
+  readonly ocspNextUpdateSeconds?: number | undefined;
+  readonly ocspFailures: number;
+}
+
+/** OCSP statuses always reported (1 for the current one, 0 for the others). */
+const OCSP_STATUSES = ["good", "revoked", "unknown", "unavailable", "none"];
+
 /** Scrape-time sources, registered by the composition root; any may be left out. */
 export interface MetricsSources {
   /** Cache figures by cache name (e.g. `key`, `list`, `jwt`). */
@@ -57,6 +86,23 @@ export interface MetricsSources {
   readonly rateLimited?: Readonly<Record<string, () => number>>;
   /** The concurrency bound's figures. */
   readonly concurrency?: () => ConcurrencyFigures;
+  /** Keys (actors, client addresses) each rate limiter tracks now, by scope. */
+  readonly rateLimiterKeys?: Readonly<Record<string, () => number>>;
+  /** Open web dashboard sessions. */
+  readonly uiSessions?: () => number;
+  /** The last online audit verification, if one ran since start. */
+  readonly auditVerification?: () => AuditVerificationFigures | undefined;
+  /** Audit sink forwarders' figures. */
+  readonly auditSinks?: () => readonly AuditSinkFigures[];
+  /** The TLS listener's certificate figures (absent without TLS). */
+  readonly tls?: () => TlsFigures | undefined;
+}
+
+/** The outcome of the last online audit chain verification. */
+export interface AuditVerificationFigures {
+  /** When it finished, seconds since the Unix epoch. */
+  readonly atSeconds: number;
+  readonly valid: boolean;
 }
 
 /** Figures of the global concurrency bound. */
@@ -255,6 +301,39 @@ export class FerroHsmMetrics {
       help: "Failed background writes of the audit truncation anchor",
       collect: audit((f) => f.anchorFailures),
     });
+    this.#registerStreamMetrics(r);
+    r.gauge({
+      name: "ferrohsm_rate_limiter_keys",
+      help: "Buckets a rate limiter holds now (actors or client addresses tracked), by scope",
+      labelNames: ["scope"],
+      collect: () =>
+        Object.entries(this.#sources.rateLimiterKeys ?? {}).map(([scope, read]) => ({
+          labels: { scope },
+          value: read(),
+        })),
+    });
+    r.gauge({
+      name: "ferrohsm_ui_sessions",
+      help: "Open web dashboard sessions",
+      collect: () => {
+        const open = this.#sources.uiSessions?.();
+        return open === undefined ? [] : [{ labels: {}, value: open }];
+      },
+    });
+    const verification = (pick: (f: AuditVerificationFigures) => number) => () => {
+      const figures = this.#sources.auditVerification?.();
+      return figures === undefined ? [] : [{ labels: {}, value: pick(figures) }];
+    };
+    r.gauge({
+      name: "ferrohsm_audit_last_verification_timestamp_seconds",
+      help: "When the last online audit chain verification finished (absent before the first)",
+      collect: verification((f) => f.atSeconds),
+    });
+    r.gauge({
+      name: "ferrohsm_audit_last_verification_valid",
+      help: "1 when the last online audit chain verification found the chain intact, 0 if not",
+      collect: verification((f) => (f.valid ? 1 : 0)),
+    });
     r.gauge({
       name: "ferrohsm_self_test_passed",
       help: "1 when the power-up self-tests passed, 0 otherwise",
@@ -339,6 +418,94 @@ export class FerroHsmMetrics {
       this.#approvals.reset();
       this.#collectErrors.inc({ metric: "ferrohsm_approvals" });
     }
+  }
+
+  #registerStreamMetrics(r: Registry): void {
+    const sink = (pick: (f: AuditSinkFigures) => number) => () =>
+      (this.#sources.auditSinks?.() ?? []).map((f) => ({ labels: { sink: f.id }, value: pick(f) }));
+    r.gauge({
+      name: "ferrohsm_audit_sink_lag_entries",
+      help: "Committed audit entries a sink has not accepted yet, by sink",
+      labelNames: ["sink"],
+      collect: sink((f) => f.lag),
+    });
+    r.gauge({
+      name: "ferrohsm_audit_sink_cursor_seq",
+      help: "Sequence number of the last audit entry a sink accepted, by sink",
+      labelNames: ["sink"],
+      collect: sink((f) => f.cursor),
+    });
+    r.counter({
+      name: "ferrohsm_audit_sink_forwarded_total",
+      help: "Audit entries a sink accepted (resends included), by sink",
+      labelNames: ["sink"],
+      collect: sink((f) => f.forwarded),
+    });
+    r.counter({
+      name: "ferrohsm_audit_sink_failures_total",
+      help: "Failed deliveries to an audit sink, by sink",
+      labelNames: ["sink"],
+      collect: sink((f) => f.failures),
+    });
+    r.gauge({
+      name: "ferrohsm_audit_sink_connected",
+      help: "1 while an audit sink holds a working connection, by sink",
+      labelNames: ["sink"],
+      collect: sink((f) => f.connected ? 1 : 0),
+    });
+    const tls = (pick: (f: TlsFigures) => number | undefined) => () => {
+      const figures = this.#sources.tls?.();
+      const value = figures === undefined ? undefined : pick(figures);
+      return value === undefined ? [] : [{ labels: {}, value }];
+    };
+    r.gauge({
+      name: "ferrohsm_tls_certificate_not_after_seconds",
+      help: "Expiry of the serving TLS certificate, seconds since the Unix epoch",
+      collect: tls((f) => f.notAfterSeconds),
+    });
+    r.counter({
+      name: "ferrohsm_tls_certificate_reloads_total",
+      help: "Serving certificates swapped in without a restart",
+      collect: tls((f) => f.reloads),
+    });
+    r.counter({
+      name: "ferrohsm_tls_certificate_reload_failures_total",
+      help: "Changed certificate files that could not be loaded (the old certificate stays)",
+      collect: tls((f) => f.reloadFailures),
+    });
+    r.counter({
+      name: "ferrohsm_acme_renewals_total",
+      help: "ACME certificate orders completed",
+      collect: tls((f) => f.acmeRenewals),
+    });
+    r.counter({
+      name: "ferrohsm_acme_failures_total",
+      help: "ACME certificate orders that failed",
+      collect: tls((f) => f.acmeFailures),
+    });
+    r.gauge({
+      name: "ferrohsm_ocsp_status",
+      help: "1 for the serving certificate's current OCSP status, 0 for the others",
+      labelNames: ["status"],
+      collect: () => {
+        const figures = this.#sources.tls?.();
+        if (figures === undefined) return [];
+        return OCSP_STATUSES.map((status) => ({
+          labels: { status },
+          value: status === figures.ocspStatus ? 1 : 0,
+        }));
+      },
+    });
+    r.gauge({
+      name: "ferrohsm_ocsp_next_update_seconds",
+      help: "nextUpdate of the cached OCSP response, seconds since the Unix epoch",
+      collect: tls((f) => f.ocspNextUpdateSeconds),
+    });
+    r.counter({
+      name: "ferrohsm_ocsp_fetch_failures_total",
+      help: "OCSP fetches that failed or returned an unusable response",
+      collect: tls((f) => f.ocspFailures),
+    });
   }
 
   #rateLimitedSamples(): CollectedSample<"scope">[] {

@@ -21,11 +21,11 @@ import type { SealedVersion } from "../domain/records.ts";
 /** The sealed id of the attestation key. */
 export const ATTESTATION_KEY_ID = "retention-attestation";
 
-/** Where the sealed key is kept (a file in the data dir, see `src/server/`). */
+/** Where the sealed key is kept (a data dir file or a shared row, see `src/server/`). */
 export interface SealedKeyFile {
   /** The sealed key, or undefined before the first start. */
   load(): Promise<SealedVersion | undefined>;
-  /** Stores the sealed key durably (only at the first start). */
+  /** Stores the sealed key durably unless one is stored already (the first start). */
   save(sealed: SealedVersion): Promise<void>;
 }
 
@@ -68,6 +68,8 @@ export class AttestationKey {
         wipe(material);
       }
       await file.save(sealed);
+      // Another process sharing the store may have saved its own first: use the stored one.
+      sealed = (await file.load()) ?? sealed;
     }
     const material = await sealer.unseal(sealed, { keyId: ATTESTATION_KEY_ID, version: 1 });
     const key = await providerFor("Ed25519").load("Ed25519", material); // wipes material

@@ -26,6 +26,11 @@ import { SqliteAuditStore } from "../storage/sqlite/audit_store.ts";
 import { type Database, openDatabase } from "../storage/sqlite/database.ts";
 import { SqliteKeyStore } from "../storage/sqlite/key_store.ts";
 import { exists } from "../util/fs.ts";
+import type { PostgresConfig } from "../config/config.ts";
+import { openPostgres } from "../storage/postgres/database.ts";
+import { PostgresAnchorStore, PostgresAuditStore } from "../storage/postgres/audit_store.ts";
+import { PostgresKeyStore } from "../storage/postgres/key_store.ts";
+import { PostgresApprovalStore } from "../storage/postgres/approval_store.ts";
 
 /** Where the audit files of a data directory live. */
 export interface AuditPaths {
@@ -50,12 +55,14 @@ export interface VerifyAuditStoreOptions {
   readonly dataDir: string;
   /** The operator's raw 32-byte HMAC key. */
   readonly hmacKey: Uint8Array;
-  readonly store: "file" | "sqlite";
+  readonly store: "file" | "sqlite" | "postgres";
   readonly sqlitePath?: string | undefined;
   /** Where the key records are (checked against the chain's record journal); default sqlite. */
-  readonly keyStore?: "memory" | "filesystem" | "sqlite" | undefined;
+  readonly keyStore?: "memory" | "filesystem" | "sqlite" | "postgres" | undefined;
   /** Where the approvals are; default sqlite. */
-  readonly approvalStore?: "memory" | "sqlite" | undefined;
+  readonly approvalStore?: "memory" | "sqlite" | "postgres" | undefined;
+  /** The shared database, for the postgres stores. */
+  readonly postgres?: Omit<PostgresConfig, "strictRateLimit" | "nodeTimeout"> | undefined;
   /** Called with the number of entries checked so far, every PROGRESS_INTERVAL entries. */
   readonly onProgress?: ((entries: number) => void) | undefined;
 }
@@ -85,6 +92,7 @@ export function auditPaths(dataDir: string, sqlitePath?: string): AuditPaths {
  * @throws HsmError("unavailable") when a running server holds the filesystem key store
  */
 export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<VerifyResult> {
+  if (opts.store === "postgres") return await verifyPostgres(opts);
   const paths = auditPaths(opts.dataDir, opts.sqlitePath);
   const macKey = await deriveAuditMacKey(opts.hmacKey);
   const anchor = new FileAnchorStore(
@@ -127,6 +135,37 @@ export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<V
     });
   } finally {
     for (const close of closers) await close();
+  }
+}
+
+/**
+ * Offline verification of the shared PostgreSQL log (the chain head row is its anchor)
+ * and of every key record and approval in the database against it. Reads only: the
+ * schema is not migrated.
+ */
+async function verifyPostgres(opts: VerifyAuditStoreOptions): Promise<VerifyResult> {
+  if (opts.postgres === undefined) {
+    throw new HsmError("invalid_request", "Cannot verify the postgres audit log: no database URL");
+  }
+  const macKey = await deriveAuditMacKey(opts.hmacKey);
+  const database = await openPostgres({
+    ...opts.postgres,
+    maxConnections: 2,
+    skipMigrations: true,
+  });
+  try {
+    return await verifyStoreAndRecords(new PostgresAuditStore(database), macKey, {
+      anchor: new PostgresAnchorStore(database),
+      records: {
+        keys: opts.keyStore === "postgres" ? new PostgresKeyStore(database) : undefined,
+        approvals: opts.approvalStore === "postgres"
+          ? new PostgresApprovalStore(database)
+          : undefined,
+      },
+      onProgress: opts.onProgress,
+    });
+  } finally {
+    await database.close();
   }
 }
 

@@ -22,7 +22,11 @@ import { AttestationKey } from "../retention/attestation.ts";
 import { ReceiptLedger } from "../retention/receipt_ledger.ts";
 import { FileLedgerStore } from "../storage/file/ledger_store.ts";
 import type { Logger } from "../util/logger.ts";
-import { attestationKeyFile } from "./attestation_file.ts";
+import type { PostgresDatabase } from "../storage/postgres/database.ts";
+import { PostgresLedgerStore } from "../storage/postgres/ledger_store.ts";
+import { PostgresServiceKeys } from "../storage/postgres/service_keys.ts";
+import type { LedgerStore } from "../storage/ports.ts";
+import { attestationKeyFile, attestationKeyRow } from "./attestation_file.ts";
 import { EXIT, StartupError } from "./startup_error.ts";
 import type { Stores } from "./stores.ts";
 
@@ -92,16 +96,25 @@ export async function checkBundle(
 
 /**
  * The attestation key (generated and sealed at the first start) and the verified receipt
- * ledger of a data dir; `close` releases both.
+ * ledger: in the data dir, or, on PostgreSQL, shared by every node of the cluster (one
+ * key, one chain of receipts); `close` releases both.
  */
 export async function openReceiptLedger(
   dataDir: string,
   sealer: Sealer,
+  postgres?: PostgresDatabase,
 ): Promise<
   { readonly attestation: AttestationKey; readonly ledger: ReceiptLedger; close(): Promise<void> }
 > {
-  const attestation = await AttestationKey.open(sealer, attestationKeyFile(dataDir));
-  const store = await FileLedgerStore.open(join(dataDir, "retention-ledger.log"));
+  const attestation = await AttestationKey.open(
+    sealer,
+    postgres === undefined
+      ? attestationKeyFile(dataDir)
+      : attestationKeyRow(new PostgresServiceKeys(postgres)),
+  );
+  const store: LedgerStore = postgres === undefined
+    ? await FileLedgerStore.open(join(dataDir, "retention-ledger.log"))
+    : new PostgresLedgerStore(postgres);
   try {
     const ledger = await ReceiptLedger.open(store, attestation);
     return {

@@ -27,13 +27,24 @@ import type { Stores } from "./stores.ts";
 const ACTOR = "system";
 const REFS_PER_BASELINE_ENTRY = 64;
 
+/** Options of `startJournal`. */
+export interface StartJournalOptions {
+  /**
+   * The refs that may have been interrupted, instead of those after the last start marker
+   * (a cluster node: markers of several nodes interleave in a shared log, so it finds the
+   * writes its previous process left half done by node instead; see cluster_journal.ts).
+   */
+  readonly interrupted?: readonly RecordRef[];
+}
+
 /** Reconciles interrupted writes, baselines an old data dir, and marks the start. */
 export async function startJournal(
   journal: RecordJournal,
   stores: Stores,
   auditLog: AuditLog,
+  options: StartJournalOptions = {},
 ): Promise<void> {
-  for (const ref of journal.interrupted()) {
+  for (const ref of options.interrupted ?? journal.interrupted()) {
     const stored = ref.kind === "key"
       ? await stores.keys.get(ref.id)
       : ref.kind === "approval"

@@ -1,6 +1,7 @@
 /**
  * Start-up steps that touch the operator's secrets: reading the master and HMAC keys
- * (or generating them once under `--dev`), comparing the key check values of the data
+ * (or generating them once under `--dev`; the same file or the same bytes for both is
+ * refused), comparing the key check values of the data
  * dir, and finding the JWT keyset (a generated HS256 keyset and one Administrator token
  * under `--dev`). Each failure is a StartupError with the exit code the contract names.
  */
@@ -15,6 +16,7 @@ import {
   writeCheckValues,
 } from "../config/secrets.ts";
 import type { RootKeys } from "../core/master_key.ts";
+import { timingSafeEqual, wipe } from "../core/zeroize.ts";
 import { isHsmError } from "../domain/errors.ts";
 import { exists, writeFileDurably } from "../util/fs.ts";
 import type { Logger } from "../util/logger.ts";
@@ -50,13 +52,34 @@ export async function loadRootSecrets(config: Config, log: Logger): Promise<RawR
       dir: devPaths(config.dataDir).dir,
     });
   }
+  let secrets: RawRootSecrets;
   try {
-    return {
+    secrets = {
       master: await readRootSecret(masterFile, "master key"),
       hmac: await readRootSecret(hmacFile, "HMAC key"),
     };
   } catch (err) {
     throw new StartupError(EXIT.usage, err instanceof Error ? err.message : String(err));
+  }
+  // One secret for both purposes would make the sealing and the MAC keys derive from
+  // the same root: a single leaked file would then defeat both.
+  if (timingSafeEqual(secrets.master, secrets.hmac) || await sameFile(masterFile, hmacFile)) {
+    wipe(secrets.master, secrets.hmac);
+    throw new StartupError(
+      EXIT.usage,
+      "Cannot start: --master-key-file and --hmac-key-file hold the same key; " +
+        "they must be two independent secrets",
+    );
+  }
+  return secrets;
+}
+
+/** True when both paths name the same file (also through links). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    return (await Deno.realPath(a)) === (await Deno.realPath(b));
+  } catch {
+    return a === b;
   }
 }
 

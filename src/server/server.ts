@@ -1,8 +1,11 @@
 /**
- * Starts the server: listens at once so `/readyz` can say `starting` (503) while the
+ * Starts the server: claims the data dir (exclusive lock: one data dir, one server) and
+ * makes the SQLite database a private file, obtains the TLS certificate (ACME) when
+ * configured, listens at once so `/readyz` can say `starting` (503) while the
  * self-tests, key checks and stores come up (every other request answers 503 until
  * then), builds the services, opens the PKCS#11 socket when configured, then serves the
- * app. Nothing is served before every
+ * app and starts the rotation scheduler. A failing step is a StartupError that says what
+ * failed. Nothing is served before every
  * start-up step has passed.
  */
 
@@ -11,9 +14,13 @@ import type { ServerConfig } from "../config/config_files.ts";
 import type { AppEnv } from "../http/context.ts";
 import type { Logger } from "../util/logger.ts";
 import { buildApp, startingResponse } from "./app.ts";
-import { listen } from "./listener.ts";
+import { registerConnectionMetrics } from "./connection_metrics.ts";
+import { claimDataDir, prepareSqliteFiles } from "./data_dir.ts";
+import { listen, type Listener } from "./listener.ts";
+import { startupFailure } from "./startup_failure.ts";
 import { type Pkcs11Server, startPkcs11Server } from "./pkcs11_socket.ts";
 import { buildServices, type Services } from "./services.ts";
+import { TlsManager } from "./tls/tls_manager.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -30,6 +37,8 @@ export interface RunningServer {
    * configuration was installed.
    */
   reload(): Promise<boolean>;
+  /** Re-reads the certificate files, or renews the ACME certificate, now (SIGHUP). */
+  reloadCertificates(): Promise<void>;
 }
 
 /**
@@ -41,24 +50,40 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   let ready = false;
   const serving: { app?: Hono<AppEnv> } = {};
   const started = Date.now();
-  const server = await listen(
-    config,
-    (req, env) => serving.app?.fetch(req, env) ?? startingResponse(req, started),
-  );
+  const claim = await claimDataDir(config);
+  let certificates: TlsManager | undefined;
+  let server: Listener;
   let services: Services;
   let pkcs11: Pkcs11Server | undefined;
   try {
-    services = await buildServices(config, log);
-    pkcs11 = await startPkcs11Server(services, config, log).catch(async (err) => {
-      await services.close();
-      throw err;
-    });
+    // The certificate comes first: an ACME order must complete before TLS can listen.
+    certificates = await TlsManager.open(config, log);
+    server = await listen(
+      config,
+      (req, env) => serving.app?.fetch(req, env) ?? startingResponse(req, started),
+      certificates,
+    );
+    certificates?.start(server.certificates);
+    try {
+      await prepareSqliteFiles(config);
+      services = await buildServices(config, log, { tls: certificates });
+      pkcs11 = await startPkcs11Server(services, config, log).catch(async (err) => {
+        await services.close();
+        throw err;
+      });
+    } catch (err) {
+      await server.shutdown();
+      throw startupFailure(err, "start");
+    }
   } catch (err) {
-    await server.shutdown();
+    await certificates?.close();
+    claim.release();
     throw err;
   }
-  serving.app = buildApp(services, config, () => ready, started);
+  registerConnectionMetrics(services.metrics, () => server.stats());
+  serving.app = buildApp(services, config, () => ready, started, () => server.stats());
   ready = true;
+  services.scheduler.start();
   log.log("info", "server started", {
     url: server.url,
     key_store: config.keyStore,
@@ -83,11 +108,19 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     shutdown() {
       stopping ??= (async () => {
         ready = false;
-        await server.shutdown();
-        await pkcs11?.close();
-        await services.close();
+        try {
+          await server.shutdown();
+          await certificates?.close();
+          await pkcs11?.close();
+          await services.close();
+        } finally {
+          claim.release();
+        }
       })();
       return stopping;
+    },
+    async reloadCertificates() {
+      await certificates?.reload();
     },
   };
 }

@@ -20,17 +20,36 @@ import type { AnchorRecord, AuditBase, AuditEntry } from "../domain/audit_entry.
 import type { ApprovableAction } from "../domain/approvals.ts";
 import type { PolicyVersionRecord } from "../domain/policies.ts";
 
-/** Filters and paging for `KeyStore.list`. */
+/** A position in the list order: the creation time and id of one key. */
+export interface KeyCursor {
+  readonly createdAt: string;
+  readonly id: string;
+}
+
+/**
+ * Filters and paging for `KeyStore.list`: either OFFSET paging (`offset`), or keyset
+ * paging from a cursor (`after` or `before`, with `offset` 0), which costs the same on
+ * every page however deep.
+ */
 export interface KeyListQuery {
   readonly algorithm?: Algorithm;
   readonly state?: KeyState;
   readonly tag?: { readonly key: string; readonly value: string };
+  /** Names containing this text, ASCII letters compared case-insensitively. */
+  readonly nameContains?: string;
   /** Zero-based offset. */
   readonly offset: number;
   readonly limit: number;
+  /** Only keys after this position (the page that follows it). */
+  readonly after?: KeyCursor;
+  /** Only keys before this position (the page that precedes it, still in list order). */
+  readonly before?: KeyCursor;
 }
 
-/** A page of keys, ordered by creation time then id, with the total matching count. */
+/**
+ * A page of keys, ordered by creation time then id, with the total matching count (the
+ * filters only: a cursor does not change `total`).
+ */
 export interface KeyListPage {
   readonly items: KeyRecord[];
   readonly total: number;
@@ -42,7 +61,7 @@ export interface KeyStore {
   create(record: KeyRecord, first: SealedVersion): Promise<void>;
   /** The key record, or undefined. */
   get(id: string): Promise<KeyRecord | undefined>;
-  /** Lists keys matching the filters, newest last. */
+  /** Lists keys matching the filters, newest last. @throws RangeError for bad paging */
   list(query: KeyListQuery): Promise<KeyListPage>;
   /**
    * Replaces the record (its `revision` must be the stored one + 1) and, when given,
@@ -111,16 +130,32 @@ export interface AuditStore {
   /** Every entry in stored order (as found on disk, for verification). */
   scan(): AsyncIterable<AuditEntry>;
   /**
-   * The entries the record journal is rebuilt from, ascending: those with `records`, and
-   * those whose action is one of `actions` (the server start and stop markers).
+   * The entries the record journal is rebuilt from, ascending, after `afterSeq` (default
+   * 0): those with `records`, and those whose action is one of `actions` (the server start
+   * and stop markers).
    */
-  journal(actions: readonly string[]): AsyncIterable<AuditEntry>;
+  journal(actions: readonly string[], afterSeq?: number): AsyncIterable<AuditEntry>;
+  /**
+   * Optional, for a log shared by several writers (nodes): in one transaction, locks the
+   * stored chain head, calls `build` with it (undefined before the first anchor), stores
+   * the entries it returns and moves the head to its anchor; resolves once committed.
+   * A log that offers it chains after the stored head, never after its own memory.
+   */
+  appendChained?(
+    build: (head: AnchorRecord | undefined) => Promise<ChainedBatch>,
+  ): Promise<ChainedBatch>;
   /**
    * Removes every entry with seq ≤ `seq` (they were archived); later entries keep their
    * seqs. Removing entries that are already gone does nothing.
    */
   dropThrough(seq: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A batch chained after the stored head, and the MAC'd head that follows it. */
+export interface ChainedBatch {
+  readonly entries: readonly AuditEntry[];
+  readonly head: AnchorRecord;
 }
 
 /**
@@ -164,6 +199,12 @@ export interface ApprovalPage {
 export interface ApprovalStore {
   /** Stores a new approval. @throws HsmError("conflict") when the id exists. */
   create(record: ApprovalRecord): Promise<void>;
+  /**
+   * Optional, for a store shared by several nodes: stores a new pending request unless
+   * one for the same action and key is pending and unexpired at `record.createdAt`,
+   * atomically. @throws HsmError("conflict") when one is, or when the id exists
+   */
+  createExclusive?(record: ApprovalRecord): Promise<void>;
   get(id: string): Promise<ApprovalRecord | undefined>;
   /** Approvals matching the query, by creation time then id. */
   list(query: ApprovalListQuery): Promise<ApprovalPage>;
@@ -184,6 +225,25 @@ export interface LedgerStore {
   append(next: (last: string | undefined) => Promise<string>): Promise<string>;
   /** Every committed line, in order. */
   lines(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Operations to add to one key version's usage counter. */
+export interface UsageDelta {
+  readonly keyId: string;
+  readonly version: number;
+  readonly count: number;
+}
+
+/**
+ * Operation counters per key version. Informational (like the counters of an HSM's key
+ * usage report): not MAC'd or journaled, and a crash loses what was not flushed yet.
+ */
+export interface UsageStore {
+  /** Adds each delta to its counter (creating it at zero), in one atomic write. */
+  add(deltas: readonly UsageDelta[]): Promise<void>;
+  /** The counters of one key, by version (versions never used are absent). */
+  get(keyId: string): Promise<Map<number, number>>;
   close(): Promise<void>;
 }
 

@@ -11,11 +11,18 @@ import { isAlgorithm } from "../core/algorithms.ts";
 import { type Usage, USAGE_NAMES } from "../domain/algorithms.ts";
 import { APPROVABLE_ACTIONS } from "../domain/approvals.ts";
 import { HsmError } from "../domain/errors.ts";
-import type { ApprovalListQuery, ApprovalPage, KeyListPage, KeyListQuery } from "./ports.ts";
+import type {
+  ApprovalListQuery,
+  ApprovalPage,
+  KeyListPage,
+  KeyListQuery,
+  UsageDelta,
+} from "./ports.ts";
 import {
   APPROVAL_STATES,
   type ApprovalRecord,
   type ApprovalState,
+  KEY_ORIGINS,
   KEY_STATES,
   type KeyRecord,
   type KeyState,
@@ -28,6 +35,7 @@ const KEY_STATE_NAMES: readonly string[] = KEY_STATES;
 const APPROVAL_STATE_NAMES: readonly string[] = APPROVAL_STATES;
 const USAGES: readonly string[] = USAGE_NAMES;
 const APPROVABLE_ACTION_NAMES: readonly string[] = APPROVABLE_ACTIONS;
+const ORIGINS: readonly string[] = KEY_ORIGINS;
 
 /** Largest version number a store accepts (file names carry 8 digits). */
 export const MAX_VERSION = 99_999_999;
@@ -65,6 +73,13 @@ export function keyRecordProblem(value: unknown): string | undefined {
   }
   if (!isPositiveInt(r.revision)) return "revision is not a positive integer";
   if (typeof r.mac !== "string") return "mac is not a string";
+  if (r.origin !== undefined && !ORIGINS.includes(r.origin as string)) return "unknown origin";
+  if (r.rotationPeriod !== undefined && typeof r.rotationPeriod !== "string") {
+    return "rotationPeriod is not a string";
+  }
+  if (r.minDecryptionVersion !== undefined && !isValidVersion(r.minDecryptionVersion)) {
+    return "minDecryptionVersion is out of range";
+  }
   if (r.retentionClass !== undefined && !isRetentionClassName(r.retentionClass)) {
     return "retentionClass is not a class name";
   }
@@ -192,6 +207,15 @@ export function assertSealedVersion(version: SealedVersion, keyId: string): void
   if (version.keyId !== keyId) throw new TypeError("Sealed version belongs to another key");
 }
 
+/** Throws TypeError unless every usage delta names a safe id, a version and a count ≥ 1. */
+export function assertUsageDeltas(deltas: readonly UsageDelta[]): void {
+  for (const d of deltas) {
+    assertSafeId(d.keyId);
+    if (!isValidVersion(d.version)) throw new TypeError("Usage delta version is out of range");
+    if (!isPositiveInt(d.count)) throw new TypeError("Usage delta count must be positive");
+  }
+}
+
 /** Throws TypeError when an approval handed to a store is malformed. */
 export function assertApprovalRecord(record: ApprovalRecord): void {
   const problem = approvalRecordProblem(record);
@@ -213,7 +237,7 @@ export function pageApprovals(
   records: Iterable<ApprovalRecord>,
   query: ApprovalListQuery,
 ): ApprovalPage {
-  assertListQuery(query);
+  assertPaging(query);
   const matching: ApprovalRecord[] = [];
   for (const r of records) {
     if (query.state !== undefined && effectiveApprovalState(r, query.now) !== query.state) continue;
@@ -227,13 +251,35 @@ export function pageApprovals(
 }
 
 /** Throws RangeError unless offset and limit are non-negative integers. */
-export function assertListQuery(query: { readonly offset: number; readonly limit: number }): void {
+export function assertPaging(query: { readonly offset: number; readonly limit: number }): void {
   if (!Number.isSafeInteger(query.offset) || query.offset < 0) {
     throw new RangeError("List offset must be a non-negative integer");
   }
   if (!Number.isSafeInteger(query.limit) || query.limit < 0) {
     throw new RangeError("List limit must be a non-negative integer");
   }
+}
+
+/**
+ * Throws RangeError unless offset and limit are non-negative integers and a cursor, when
+ * given, is one of `after`/`before` with offset 0; TypeError for a malformed cursor.
+ */
+export function assertListQuery(query: KeyListQuery): void {
+  assertPaging(query);
+  const cursor = query.after ?? query.before;
+  if (cursor === undefined) return;
+  if (query.after !== undefined && query.before !== undefined) {
+    throw new RangeError("List takes one cursor: after or before");
+  }
+  if (query.offset !== 0) throw new RangeError("List offset must be 0 with a cursor");
+  if (typeof cursor.createdAt !== "string" || typeof cursor.id !== "string") {
+    throw new TypeError("List cursor needs createdAt and id strings");
+  }
+}
+
+/** `text` with ASCII letters lowercased (the case folding every adapter's name search uses). */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
 /** A deep copy of a key record that shares nothing with the input. */
@@ -270,18 +316,61 @@ export function compareByCreation(
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** Filters, orders and pages in-memory records for `KeyStore.list`; returns copies. */
+/** Pages up to this size are selected without sorting every matching record. */
+const BOUNDED_WINDOW = 1024;
+
+/**
+ * Filters, orders and pages in-memory records for `KeyStore.list`; returns copies. A
+ * page of a cursor or a shallow offset keeps only the records it needs while scanning
+ * (no sort of the whole set), so its cost grows with the matching count only linearly.
+ */
 export function pageKeyRecords(records: Iterable<KeyRecord>, query: KeyListQuery): KeyListPage {
-  const matching: KeyRecord[] = [];
+  const needle = query.nameContains === undefined ? undefined : asciiLower(query.nameContains);
+  const fromEnd = query.before !== undefined;
+  const window = query.offset + query.limit;
+  const bounded = window <= BOUNDED_WINDOW;
+  const kept: KeyRecord[] = [];
+  let total = 0;
   for (const r of records) {
     if (query.algorithm !== undefined && r.algorithm !== query.algorithm) continue;
     if (query.state !== undefined && r.state !== query.state) continue;
     if (query.tag !== undefined && !hasTag(r, query.tag.key, query.tag.value)) continue;
-    matching.push(r);
+    if (needle !== undefined && !asciiLower(r.name).includes(needle)) continue;
+    total++;
+    if (query.after !== undefined && compareByCreation(r, query.after) <= 0) continue;
+    if (query.before !== undefined && compareByCreation(r, query.before) >= 0) continue;
+    if (bounded) keepBounded(kept, r, window, fromEnd);
+    else kept.push(r);
   }
-  matching.sort(compareByCreation);
-  const items = matching.slice(query.offset, query.offset + query.limit).map(copyKeyRecord);
-  return { items, total: matching.length };
+  if (!bounded) kept.sort(compareByCreation);
+  const page = fromEnd
+    ? kept.slice(Math.max(0, kept.length - query.limit))
+    : kept.slice(query.offset, window);
+  return { items: page.map(copyKeyRecord), total };
+}
+
+/**
+ * Inserts `r` into the sorted `kept`, then trims it to `max` records: the smallest ones,
+ * or the largest ones when `largest` is set.
+ */
+function keepBounded(kept: KeyRecord[], r: KeyRecord, max: number, largest: boolean): void {
+  if (max === 0) return;
+  if (kept.length === max) {
+    const edge = largest ? kept[0] : kept[max - 1];
+    if (edge !== undefined && compareByCreation(r, edge) * (largest ? 1 : -1) <= 0) return;
+  }
+  let lo = 0;
+  let hi = kept.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareByCreation(kept[mid] as KeyRecord, r) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  kept.splice(lo, 0, r);
+  if (kept.length > max) {
+    if (largest) kept.shift();
+    else kept.pop();
+  }
 }
 
 /** True for a key state name. */

@@ -46,7 +46,7 @@ function setup(covered: boolean, denial?: PolicyDenial) {
       return Promise.resolve({ seq: events.length });
     },
   };
-  return { guard: new Guard(audit, RbacPolicy.default(), undefined, gate), events, asked };
+  return { guard: new Guard(audit, RbacPolicy.default(), { policies: gate }), events, asked };
 }
 
 Deno.test("an allowed covered operation is audited ok and the gate saw the key and version", async () => {

@@ -29,7 +29,12 @@ export function steppingClock(): () => Date {
 export async function chainOf(
   macKey: AuditMacKey,
   n: number,
-  options: { actor?: string; after?: { seq: number; hash: string } } = {},
+  options: {
+    actor?: string;
+    after?: { seq: number; hash: string };
+    /** Give every other entry a request id (`req-<seq>`). */
+    requestIds?: boolean;
+  } = {},
 ): Promise<AuditEntry[]> {
   let { seq, hash } = options.after ?? { seq: 0, hash: GENESIS_HASH };
   const out: AuditEntry[] = [];
@@ -42,6 +47,7 @@ export async function chainOf(
       key_id: i % 3 === 0 ? null : `key-${i}`,
       result: "ok",
       payload_hash: payloadHash({ n: seq }),
+      ...(options.requestIds === true && seq % 2 === 0 ? { request_id: `req-${seq}` } : {}),
     };
     const mac = await computeMac(macKey, fields, hash);
     const entry = toEntry({ ...fields, prev_hash: hash, mac });

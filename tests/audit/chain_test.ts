@@ -173,3 +173,31 @@ Deno.test("parseAuditEntry accepts a serialized entry and rejects malformed ones
     assert.equal(parseAuditEntry(bad), undefined);
   }
 });
+
+Deno.test("a request id extends the encoding under its own marker and is authenticated", async () => {
+  const key = await testMacKey();
+  const [entry] = await chainOf(key, 1);
+  assert.ok(entry);
+  const fields = { ...entry, request_id: "req-1" };
+  const mac = await computeMac(key, fields, entry.prev_hash);
+  const withId = { ...fields, mac };
+  assert.equal(await verifyMac(key, withId), true);
+  // Dropping, editing or moving the id into `records` breaks the MAC and the hash.
+  assert.equal(await verifyMac(key, { ...entry, mac }), false);
+  assert.equal(await verifyMac(key, { ...withId, request_id: "req-2" }), false);
+  assert.notEqual(entryHash(withId), entryHash(entry));
+  const base = documentedEncoding("ferrohsm audit entry v2", { ...entry }, false);
+  const tail = [2, 0, 0, 0, 5, ...utf8("req-1")];
+  assert.equal(entryHash(withId), toHex(sha256(new Uint8Array([...base, ...tail]))));
+});
+
+Deno.test("parseAuditEntry keeps a well-formed request id and refuses a malformed one", async () => {
+  const [entry] = await chainOf(await testMacKey(), 1);
+  assert.ok(entry);
+  const withId = { ...entry, request_id: "a.B_9-z" };
+  assert.deepEqual(parseAuditEntry(JSON.parse(serializeEntry(withId))), withId);
+  assert.equal(Object.keys(JSON.parse(serializeEntry(withId))).at(-1), "request_id");
+  for (const bad of ["", "has space", "x".repeat(65), 7]) {
+    assert.equal(parseAuditEntry({ ...entry, request_id: bad }), undefined);
+  }
+});

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, startServerProcess } from "../../testing/server_process.ts";
+import { toHex } from "../../src/core/encoding.ts";
 import { runCliWithInput } from "./_cli.ts";
 
 function mode(path: string): number {
@@ -124,7 +125,7 @@ Deno.test("init --print-secrets prints the root keys once, writes none, and bind
     assert.equal(await server.stop(), 0);
 
     // A different HMAC key does not match the check values init wrote: exit 3.
-    await Deno.writeTextFile(hmac, out.master_key);
+    await Deno.writeTextFile(hmac, toHex(crypto.getRandomValues(new Uint8Array(32))));
     const wrong = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "src/cli/launch.ts", "serve", ...flags, "--listen", "127.0.0.1:0"],
       cwd: new URL("../../", import.meta.url),

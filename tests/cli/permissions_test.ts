@@ -33,7 +33,7 @@ Deno.test("serve permissions are derived from the configuration and nothing broa
   const get = (name: string) =>
     flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
   assert.ok(!flags.includes("-A") && !flags.includes("--allow-all"));
-  assert.equal(get("--allow-net"), "127.0.0.1:9443");
+  assert.equal(get("--allow-net"), "127.0.0.1:9443,unix:/srv/hsm/ferrohsm-http.sock");
   assert.deepEqual(get("--allow-write")?.split(",").sort(), ["/srv/hsm", "/var/db"]);
   assert.deepEqual(
     get("--allow-read")?.split(",").sort(),
@@ -64,11 +64,96 @@ Deno.test("an IPv6 listen address is bracketed and a tiny heap bound is refused"
     parseServeConfig(["--listen", "[::1]:0"], () => undefined, "/"),
     "/opt/ferrohsm",
   );
-  assert.ok(flags.includes("--allow-net=[::1]:0"));
+  assert.ok(flags.includes("--allow-net=[::1]:0,unix:/data/ferrohsm-http.sock"), flags.join(" "));
   assert.throws(
     () => parseServeConfig(["--max-heap-mb", "8"], () => undefined, "/"),
     /Invalid --max-heap-mb "8": expected an integer of at least 64/,
   );
+});
+
+Deno.test("audit sinks and ACME add exactly their peers, CA files and cache dir", () => {
+  const config = parseServeConfig(
+    [
+      "--listen",
+      "127.0.0.1:9443",
+      "--data-dir",
+      "/srv/hsm",
+      "--audit-syslog",
+      "tls://siem.example:6514,udp://[::1]:514",
+      "--audit-syslog-ca",
+      "/etc/hsm/siem-ca.pem",
+      "--audit-nats",
+      "nats://bus1:4222,nats://bus2",
+      "--acme-directory",
+      "https://acme.example/dir",
+      "--acme-domain",
+      "hsm.example",
+      "--acme-email",
+      "ops@example.com",
+      "--acme-cache-dir",
+      "/var/lib/hsm-acme",
+      "--acme-http-listen",
+      "0.0.0.0:8080",
+    ],
+    () => undefined,
+    "/",
+  );
+  const flags = servePermissions(config, "/opt/ferrohsm");
+  const get = (name: string) =>
+    flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
+  assert.deepEqual(get("--allow-net")?.split(","), [
+    "127.0.0.1:9443",
+    "unix:/srv/hsm/ferrohsm-http.sock",
+    "siem.example:6514",
+    "[::1]:514",
+    "[::]:0",
+    "bus1:4222",
+    "bus2:4222",
+    "acme.example:443",
+    "0.0.0.0:8080",
+  ]);
+  assert.ok(get("--allow-read")?.split(",").includes("/etc/hsm/siem-ca.pem"));
+  assert.ok(get("--allow-read")?.split(",").includes("/var/lib/hsm-acme"));
+  assert.ok(get("--allow-write")?.split(",").includes("/var/lib/hsm-acme"));
+  // acme-client's debug dependency enumerates process.env at load.
+  assert.ok(flags.includes("--allow-env"));
+});
+
+Deno.test("postgres stores add the database address, its secret files and PG* variables", () => {
+  const config = parseServeConfig(
+    [
+      "--listen",
+      "127.0.0.1:9443",
+      "--data-dir",
+      "/srv/hsm",
+      "--key-store",
+      "postgres",
+      "--audit-store",
+      "postgres",
+      "--approval-store",
+      "postgres",
+      "--postgres-url",
+      "postgres://ferrohsm@db.internal:6432/hsm",
+      "--postgres-password-file",
+      "/etc/hsm/db.password",
+      "--postgres-ca-file",
+      "/etc/hsm/db-ca.pem",
+    ],
+    () => undefined,
+    "/",
+  );
+  const flags = servePermissions(config, "/opt/ferrohsm");
+  const get = (name: string) =>
+    flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
+  assert.equal(
+    get("--allow-net"),
+    "127.0.0.1:9443,unix:/srv/hsm/ferrohsm-http.sock,db.internal:6432",
+  );
+  assert.equal(get("--allow-env"), "FERROHSM_*,LIBSQL_JS_DEV,LOG_TOKENS,LOG_STREAM,PG*");
+  const read = get("--allow-read")?.split(",") ?? [];
+  assert.ok(read.includes("/etc/hsm/db.password") && read.includes("/etc/hsm/db-ca.pem"));
+  // No SQLite file beside the data dir: nothing outside it is writable.
+  assert.deepEqual(get("--allow-write")?.split(","), ["/srv/hsm"]);
 });
 
 Deno.test("the server may run only the deno binary, and read signed configuration's .sig files", () => {

@@ -17,11 +17,19 @@ const B64 = btoa("contract tour");
 Deno.test("every route the app registers is in the OpenAPI document, and only those", async () => {
   const t = await makeTestApp();
   try {
+    // The dashboard's HTML pages (`/ui`) and its static assets (`/static`) are not part of
+    // the JSON API, so they are left out of the OpenAPI document and of this walk.
+    const isDashboard = (path: string) =>
+      path === "/ui" || path.startsWith("/ui/") || path.startsWith("/static/");
     const registered = new Set(
-      t.app.routes.filter((r) => r.method !== "ALL").map((r) =>
-        `${r.method.toLowerCase()} ${r.path}`
-      ),
+      t.app.routes
+        .filter((r) => r.method !== "ALL" && !isDashboard(r.path))
+        // The Vault Transit bridge is Vault's API, not FerroHSM's: it is outside /api/v1 and
+        // its OpenAPI document, and docs/transit.md describes it (tests/routes/transit/).
+        .filter((r) => !r.path.startsWith("/v1/transit/"))
+        .map((r) => `${r.method.toLowerCase()} ${r.path}`),
     );
+    assert.ok(t.app.routes.some((r) => r.path === "/ui/keys"), "the dashboard is mounted");
     const documented = new Set(
       (Object.values(OPERATIONS) as Operation[]).map((op) => `${op.method} ${op.path}`),
     );
@@ -77,6 +85,26 @@ Deno.test("a tour of every operation answers only what the contract declares", a
     const sig = (await call("POST", `/api/v1/keys/${ec.id}/sign`, { message: B64 })).body;
     await call("POST", `/api/v1/keys/${ec.id}/verify`, { message: B64, signature: sig.signature });
     await call("GET", `/api/v1/keys/${ec.id}/public`);
+    const params = (await call("POST", "/api/v1/keys/import-params", { algorithm: "AES-256-GCM" }))
+      .body;
+    await call("POST", "/api/v1/keys/import", {
+      name: "imported",
+      algorithm: "AES-256-GCM",
+      import_token: params.import_token,
+      wrapped_key: B64,
+    });
+    await call("PATCH", `/api/v1/keys/${aes.id}`, { rotation_period: "P90D" });
+    await call("POST", `/api/v1/keys/${aes.id}/datakey`, { bits: 128, plaintext: false });
+    await call("POST", `/api/v1/keys/${aes.id}/rewrap`, { ciphertext: ct.ciphertext });
+    await call("POST", `/api/v1/keys/${aes.id}/encrypt/batch`, {
+      items: [{ plaintext: B64 }, { plaintext: "!" }],
+    });
+    await call("POST", `/api/v1/keys/${aes.id}/decrypt/batch`, {
+      items: [{ ciphertext: ct.ciphertext }],
+    });
+    await call("POST", `/api/v1/keys/${ec.id}/sign/batch`, { items: [{ message: B64 }] });
+    await call("GET", `/api/v1/keys/${ec.id}/jwks`);
+    await call("POST", `/api/v1/keys/${ec.id}/sign-jwt`, { claims: { sub: "tour" } });
     await call("POST", `/api/v1/keys/${ec.id}/rotate`);
     await call("GET", `/api/v1/keys/${ec.id}/versions`);
     const held = (await call("POST", `/api/v1/keys/${ec.id}/rollback`, { version: 1 })).body;

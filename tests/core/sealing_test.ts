@@ -106,3 +106,41 @@ Deno.test("root keys are wiped after derivation and check values detect a wrong 
   assert.throws(() => otherHmac.assertMatches(a.checkValues), /HMAC key does not match/);
   await assert.rejects(RootKeys.derive(random(16), random(32)), RangeError);
 });
+
+Deno.test("origin, rotation period and minimum version are bound only when not default", async () => {
+  const s = await sealer();
+  const base = {
+    id: "key-1",
+    name: "n",
+    algorithm: "AES-256-GCM" as const,
+    usage: ["encrypt", "decrypt"] as const,
+    tags: {},
+    state: "active" as const,
+    currentVersion: 3,
+    dualControl: false,
+    createdAt: meta.createdAt,
+    updatedAt: meta.createdAt,
+    revision: 2,
+  };
+  const plain = await s.macRecord(base);
+  // Defaults do not change the MAC: records written before these fields still verify.
+  const defaults = await s.macRecord({ ...base, origin: "generated", minDecryptionVersion: 1 });
+  assert.equal(defaults.mac, plain.mac);
+  const extended = await s.macRecord({
+    ...base,
+    origin: "imported",
+    rotationPeriod: "P90D",
+    minDecryptionVersion: 2,
+  });
+  assert.notEqual(extended.mac, plain.mac);
+  await s.verifyRecord(extended);
+  for (
+    const edited of [
+      { ...extended, origin: "generated" as const },
+      { ...extended, rotationPeriod: "P9000D" },
+      { ...extended, rotationPeriod: undefined },
+      { ...extended, minDecryptionVersion: 1 },
+      { ...plain, minDecryptionVersion: 3 },
+    ]
+  ) await rejects(s.verifyRecord(edited as typeof extended));
+});

@@ -80,8 +80,8 @@ Deno.test("the per-address limit refuses a flood before authentication", async (
   assert.equal(res.status, 429);
   assert.ok(Number(res.headers.get("Retry-After")) >= 1);
   assert.equal((await res.json()).error.code, "rate_limited");
-  // Open routes are not rate-limited.
-  assert.equal((await app.request("/healthz")).status, 200);
+  // Open routes share the per-address limit.
+  assert.equal((await app.request("/healthz")).status, 429);
 });
 
 Deno.test("overload beyond the concurrency and queue bounds answers 503 with Retry-After", async () => {
@@ -99,8 +99,8 @@ Deno.test("overload beyond the concurrency and queue bounds answers 503 with Ret
   assert.deepEqual(await refused.json(), {
     error: { code: "unavailable", message: "Server overloaded, retry later" },
   });
-  // Health stays reachable while the API is saturated.
-  assert.equal((await app.request("/healthz")).status, 200);
+  // Open routes share the concurrency bound: a saturated server sheds them too.
+  assert.equal((await app.request("/healthz")).status, 503);
   open();
   for (const res of await Promise.all(admitted)) assert.equal(res.status, 200);
   assert.deepEqual(shed.stats(), {
@@ -108,7 +108,7 @@ Deno.test("overload beyond the concurrency and queue bounds answers 503 with Ret
     queued: 0,
     maxConcurrent: 2,
     maxQueue: 1,
-    shed: 1,
+    shed: 2,
   });
 });
 

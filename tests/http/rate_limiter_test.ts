@@ -185,3 +185,20 @@ Deno.test("invalid limits are programmer errors", () => {
   assert.throws(() => new RateLimiter({ defaultRps: 1, maxActors: 0 }), RangeError);
   assert.throws(() => new RateLimiter({ defaultRps: 1, idleMs: 0 }), RangeError);
 });
+
+Deno.test("a node's share scales every rate and burst, never below one token", () => {
+  const t = manualClock();
+  const limiter = new RateLimiter({ defaultRps: 10, defaultBurst: 20, clock: t.clock });
+  limiter.setShare(1 / 4);
+  assert.equal(limiter.share, 0.25);
+  for (let i = 0; i < 5; i++) assert.equal(limiter.take("k").allowed, true);
+  assert.deepEqual(limiter.take("k"), { allowed: false, retryAfterS: 1 });
+  t.advance(400); // 2.5 rps × 0.4 s = 1 token
+  assert.equal(limiter.take("k").allowed, true);
+  const tiny = new RateLimiter({ defaultRps: 1, defaultBurst: 1, clock: t.clock });
+  tiny.setShare(1 / 8);
+  assert.equal(tiny.take("k").allowed, true);
+  assert.deepEqual(tiny.take("k"), { allowed: false, retryAfterS: 8 });
+  assert.throws(() => tiny.setShare(0), RangeError);
+  assert.throws(() => tiny.setShare(1.5), RangeError);
+});

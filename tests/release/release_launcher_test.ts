@@ -44,7 +44,7 @@ Deno.test("serve in a release folder gets the derived flags plus read on its nod
     assert.ok(read?.includes(join(root, "node_modules")));
     assert.ok(read?.includes(join(root, "migrations")));
     assert.ok(flags.includes(`--allow-ffi=${join(pkg, "index.node")}`));
-    assert.ok(flags.includes("--allow-net=127.0.0.1:8443"));
+    assert.ok(flags.includes("--allow-net=127.0.0.1:8443,unix:/srv/hsm/ferrohsm-http.sock"));
     assert.ok(flags.includes("--allow-write=/srv/hsm"));
   } finally {
     await Deno.remove(root, { recursive: true });

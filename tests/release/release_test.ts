@@ -3,8 +3,8 @@
  * migrations, deno binary, launcher), copied to a fresh temp dir, then run from an empty
  * working directory with a bare PATH and environment: `ferrohsm serve` with derived
  * least-privilege permissions, one key created and used over HTTP, a policy script
- * deciding in a sandbox child of the shipped deno, a clean stop, and `ferrohsm audit
- * verify` exiting 0.
+ * deciding in a sandbox child of the shipped deno, a clean stop, `ferrohsm audit verify`
+ * exiting 0, and `ferrohsm init` printing the folder's own commands.
  */
 
 import assert from "node:assert/strict";
@@ -109,7 +109,7 @@ Deno.test("release build: the folder runs from an empty directory without the ch
       // The launcher printed the derived flags: scoped, never -A, and running only the
       // shipped deno (the policy sandbox children).
       const flags = (await stderr).split("\n").find((l) => l.startsWith("--no-prompt")) ?? "";
-      assert.match(flags, /--allow-net=127\.0\.0\.1:0(\s|$)/);
+      assert.match(flags, /--allow-net=127\.0\.0\.1:0(,unix:\S+)?(\s|$)/);
       assert.ok(flags.includes(`--allow-ffi=${home}/node_modules/@libsql/`), flags);
       assert.ok(flags.includes(`--allow-write=${inst.dataDir}`), flags);
       assert.ok(flags.includes(`--allow-run=${home}/deno`), flags);
@@ -134,6 +134,23 @@ Deno.test("release build: the folder runs from an empty directory without the ch
     const out = new TextDecoder().decode(verify.stdout);
     assert.equal(verify.code, 0, `${out}\n${new TextDecoder().decode(verify.stderr)}`);
     assert.match(out, /intact/);
+
+    // init prints the commands of the release folder, not the checkout's deno tasks.
+    const fresh = join(install, "fresh-data");
+    const init = await new Deno.Command(join(home, "ferrohsm"), {
+      args: ["init", "--data-dir", fresh],
+      cwd,
+      clearEnv: true,
+      env: { PATH: BARE_PATH, HOME: userHome },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const printed = new TextDecoder().decode(init.stdout);
+    assert.equal(init.code, 0, new TextDecoder().decode(init.stderr));
+    assert.ok(printed.includes(`${join(home, "ferrohsm")} serve --data-dir ${fresh}`), printed);
+    assert.ok(printed.includes(`Mint more: ${join(home, "ferrohsm")} token mint`), printed);
+    assert.doesNotMatch(printed, /deno task/);
     assert.deepEqual([...Deno.readDirSync(cwd)], [], "nothing is written to the working directory");
   } finally {
     await inst.cleanup();

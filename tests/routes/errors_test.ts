@@ -172,7 +172,10 @@ Deno.test("the OpenAPI document is public and describes the key endpoints", asyn
     assert.equal(r.status, 200);
     assert.equal(r.body.openapi, "3.1.0");
     assert.ok(r.body.paths["/api/v1/keys/{id}/sign"]);
-    const h = await t.call(undefined, "GET", "/healthz");
+    const anonymous = await t.call(undefined, "GET", "/healthz");
+    assert.equal(anonymous.status, 200);
+    assert.deepEqual(Object.keys(anonymous.body).sort(), ["status", "uptime_s"]);
+    const h = await t.call(await t.inst.token("ops", ["Auditor"]), "GET", "/healthz");
     assert.equal(h.status, 200);
     assert.equal(h.body.status, "ok");
     assert.equal(h.body.self_test, "passed");

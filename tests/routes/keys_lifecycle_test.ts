@@ -29,6 +29,7 @@ Deno.test("a key goes through its whole lifecycle over HTTP", async (t) => {
       assert.equal(r.body.state, "active");
       assert.equal(r.body.current_version, 1);
       assert.deepEqual(r.body.tags, { team: "pay" });
+      assert.equal(r.body.origin, "generated");
       assert.deepEqual(
         Object.keys(r.body).sort(),
         [
@@ -38,6 +39,7 @@ Deno.test("a key goes through its whole lifecycle over HTTP", async (t) => {
           "dual_control",
           "id",
           "name",
+          "origin",
           "state",
           "tags",
           "updated_at",

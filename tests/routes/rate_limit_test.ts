@@ -46,7 +46,10 @@ Deno.test("an actor over its rate gets 429 with Retry-After, others are unaffect
     await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
     assert.equal((await alice("GET", "/api/v1/keys")).status, 200);
 
-    const health = await client(server.url)("GET", "/healthz");
+    const health = await client(server.url, await inst.token("ops", ["Auditor"]))(
+      "GET",
+      "/healthz",
+    );
     assert.equal(health.status, 200);
     assert.ok(health.body.rate_limiter.actor.limited >= 1);
     assert.equal(health.body.rate_limiter.actor.maxActors, 4096);
@@ -103,9 +106,12 @@ Deno.test("concurrent slow requests beyond --max-concurrent and --max-queue are 
         error: { code: "unavailable", message: "Server overloaded, retry later" },
       });
     }
-    const health = await client(server.url)("GET", "/healthz");
+    const health = await client(server.url, await inst.token("ops", ["Auditor"]))(
+      "GET",
+      "/healthz",
+    );
     assert.equal(health.body.load_shed.shed, statuses.filter((s) => s === 503).length);
-    assert.equal(health.body.load_shed.running, 0);
+    assert.equal(health.body.load_shed.running, 1, "only the health request itself");
   } finally {
     await server.stop();
     await inst.cleanup();
@@ -128,7 +134,10 @@ Deno.test("4100 distinct actors over HTTP keep the rate limiter at its 4096-acto
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
-    const health = await client(server.url)("GET", "/healthz");
+    const health = await client(server.url, await inst.token("ops", ["Auditor"]))(
+      "GET",
+      "/healthz",
+    );
     const actor = health.body.rate_limiter.actor;
     assert.ok(actor.actors <= 4096, `tracked ${actor.actors} actors`);
     assert.ok(actor.evictions >= actors - 4096, `evicted ${actor.evictions}`);

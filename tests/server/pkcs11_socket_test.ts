@@ -39,14 +39,18 @@ Deno.test("the launcher grants the unix socket, its directory and the token dire
   const flags = servePermissions(config, "/app/");
   const flag = (name: string) =>
     flags.find((f) => f.startsWith(`--allow-${name}=`))?.split("=")[1]?.split(",") ?? [];
-  assert.deepEqual(flag("net"), ["127.0.0.1:8443", "unix:/run/ferrohsm/p11.sock"]);
+  assert.deepEqual(flag("net"), [
+    "127.0.0.1:8443",
+    "unix:/d/ferrohsm-http.sock",
+    "unix:/run/ferrohsm/p11.sock",
+  ]);
   for (const p of ["/run/ferrohsm", "/run/ferrohsm/p11.sock", "/etc/t"]) {
     assert.ok(flag("read").includes(p), p);
   }
   assert.ok(flag("write").includes("/run/ferrohsm/p11.sock"));
   assert.ok(!flag("write").includes("/run/ferrohsm"));
   const without = servePermissions(parseServeConfig(["--data-dir", "/d"], noEnv), "/app/");
-  assert.ok(!without.some((f) => f.includes("unix:")));
+  assert.ok(!without.some((f) => f.includes("p11.sock")));
 }); // deno-fmt-ignore
 
 Deno.test("no socket is started without the flag; an unsafe directory is a start-up error", async () => {

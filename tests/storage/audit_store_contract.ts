@@ -82,4 +82,14 @@ export function auditStoreContract(name: string, factory: AuditStoreFactory): vo
       await store.dropThrough(6);
       assert.deepEqual(await store.list(6, 2), entries.slice(6, 8), "dropping again is a no-op");
     }));
+
+  Deno.test(`${name}: request ids read back as written, and entries without one have none`, () =>
+    withStore(async (store) => {
+      const entries = await chainOf(await testMacKey(), 4, { requestIds: true });
+      await store.append(entries);
+      const read = await collect(store.scan());
+      assert.deepEqual(read, entries);
+      assert.deepEqual(read.map((e) => e.request_id), [undefined, "req-2", undefined, "req-4"]);
+      assert.equal(Object.hasOwn(read[0] as AuditEntry, "request_id"), false);
+    }));
 }

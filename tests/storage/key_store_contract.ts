@@ -61,6 +61,23 @@ export function keyStoreContract(
     assert.deepStrictEqual(await store.listVersions(record.id), [first]);
   });
 
+  test("origin, rotation period and minimum version round-trip and can be cleared", async (fx) => {
+    const { store } = fx;
+    const record = fakeRecord({ origin: "imported", rotationPeriod: "P90D" });
+    await store.create(record, fakeVersion(record, 1));
+    assert.deepStrictEqual(await store.get(record.id), record);
+    const limited = nextRecord(record, { currentVersion: 2, minDecryptionVersion: 2 });
+    await store.update(limited, fakeVersion(record, 2));
+    assert.deepStrictEqual(await store.get(record.id), limited);
+    const { rotationPeriod: _period, ...cleared } = nextRecord(limited, {});
+    await store.update(cleared);
+    assert.deepStrictEqual(await store.get(record.id), cleared);
+    if (fx.reopen !== undefined) {
+      await fx.reopen();
+      assert.deepStrictEqual(await fx.store.get(record.id), cleared);
+    }
+  });
+
   test("a rollback generation keeps its source version", async ({ store }) => {
     const record = fakeRecord();
     await store.create(record, fakeVersion(record, 1));
@@ -78,6 +95,28 @@ export function keyStoreContract(
     await rejectsWith(store.create(other, fakeVersion(other, 1)), "conflict");
     assert.deepStrictEqual(await store.get(record.id), record);
     assert.deepStrictEqual(await store.listVersions(record.id), [first]);
+  });
+
+  test("of 20 parallel creations one duplicate id fails alone", async ({ store }) => {
+    const taken = fakeRecord();
+    await store.create(taken, fakeVersion(taken, 1));
+    const records = Array.from(
+      { length: 20 },
+      (_, i) => i === 7 ? fakeRecord({ id: taken.id, name: "dup" }) : fakeRecord(),
+    );
+    const results = await Promise.allSettled(
+      records.map((r) => store.create(r, fakeVersion(r, 1))),
+    );
+    results.forEach((r, i) => {
+      if (i === 7) {
+        assert.equal(r.status, "rejected");
+        if (r.status === "rejected") assertHsmError(r.reason, "conflict");
+      } else assert.equal(r.status, "fulfilled", `creation ${i}`);
+    });
+    for (const [i, r] of records.entries()) {
+      if (i !== 7) assert.deepStrictEqual(await store.get(r.id), r);
+    }
+    assert.deepStrictEqual(await store.get(taken.id), taken);
   });
 
   test("create rejects ids that are not safe path segments", async ({ store }) => {
@@ -289,6 +328,95 @@ export function keyStoreContract(
     assert.deepStrictEqual(await store.list({ offset: 27, limit: 10 }), { items: [], total: 27 });
     assert.deepStrictEqual((await store.list({ offset: 0, limit: 0 })).items, []);
     await assert.rejects(store.list({ offset: -1, limit: 10 }), RangeError);
+  });
+
+  test("keyset pages from a cursor walk 27 keys forward and back like offset pages", async ({ store }) => {
+    const shared = nextTimestamp();
+    const records: KeyRecord[] = [];
+    for (let i = 0; i < 27; i++) {
+      records.push(fakeRecord(i % 4 === 0 ? { createdAt: shared, updatedAt: shared } : {}));
+    }
+    for (const r of [...records].reverse()) await store.create(r, fakeVersion(r, 1));
+    const expected = (await store.list({ offset: 0, limit: 100 })).items.map((r) => r.id);
+    assert.equal(expected.length, 27);
+
+    const forward: string[] = [];
+    let after: KeyRecord | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await store.list({ offset: 0, limit: 10, ...(after ? { after } : {}) });
+      assert.equal(page.total, 27, "a cursor does not change the total");
+      forward.push(...page.items.map((r) => r.id));
+      after = page.items.at(-1);
+      if (page.items.length < 10) break;
+    }
+    assert.deepStrictEqual(forward, expected);
+
+    const backward: string[] = [];
+    let before: KeyRecord | undefined = records.find((r) => r.id === expected.at(-1));
+    backward.unshift(expected.at(-1) as string);
+    for (let pages = 0; pages < 10 && before !== undefined; pages++) {
+      const page = await store.list({ offset: 0, limit: 10, before });
+      assert.ok(page.items.length <= 10);
+      backward.unshift(...page.items.map((r) => r.id));
+      before = page.items[0];
+      if (page.items.length < 10) break;
+    }
+    assert.deepStrictEqual(backward, expected);
+
+    const middle = await store.list({ offset: 0, limit: 3, after: at(records, 0) });
+    const from = expected.indexOf(at(records, 0).id) + 1;
+    assert.deepStrictEqual(middle.items.map((r) => r.id), expected.slice(from, from + 3));
+    const beforeFirst = await store.list({
+      offset: 0,
+      limit: 5,
+      before: { createdAt: "0000", id: "a" },
+    });
+    assert.deepStrictEqual(beforeFirst, { items: [], total: 27 });
+    await assert.rejects(
+      store.list({ offset: 1, limit: 5, after: at(records, 0) }),
+      RangeError,
+    );
+    await assert.rejects(
+      store.list({ offset: 0, limit: 5, after: at(records, 0), before: at(records, 1) }),
+      RangeError,
+    );
+  });
+
+  test("a cursor combines with filters and the name search", async ({ store }) => {
+    const specs: Partial<KeyRecord>[] = [
+      { name: "Payments signing", state: "active" },
+      { name: "payments-db", state: "revoked" },
+      { name: "PAYMENTS archive", state: "active" },
+      { name: "billing", state: "active" },
+      { name: "Zahlungen Ärger payments", state: "active" },
+    ];
+    const records = specs.map((s) => fakeRecord(s));
+    for (const r of records) await store.create(r, fakeVersion(r, 1));
+    const names = (page: { items: KeyRecord[] }) => page.items.map((r) => r.name);
+
+    const all = await store.list({ offset: 0, limit: 10, nameContains: "payMENTS" });
+    assert.deepStrictEqual(names(all), [
+      "Payments signing",
+      "payments-db",
+      "PAYMENTS archive",
+      "Zahlungen Ärger payments",
+    ]);
+    assert.equal(all.total, 4);
+    const active = await store.list({
+      offset: 0,
+      limit: 1,
+      nameContains: "payments",
+      state: "active",
+      after: at(records, 0),
+    });
+    assert.deepStrictEqual(names(active), ["PAYMENTS archive"]);
+    assert.equal(active.total, 3);
+    // Only ASCII letters are folded, the same in every adapter.
+    const umlaut = await store.list({ offset: 0, limit: 10, nameContains: "Ärger" });
+    assert.deepStrictEqual(names(umlaut), ["Zahlungen Ärger payments"]);
+    assert.equal((await store.list({ offset: 0, limit: 10, nameContains: "äRGER" })).total, 0);
+    const wildcard = await store.list({ offset: 0, limit: 10, nameContains: "%" });
+    assert.deepStrictEqual(wildcard, { items: [], total: 0 });
   });
 
   test("destroy removes every version but keeps the destroyed record", async ({ store }) => {

@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { approvalDetails, keyDetails } from "../render.ts";
+import { escapeControls } from "../terminal_text.ts";
 import type { KeyJson } from "../../contract/keys.ts";
 import { Approval, type ApprovalJson } from "../../contract/approvals.ts";
 
@@ -18,7 +19,9 @@ function isApproval(body: unknown): body is ApprovalJson {
 export function renderChange(ctx: CliContext, cmd: Command, body: unknown): void {
   if (ctx.json(cmd)) return ctx.printJson(body);
   if (isApproval(body)) {
-    ctx.out.line(`Approval required (${body.approvals.length}/${body.quorum} approvals):`);
+    ctx.out.line(
+      escapeControls(`Approval required (${body.approvals.length}/${body.quorum} approvals):`),
+    );
     ctx.out.line(approvalDetails(body, ctx.style));
     return;
   }

@@ -1,8 +1,9 @@
 /**
  * `ferrohsm audit verify`: checks the audit hash chain. Offline (default) it reads the
  * data dir's log with the operator's HMAC key (`--data-dir`, `--hmac-key-file`,
- * `--audit-store`, `--sqlite-path`, each also `FERROHSM_*`), showing an entries counter
- * on a terminal; `--online` asks the server (`GET /api/v1/audit/verify`) instead.
+ * `--audit-store`, `--sqlite-path`, each also `FERROHSM_*`; with `--audit-store postgres`
+ * the shared database of a cluster, `--postgres-url` and its password/CA files), showing
+ * an entries counter on a terminal; `--online` asks the server (`GET /api/v1/audit/verify`) instead.
  * Exit 0 when the chain is intact, 1 when it is not (naming the first bad entry).
  */
 
@@ -11,6 +12,7 @@ import { readRootSecret } from "../../config/secrets.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { counter } from "../progress.ts";
+import { escapeControls } from "../terminal_text.ts";
 import { EXIT } from "../../server/startup_error.ts";
 import type { AuditVerificationJson } from "../../contract/audit.ts";
 
@@ -18,10 +20,13 @@ interface VerifyOptions {
   readonly online?: boolean;
   readonly dataDir: string;
   readonly hmacKeyFile?: string;
-  readonly auditStore: "file" | "sqlite";
-  readonly keyStore: "memory" | "filesystem" | "sqlite";
-  readonly approvalStore: "memory" | "sqlite";
+  readonly auditStore: "file" | "sqlite" | "postgres";
+  readonly keyStore: "memory" | "filesystem" | "sqlite" | "postgres";
+  readonly approvalStore: "memory" | "sqlite" | "postgres";
   readonly sqlitePath?: string;
+  readonly postgresUrl?: string;
+  readonly postgresPasswordFile?: string;
+  readonly postgresCaFile?: string;
 }
 
 /** Registers `audit verify` under `parent`. */
@@ -37,20 +42,35 @@ export function auditVerifyCommand(parent: Command, ctx: CliContext): void {
         .env("FERROHSM_HMAC_KEY_FILE"),
     )
     .addOption(
-      new Option("--audit-store <store>", "where the log lives").choices(["file", "sqlite"])
+      new Option("--audit-store <store>", "where the log lives")
+        .choices(["file", "sqlite", "postgres"])
         .env("FERROHSM_AUDIT_STORE").default("sqlite"),
     )
     .addOption(
       new Option("--key-store <store>", "where the key records live (checked against the log)")
-        .choices(["memory", "filesystem", "sqlite"]).env("FERROHSM_KEY_STORE").default("sqlite"),
+        .choices(["memory", "filesystem", "sqlite", "postgres"]).env("FERROHSM_KEY_STORE")
+        .default("sqlite"),
     )
     .addOption(
       new Option("--approval-store <store>", "where the approvals live")
-        .choices(["memory", "sqlite"]).env("FERROHSM_APPROVAL_STORE").default("sqlite"),
+        .choices(["memory", "sqlite", "postgres"]).env("FERROHSM_APPROVAL_STORE")
+        .default("sqlite"),
     )
     .addOption(
       new Option("--sqlite-path <file>", "SQLite database (default <data-dir>/ferrohsm.db)")
         .env("FERROHSM_SQLITE_PATH"),
+    )
+    .addOption(
+      new Option("--postgres-url <url>", "the cluster's database (postgres stores)")
+        .env("FERROHSM_POSTGRES_URL"),
+    )
+    .addOption(
+      new Option("--postgres-password-file <file>", "the database password")
+        .env("FERROHSM_POSTGRES_PASSWORD_FILE"),
+    )
+    .addOption(
+      new Option("--postgres-ca-file <file>", "CA bundle: TLS to the database, verified")
+        .env("FERROHSM_POSTGRES_CA_FILE"),
     )
     .action(ctx.action(async (opts: VerifyOptions, cmd: Command) => {
       const result = opts.online === true
@@ -62,11 +82,13 @@ export function auditVerifyCommand(parent: Command, ctx: CliContext): void {
         : await verifyOffline(ctx, opts);
       if (ctx.json(cmd)) ctx.printJson(result);
       else if (result.valid) {
-        ctx.out.line(`audit log intact: ${result.entries} entries, head ${result.head}`);
-      } else {
         ctx.out.line(
-          `audit log INVALID: first bad entry seq ${result.first_bad_seq} (${result.reason})`,
+          escapeControls(`audit log intact: ${result.entries} entries, head ${result.head}`),
         );
+      } else {
+        ctx.out.line(escapeControls(
+          `audit log INVALID: first bad entry seq ${result.first_bad_seq} (${result.reason})`,
+        ));
       }
       return result.valid ? EXIT.ok : EXIT.failure;
     }));
@@ -88,6 +110,13 @@ async function verifyOffline(ctx: CliContext, opts: VerifyOptions): Promise<Audi
       keyStore: opts.keyStore,
       approvalStore: opts.approvalStore,
       sqlitePath: opts.sqlitePath,
+      postgres: opts.postgresUrl === undefined ? undefined : {
+        url: opts.postgresUrl,
+        ...(opts.postgresPasswordFile === undefined
+          ? {}
+          : { passwordFile: opts.postgresPasswordFile }),
+        ...(opts.postgresCaFile === undefined ? {} : { caFile: opts.postgresCaFile }),
+      },
       onProgress: (n) => progress.update(n),
     });
   } finally {

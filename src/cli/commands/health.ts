@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { errorFrom } from "../api_client.ts";
 import { details } from "../render.ts";
+import { escapeControls } from "../terminal_text.ts";
 import { EXIT } from "../../server/startup_error.ts";
 
 /** Registers `health` under `parent`. */
@@ -32,11 +33,11 @@ export function healthCommand(parent: Command, ctx: CliContext): void {
         const s = ctx.style;
         const show = (k: string, v: unknown): string =>
           k === "status"
-            ? (v === "ok" ? s.green : s.red)(String(v))
-            : typeof v === "object" && v !== null
-            ? JSON.stringify(v)
-            : String(v);
-        ctx.out.line(details(Object.entries(doc).map(([k, v]) => [k, show(k, v)]), s));
+            ? (v === "ok" ? s.green : s.red)(escapeControls(String(v)))
+            : escapeControls(typeof v === "object" && v !== null ? JSON.stringify(v) : String(v));
+        ctx.out.line(
+          details(Object.entries(doc).map(([k, v]) => [escapeControls(k), show(k, v)]), s),
+        );
       }
       return res.ok && doc.status === "ok" ? EXIT.ok : EXIT.failure;
     }));

@@ -4,7 +4,8 @@
  * 0600 under `DIR/secrets/` (0700), or printed once with `--print-secrets` and never
  * written), an ES256 JWKS with its private key (`DIR/jwks.json`, 0600), the key check
  * values binding the data dir to these secrets (`DIR/kcv.json`), and prints the first
- * Administrator token and the serve command line.
+ * Administrator token and the serve command line, in the form the program was started
+ * with (`deno task serve` from a checkout, `<folder>/ferrohsm serve` from a release).
  *
  * Security caveats: never overwrites an installation (refuses when DIR holds any of
  * its files). The secrets and the keyset are as sensitive as every key they protect;
@@ -22,6 +23,7 @@ import { ROOT_KEY_BYTES, RootKeys } from "../../core/master_key.ts";
 import { wipe } from "../../core/zeroize.ts";
 import type { CliContext } from "../context.ts";
 import { CommandFailure } from "../errors.ts";
+import { commandLine, detectInvocation } from "../invocation.ts";
 import { details } from "../render.ts";
 
 /** What `init` refuses to find in the data dir: any sign of an installation. */
@@ -54,7 +56,8 @@ export function initCommand(program: Command, ctx: CliContext): void {
     .option("--print-secrets", "print the master and HMAC keys once instead of writing them")
     .action(ctx.action(async (opts: InitOptions, cmd: Command) => {
       const inst = await bootstrap(resolve(opts.dataDir), opts.printSecrets === true);
-      const serveCommand = `deno task serve ${inst.serveArgs.map(shellQuote).join(" ")}`;
+      const invocation = detectInvocation();
+      const serveCommand = commandLine(invocation.serve, inst.serveArgs);
       if (ctx.json(cmd)) {
         return ctx.printJson({
           data_dir: inst.dir,
@@ -96,8 +99,10 @@ export function initCommand(program: Command, ctx: CliContext): void {
       out(`  ${inst.token}`);
       out();
       out(
-        `Mint more: deno task cli token mint --keyset ${shellQuote(inst.keysetFile)} --sub NAME ` +
-          "--roles Administrator",
+        `Mint more: ${
+          commandLine(invocation.cli, ["token", "mint", "--keyset", inst.keysetFile])
+        }` +
+          " --sub NAME --roles Administrator",
       );
     }));
 }
@@ -173,9 +178,4 @@ async function generateKeyset(): Promise<
   const kid = toHex(crypto.getRandomValues(new Uint8Array(16)));
   const jwk = await exportJWK(privateKey);
   return { jwks: { keys: [{ ...jwk, kid, alg: "ES256", use: "sig" }] }, kid };
-}
-
-/** Quotes `arg` for a POSIX shell when it holds anything but safe characters. */
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }

@@ -8,6 +8,7 @@ import { keyPath } from "../api_client.ts";
 import type { CliContext } from "../context.ts";
 import { writeOutput } from "../output.ts";
 import { positiveInt } from "../parsers.ts";
+import { escapeControls } from "../terminal_text.ts";
 
 interface PublicOptions {
   readonly version?: number;
@@ -28,7 +29,8 @@ export function keyPublicCommand(parent: Command, ctx: CliContext): void {
         (api) => api.call<{ pem: string }>("GET", keyPath(id, `/public${qs}`)),
       );
       if (ctx.json(cmd)) return ctx.printJson(res.body);
-      const pem = res.body.pem.endsWith("\n") ? res.body.pem : `${res.body.pem}\n`;
+      const text = escapeControls(String(res.body.pem), { keepNewlines: true });
+      const pem = text.endsWith("\n") ? text : `${text}\n`;
       await writeOutput(opts.out, new TextEncoder().encode(pem), ctx.out);
     }));
 }

@@ -52,8 +52,12 @@ export function serveCommand(program: Command, ctx: CliContext): void {
       };
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);
-      // Configuration reload; a refused one is logged and changes nothing.
-      Deno.addSignalListener("SIGHUP", () => void server.reload());
+      // SIGHUP: reload the configuration files (a refused one is logged and changes
+      // nothing) and pick up renewed certificate files now (or force an ACME renewal).
+      Deno.addSignalListener("SIGHUP", () => {
+        void server.reload();
+        void server.reloadCertificates();
+      });
       printLine(`listening on ${server.url}`);
       await server.finished;
       await server.shutdown();

@@ -8,7 +8,7 @@ import type { Family } from "../algorithms.ts";
 import type { Algorithm, HashName } from "../../domain/algorithms.ts";
 import { algorithmInfo } from "../algorithms.ts";
 import { HsmError } from "../../domain/errors.ts";
-import type { SignOptions } from "../provider.ts";
+import type { LoadedKey, OffloadPolicy, Provider, SignOptions } from "../provider.ts";
 
 /** Digest size in bytes of each hash that sign/verify accept. */
 export const HASH_LENGTHS: Readonly<Record<HashName, number>> = Object.freeze(
@@ -109,4 +109,41 @@ export function signContext(
     throw new HsmError("invalid_request", `Context must be at most ${MAX_CONTEXT} bytes`);
   }
   return ctx;
+}
+
+/** How a seed-based, synchronous (noble) provider is built. */
+export interface SeedProviderSpec {
+  /** Bytes of fresh seed material for `algorithm`; throws RangeError for a foreign one. */
+  seedBytes(algorithm: Algorithm): number;
+  /** Loads seed material synchronously (wiping it). */
+  load(algorithm: Algorithm, material: Uint8Array): LoadedKey;
+  /** Which calls run in the offload pool (all of them are synchronous JavaScript). */
+  readonly offload: OffloadPolicy;
+}
+
+/**
+ * A provider whose material is a random seed and whose keys are synchronous JavaScript
+ * (ML-KEM, ML-DSA, SLH-DSA, hybrid KEMs): every failure is a rejection, never a throw.
+ */
+export function seedProvider(spec: SeedProviderSpec): Provider {
+  return Object.freeze({
+    generate(algorithm: Algorithm): Promise<Uint8Array> {
+      try {
+        return Promise.resolve(crypto.getRandomValues(new Uint8Array(spec.seedBytes(algorithm))));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+    load(algorithm: Algorithm, material: Uint8Array): Promise<LoadedKey> {
+      try {
+        return Promise.resolve(spec.load(algorithm, material));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+    offload(algorithm: Algorithm): OffloadPolicy {
+      spec.seedBytes(algorithm);
+      return spec.offload;
+    },
+  });
 }

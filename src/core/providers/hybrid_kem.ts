@@ -28,12 +28,11 @@ import type {
   ComponentPublicKey,
   Encapsulation,
   LoadedKey,
-  OffloadPolicy,
   Provider,
   PublicKeyExport,
 } from "../provider.ts";
 import { wipe } from "../zeroize.ts";
-import { disposedKey, unreadableMaterial } from "./_common.ts";
+import { disposedKey, seedProvider, unreadableMaterial } from "./_common.ts";
 import { P256, P384 } from "./_ec_keys.ts";
 import { mlKemPublicKey } from "./ml_kem.ts";
 import {
@@ -283,30 +282,10 @@ export function hybridKemPublicKey(
   );
 }
 
-const ALWAYS_OFFLOAD: OffloadPolicy = Object.freeze({
-  methods: Object.freeze(["encapsulate", "decapsulate"] as const),
-});
-
 /** The hybrid KEM provider: material is the 32-byte decapsulation seed. */
-export const hybridKemProvider: Provider = Object.freeze({
-  generate(algorithm: Algorithm): Promise<Uint8Array> {
-    try {
-      paramsFor(algorithm);
-      return Promise.resolve(crypto.getRandomValues(new Uint8Array(SEED_BYTES)));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  },
-  load(algorithm: Algorithm, material: Uint8Array): Promise<LoadedKey> {
-    try {
-      return Promise.resolve(loadHybridKemKey(algorithm, material));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  },
+export const hybridKemProvider: Provider = seedProvider({
+  seedBytes: (algorithm) => (paramsFor(algorithm), SEED_BYTES),
+  load: loadHybridKemKey,
   /** Key expansion, encapsulation and decapsulation are synchronous JavaScript. */
-  offload(algorithm: Algorithm): OffloadPolicy {
-    paramsFor(algorithm);
-    return ALWAYS_OFFLOAD;
-  },
+  offload: Object.freeze({ methods: Object.freeze(["encapsulate", "decapsulate"] as const) }),
 });

@@ -24,15 +24,9 @@ import type { Algorithm } from "../../domain/algorithms.ts";
 import { DER_TAG, encodeBitString, encodeDer } from "../asn1.ts";
 import { toBase64Url } from "../encoding.ts";
 import { HsmError } from "../../domain/errors.ts";
-import type {
-  LoadedKey,
-  OffloadPolicy,
-  Provider,
-  PublicKeyExport,
-  SignOptions,
-} from "../provider.ts";
+import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
-import { disposedKey, signContext, unreadableMaterial } from "./_common.ts";
+import { disposedKey, seedProvider, signContext, unreadableMaterial } from "./_common.ts";
 
 /** The ML-DSA parameter sets of the API. */
 export type MlDsaAlgorithm = "ML-DSA-44" | "ML-DSA-65" | "ML-DSA-87";
@@ -376,30 +370,10 @@ export function mlDsaPublicKey(
   );
 }
 
-const ALWAYS_OFFLOAD: OffloadPolicy = Object.freeze({
-  methods: Object.freeze(["sign", "verify"] as const),
-});
-
 /** The ML-DSA provider: material is the 32-byte FIPS 204 seed ξ. */
-export const mlDsaProvider: Provider = Object.freeze({
-  generate(algorithm: Algorithm): Promise<Uint8Array> {
-    try {
-      paramsFor(algorithm);
-      return Promise.resolve(crypto.getRandomValues(new Uint8Array(SEED_BYTES)));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  },
-  load(algorithm: Algorithm, material: Uint8Array): Promise<LoadedKey> {
-    try {
-      return Promise.resolve(loadMlDsaKey(algorithm, material));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  },
+export const mlDsaProvider: Provider = seedProvider({
+  seedBytes: (algorithm) => (paramsFor(algorithm), SEED_BYTES),
+  load: loadMlDsaKey,
   /** Every signature and verification is synchronous lattice arithmetic. */
-  offload(algorithm: Algorithm): OffloadPolicy {
-    paramsFor(algorithm);
-    return ALWAYS_OFFLOAD;
-  },
+  offload: Object.freeze({ methods: Object.freeze(["sign", "verify"] as const) }),
 });

@@ -21,15 +21,9 @@ import type { Algorithm } from "../../domain/algorithms.ts";
 import { DER_TAG, encodeBitString, encodeDer } from "../asn1.ts";
 import { toBase64Url } from "../encoding.ts";
 import { HsmError } from "../../domain/errors.ts";
-import type {
-  Encapsulation,
-  LoadedKey,
-  OffloadPolicy,
-  Provider,
-  PublicKeyExport,
-} from "../provider.ts";
+import type { Encapsulation, LoadedKey, Provider, PublicKeyExport } from "../provider.ts";
 import { timingSafeEqual, wipe } from "../zeroize.ts";
-import { disposedKey, unreadableMaterial } from "./_common.ts";
+import { disposedKey, seedProvider, unreadableMaterial } from "./_common.ts";
 
 /** The ML-KEM parameter sets of the API. */
 export type MlKemAlgorithm = "ML-KEM-512" | "ML-KEM-768" | "ML-KEM-1024";
@@ -293,30 +287,10 @@ export function mlKemPublicKey(
   return new MlKemPublicKey(algorithm as MlKemAlgorithm, ek.slice(), options.random ?? osRandom);
 }
 
-const ALWAYS_OFFLOAD: OffloadPolicy = Object.freeze({
-  methods: Object.freeze(["encapsulate", "decapsulate"] as const),
-});
-
 /** The ML-KEM provider: material is the 64-byte FIPS 203 seed d‖z. */
-export const mlKemProvider: Provider = Object.freeze({
-  generate(algorithm: Algorithm): Promise<Uint8Array> {
-    try {
-      paramsFor(algorithm);
-      return Promise.resolve(crypto.getRandomValues(new Uint8Array(SEED_BYTES)));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  },
-  load(algorithm: Algorithm, material: Uint8Array): Promise<LoadedKey> {
-    try {
-      return Promise.resolve(loadMlKemKey(algorithm, material));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  },
+export const mlKemProvider: Provider = seedProvider({
+  seedBytes: (algorithm) => (paramsFor(algorithm), SEED_BYTES),
+  load: loadMlKemKey,
   /** Encapsulation and decapsulation are synchronous lattice arithmetic. */
-  offload(algorithm: Algorithm): OffloadPolicy {
-    paramsFor(algorithm);
-    return ALWAYS_OFFLOAD;
-  },
+  offload: Object.freeze({ methods: Object.freeze(["encapsulate", "decapsulate"] as const) }),
 });

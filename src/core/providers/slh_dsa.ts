@@ -23,15 +23,9 @@ import {
 } from "@noble/post-quantum/slh-dsa.js";
 import type { Algorithm } from "../../domain/algorithms.ts";
 import { HsmError } from "../../domain/errors.ts";
-import type {
-  LoadedKey,
-  OffloadPolicy,
-  Provider,
-  PublicKeyExport,
-  SignOptions,
-} from "../provider.ts";
+import type { LoadedKey, Provider, PublicKeyExport, SignOptions } from "../provider.ts";
 import { wipe } from "../zeroize.ts";
-import { disposedKey, signContext, unreadableMaterial } from "./_common.ts";
+import { disposedKey, seedProvider, signContext, unreadableMaterial } from "./_common.ts";
 import { akpExport, oidContents, osRandom, type RandomFill } from "./_pq_export.ts";
 
 /** The SLH-DSA parameter sets of the API. */
@@ -229,30 +223,10 @@ export function slhDsaPublicKey(algorithm: Algorithm, publicKey: Uint8Array): Lo
   return new SlhDsaPublicKey(algorithm as SlhDsaAlgorithm, publicKey.slice());
 }
 
-const ALWAYS_OFFLOAD: OffloadPolicy = Object.freeze({
-  methods: Object.freeze(["sign", "verify"] as const),
-});
-
 /** The SLH-DSA provider: material is SK.seed‖SK.prf‖PK.seed (3n bytes). */
-export const slhDsaProvider: Provider = Object.freeze({
-  generate(algorithm: Algorithm): Promise<Uint8Array> {
-    try {
-      const p = paramsFor(algorithm);
-      return Promise.resolve(crypto.getRandomValues(new Uint8Array(3 * p.n)));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  },
-  load(algorithm: Algorithm, material: Uint8Array): Promise<LoadedKey> {
-    try {
-      return Promise.resolve(loadSlhDsaKey(algorithm, material));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  },
+export const slhDsaProvider: Provider = seedProvider({
+  seedBytes: (algorithm) => 3 * paramsFor(algorithm).n,
+  load: (algorithm, material) => loadSlhDsaKey(algorithm, material),
   /** Hypertree signing and verification are synchronous hashing. */
-  offload(algorithm: Algorithm): OffloadPolicy {
-    paramsFor(algorithm);
-    return ALWAYS_OFFLOAD;
-  },
+  offload: Object.freeze({ methods: Object.freeze(["sign", "verify"] as const) }),
 });

@@ -222,8 +222,9 @@ export class FileAuditStore implements AuditStore {
   }
 
   /** Journal entries (`records` set, or an action of `actions`), ascending. */
-  async *journal(actions: readonly string[]): AsyncGenerator<AuditEntry> {
+  async *journal(actions: readonly string[], afterSeq = 0): AsyncGenerator<AuditEntry> {
     for await (const entry of this.scan()) {
+      if (entry.seq <= afterSeq) continue;
       if (entry.records !== undefined || actions.includes(entry.action)) yield entry;
     }
   }

@@ -12,7 +12,7 @@ import type { ApprovalRecord, ApprovalState } from "../../domain/records.ts";
 import {
   approvalRecordProblem,
   assertApprovalRecord,
-  assertListQuery,
+  assertPaging,
   assertSafeId,
   isApprovalState,
   isSafeId,
@@ -69,7 +69,7 @@ export class SqliteApprovalStore implements ApprovalStore {
 
   /** Approvals matching the query, by creation time then id. */
   async list(query: ApprovalListQuery): Promise<ApprovalPage> {
-    assertListQuery(query);
+    assertPaging(query);
     const db = this.#db();
     const where = and(
       stateCondition(query.state, query.now),

@@ -51,6 +51,7 @@ export class SqliteAuditStore implements AuditStore {
         e.prev_hash,
         e.mac,
         e.records ?? null,
+        e.request_id ?? null,
       ]));
       return;
     }
@@ -82,8 +83,8 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   /** Journal entries (`records` set, or an action of `actions`), by seq, page by page. */
-  async *journal(actions: readonly string[]): AsyncGenerator<AuditEntry> {
-    let after = Number.MIN_SAFE_INTEGER;
+  async *journal(actions: readonly string[], afterSeq = 0): AsyncGenerator<AuditEntry> {
+    let after = afterSeq;
     const wanted = or(isNotNull(auditEntries.records), inArray(auditEntries.action, [...actions]));
     for (;;) {
       const rows = await this.#database.db.select().from(auditEntries)
@@ -133,6 +134,7 @@ function toRow(e: AuditEntry): Row {
     prevHash: e.prev_hash,
     mac: e.mac,
     records: e.records ?? null,
+    requestId: e.request_id ?? null,
   };
 }
 
@@ -148,5 +150,6 @@ function fromRow(r: Row): AuditEntry {
     prev_hash: r.prevHash,
     mac: r.mac,
     ...(r.records === null ? {} : { records: r.records }),
+    ...(r.requestId === null ? {} : { request_id: r.requestId }),
   };
 }

@@ -18,8 +18,8 @@ export type WriterRequest =
   | { readonly id: number; readonly type: "close" };
 
 const INSERT = "INSERT INTO audit_entries " +
-  "(seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac, records) " +
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  "(seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac, records, request_id) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 let client: Client | undefined;
 

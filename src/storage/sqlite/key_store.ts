@@ -1,7 +1,8 @@
 /**
  * KeyStore on libSQL through drizzle. Every write is one `batch()` (one implicit
  * transaction, one fsync under `synchronous=FULL`); the client has a single connection,
- * so no interactive transaction is ever held open.
+ * so no interactive transaction is ever held open. Creations arriving while one is being
+ * committed are group-committed together (one fsync for many new keys).
  *
  * Optimistic concurrency inside one batch: every statement is guarded by "the key is
  * still at the base revision" (`revision = new - 1`), the version insert and tag rewrite
@@ -18,12 +19,13 @@
  */
 
 import { Buffer } from "node:buffer";
-import { and, asc, count, eq, exists, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { HsmError } from "../../domain/errors.ts";
 import type { KeyListPage, KeyListQuery, KeyStore } from "../ports.ts";
 import type { KeyRecord, SealedVersion } from "../../domain/records.ts";
 import {
+  asciiLower,
   assertKeyRecord,
   assertListQuery,
   assertSafeId,
@@ -36,6 +38,7 @@ import {
 } from "../records.ts";
 import { wipe } from "../../core/zeroize.ts";
 import { isDuplicateKeyError } from "./constraint.ts";
+import { GroupCommit } from "../../util/group_commit.ts";
 import type { Database } from "./database.ts";
 import { keys, keyTags, keyVersions } from "./schema.ts";
 
@@ -52,12 +55,38 @@ export interface SqliteKeyStoreOptions {
 export class SqliteKeyStore implements KeyStore {
   readonly #database: Database;
   readonly #ownsDatabase: boolean;
+  readonly #creates: GroupCommit<Batch>;
   #closed = false;
 
   /** Wraps an open database; it is closed by `close()` only when `ownsDatabase` is set. */
   constructor(database: Database, options: SqliteKeyStoreOptions = {}) {
     this.#database = database;
     this.#ownsDatabase = options.ownsDatabase ?? false;
+    this.#creates = new GroupCommit((groups) => this.#commitCreates(groups));
+  }
+
+  /**
+   * Commits several keys' creations as one batch (one transaction, one fsync). When the
+   * batch fails (one id already exists), each creation is retried on its own so only the
+   * failing one is refused.
+   */
+  async #commitCreates(groups: readonly Batch[]): Promise<(unknown | undefined)[]> {
+    const db = this.#db();
+    const attempt = async (statements: Statement[]) => {
+      try {
+        await db.batch(statements as Batch);
+        return undefined;
+      } catch (err) {
+        return isDuplicateKeyError(err)
+          ? new HsmError("conflict", "Cannot create key: the id already exists", { cause: err })
+          : err;
+      }
+    };
+    if (groups.length === 1) return [await attempt([...(groups[0] as Batch)])];
+    if (await attempt(groups.flat()) === undefined) return groups.map(() => undefined);
+    const results: (unknown | undefined)[] = [];
+    for (const group of groups) results.push(await attempt([...group]));
+    return results;
   }
 
   /** Creates a key with its first version. @throws HsmError("conflict") when the id exists. */
@@ -76,14 +105,7 @@ export class SqliteKeyStore implements KeyStore {
       );
     }
     statements.push(db.insert(keyVersions).values(versionColumns(first)));
-    try {
-      await db.batch(statements);
-    } catch (err) {
-      if (isDuplicateKeyError(err)) {
-        throw new HsmError("conflict", "Cannot create key: the id already exists", { cause: err });
-      }
-      throw err;
-    }
+    await this.#creates.submit(statements);
   }
 
   /** The key record, or undefined. @throws HsmError("integrity_error") for a malformed row */
@@ -94,7 +116,10 @@ export class SqliteKeyStore implements KeyStore {
     return rows[0] && decodeKeyRow(rows[0]);
   }
 
-  /** Lists keys matching the filters by creation time then id, with the matching total. */
+  /**
+   * Lists keys matching the filters by creation time then id, with the matching total.
+   * A cursor seeks in `keys_created_idx` (row-value comparison) instead of skipping rows.
+   */
   async list(query: KeyListQuery): Promise<KeyListPage> {
     assertListQuery(query);
     const db = this.#db();
@@ -109,14 +134,29 @@ export class SqliteKeyStore implements KeyStore {
           eq(keyTags.tagValue, tag.value),
         )),
       ),
+      // lower() folds ASCII letters only, as asciiLower() does for the other adapters.
+      query.nameContains === undefined
+        ? undefined
+        : sql`instr(lower(${keys.name}), ${asciiLower(query.nameContains)}) > 0`,
     );
+    const { after, before } = query;
+    const position = after !== undefined
+      ? sql`(${keys.createdAt}, ${keys.id}) > (${after.createdAt}, ${after.id})`
+      : before !== undefined
+      ? sql`(${keys.createdAt}, ${keys.id}) < (${before.createdAt}, ${before.id})`
+      : undefined;
+    const order = before === undefined
+      ? [asc(keys.createdAt), asc(keys.id)]
+      : [desc(keys.createdAt), desc(keys.id)];
     // One batch is one read transaction: the page and the total see the same snapshot.
     const [rows, totals] = await db.batch([
-      db.select().from(keys).where(filter).orderBy(asc(keys.createdAt), asc(keys.id))
+      db.select().from(keys).where(and(filter, position)).orderBy(...order)
         .limit(query.limit).offset(query.offset),
       db.select({ total: count() }).from(keys).where(filter),
     ]);
-    return { items: rows.map(decodeKeyRow), total: totals[0]?.total ?? 0 };
+    const items = rows.map(decodeKeyRow);
+    if (before !== undefined) items.reverse();
+    return { items, total: totals[0]?.total ?? 0 };
   }
 
   /**
@@ -295,6 +335,9 @@ function keyColumns(record: KeyRecord) {
     updatedAt: record.updatedAt,
     revision: record.revision,
     mac: record.mac,
+    origin: record.origin === undefined || record.origin === "generated" ? null : record.origin,
+    rotationPeriod: record.rotationPeriod ?? null,
+    minDecryptionVersion: record.minDecryptionVersion ?? null,
     retentionClass: record.retentionClass ?? null,
   };
 }
@@ -332,11 +375,14 @@ function versionSelection(v: SealedVersion) {
 }
 
 function decodeKeyRow(row: typeof keys.$inferSelect): KeyRecord {
-  const { retentionClass, ...rest } = row;
+  const { origin, rotationPeriod, minDecryptionVersion, retentionClass, ...rest } = row;
   const candidate = {
     ...rest,
     usage: parseJson(row.usage),
     tags: parseJson(row.tags),
+    ...(origin === null ? {} : { origin }),
+    ...(rotationPeriod === null ? {} : { rotationPeriod }),
+    ...(minDecryptionVersion === null ? {} : { minDecryptionVersion }),
     ...(retentionClass === null ? {} : { retentionClass }),
   };
   const problem = keyRecordProblem(candidate);

@@ -20,6 +20,12 @@ export const keys = sqliteTable("keys", {
   updatedAt: text("updated_at").notNull(),
   revision: integer("revision").notNull(),
   mac: text("mac").notNull(),
+  /** `imported` for BYOK keys; null means generated. */
+  origin: text("origin"),
+  /** ISO 8601 rotation period; null when the key has none. */
+  rotationPeriod: text("rotation_period"),
+  /** Versions below it are retired for consuming operations; null means 1. */
+  minDecryptionVersion: integer("min_decryption_version"),
   /** The retention class; null for the default class. */
   retentionClass: text("retention_class"),
 }, (t) => [
@@ -37,6 +43,13 @@ export const keyTags = sqliteTable("key_tags", {
   primaryKey({ columns: [t.keyId, t.tagKey] }),
   index("key_tags_lookup_idx").on(t.tagKey, t.tagValue),
 ]);
+
+/** Operations per key version (usage counters), added to by periodic flushes. */
+export const keyUsage = sqliteTable("key_usage", {
+  keyId: text("key_id").notNull(),
+  version: integer("version").notNull(),
+  operations: integer("operations").notNull(),
+}, (t) => [primaryKey({ columns: [t.keyId, t.version] })]);
 
 /** Immutable sealed key versions. */
 export const keyVersions = sqliteTable("key_versions", {
@@ -87,6 +100,8 @@ export const auditEntries = sqliteTable("audit_entries", {
   mac: text("mac").notNull(),
   /** Record commits this entry journals (`kind:id@revision:digest`, space separated). */
   records: text("records"),
+  /** The HTTP request's `X-Request-Id`, on entries written for a request. */
+  requestId: text("request_id"),
 });
 
 /** Dual-control approval requests. */

@@ -1,0 +1,3 @@
+module example.com/ferrohsm-client
+
+go 1.19
