@@ -106,6 +106,7 @@ const TITLES: Readonly<Partial<Record<string, string>>> = {
   invalid_request: "Invalid request",
   unauthenticated: "Not signed in",
   forbidden: "Not allowed",
+  policy_denied: "Refused by a policy",
   not_found: "Not found",
   conflict: "Conflict",
   invalid_state: "Not possible now",

@@ -7,7 +7,7 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import type { Actor, RequestFacts } from "../access/guard.ts";
+import type { Actor, RequestChannel, RequestFacts } from "../access/guard.ts";
 import { HsmError } from "../domain/errors.ts";
 import { utf8 } from "../core/encoding.ts";
 import { timingSafeEqual } from "../core/zeroize.ts";
@@ -61,9 +61,14 @@ export function bearerAuth(authenticator: Authenticator): MiddlewareHandler<AppE
 /**
  * The actor with the request's facts for policy scripts (arrival time, peer address,
  * body size from `Content-Length`, channel, client certificate). Built lazily, on the
- * first read: requests that meet no policy never pay for it.
+ * first read: requests that meet no policy never pay for it. `via` is `rest` for the API
+ * and the Vault Transit bridge, `ui` for the dashboard.
  */
-function withRequestFacts(actor: Actor, c: Context<AppEnv>): Actor {
+export function withRequestFacts<E extends AppEnv>(
+  actor: Actor,
+  c: Context<E>,
+  via: RequestChannel = "rest",
+): Actor {
   const arrived = Date.now();
   let facts: RequestFacts | undefined;
   return {
@@ -76,7 +81,7 @@ function withRequestFacts(actor: Actor, c: Context<AppEnv>): Actor {
           time: new Date(arrived),
           clientIp: c.get("clientAddress") ?? "",
           size: Number.isSafeInteger(size) && size >= 0 ? size : 0,
-          via: "rest",
+          via,
           ...(thumbprint === undefined ? {} : { certThumbprint: thumbprint }),
         };
       }

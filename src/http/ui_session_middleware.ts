@@ -8,7 +8,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { certificateBindingHolds } from "./auth_middleware.ts";
+import { certificateBindingHolds, withRequestFacts } from "./auth_middleware.ts";
 import type { AppEnv } from "./context.ts";
 import type { SessionStore, UiSession } from "./ui_sessions.ts";
 
@@ -87,7 +87,8 @@ export function requireSession(
       return await options.onSignedOut(c);
     }
     c.set("session", session);
-    c.set("actor", session.actor);
+    // The request's facts (channel `ui`) go with the actor for policy scripts.
+    c.set("actor", withRequestFacts(session.actor, c, "ui"));
     await next();
   };
 }

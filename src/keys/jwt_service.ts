@@ -64,6 +64,7 @@ export class JwtService {
         throw new HsmError("invalid_request", `Key ${id} is symmetric: it has no public key`);
       }
       requirePublicReadable(record);
+      await op.admit(record);
       const min = minDecryptionVersion(record);
       const keys: Record<string, unknown>[] = [];
       for (const sealed of await deps.store.listVersions(id)) {

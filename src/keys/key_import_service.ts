@@ -25,6 +25,7 @@ import { HsmError } from "../domain/errors.ts";
 import { nextVersion, requireTransition } from "../domain/key_lifecycle.ts";
 import type { KeyRecord } from "../domain/records.ts";
 import { type ImportTokens, tokenIdOf } from "./import_tokens.ts";
+import type { KeyRecords } from "./key_records.ts";
 import type { ApprovalRequester } from "./key_service.ts";
 import type { CommitPoint, KeyTransitions } from "./key_transitions.ts";
 
@@ -57,6 +58,8 @@ export interface KeyImportServiceDeps {
   readonly tokens: ImportTokens;
   /** Whether rotation is under dual control (the approval service). */
   readonly approvals: Pick<ApprovalRequester, "requires">;
+  /** Verified key records (the target key of a new version, for the policy gate). */
+  readonly records: Pick<KeyRecords, "get">;
   readonly newId?: () => string;
 }
 
@@ -110,8 +113,15 @@ export class KeyImportService {
     return guard.run(request, async (op) => {
       op.authorize("key:import");
       const info = knownAlgorithm(req.algorithm);
-      // What can be checked without the material is checked before the token is spent.
+      // What can be checked without the material is checked before the token is spent,
+      // the policy gate included (a new key is seen as created active at version 1).
       const fresh = req.keyId === undefined ? newKeyFields(info.name, req) : undefined;
+      const id = fresh === undefined ? undefined : this.#newId();
+      await op.admit(
+        id === undefined || fresh === undefined
+          ? await this.#deps.records.get(req.keyId as string)
+          : { id, algorithm: info.name, tags: fresh.tags, state: "active", currentVersion: 1 },
+      );
       const consumed = tokens.take(req.importToken);
       if (consumed === undefined) {
         throw new HsmError("invalid_request", "Invalid import token: unknown, used or expired");
@@ -131,10 +141,9 @@ export class KeyImportService {
       }
       try {
         const commit: CommitPoint = (refs) => op.commitPoint(refs);
-        if (fresh === undefined) {
+        if (id === undefined || fresh === undefined) {
           return await this.#addVersion(req.keyId as string, info.name, material, commit);
         }
-        const id = this.#newId();
         op.setKeyId(id);
         return await this.#create(id, info.name, fresh, material, commit);
       } finally {

@@ -63,6 +63,7 @@ export class KeySettingsService {
         if (record.state === "destroyed") {
           throw new HsmError("invalid_state", `Cannot change key ${id}: it is destroyed`);
         }
+        await op.admit(record);
         if (req.minDecryptionVersion !== undefined) {
           requireMinDecryptionVersion(record, req.minDecryptionVersion);
         }

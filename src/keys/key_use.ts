@@ -1,8 +1,8 @@
 /**
  * The steps every key operation outside CryptoService shares (data keys, rewrap, batches,
  * JWT signing), inside a guarded operation: read the verified record, authorize
- * `key:use:<family>`, check the key's state and usages, then load a version, refusing a
- * retired version for consuming operations. Successful operations are counted against
+ * `key:use:<family>`, check the key's state and usages, pass the policy gate, then load a
+ * version, refusing a retired version for consuming operations. Successful operations are counted against
  * their version and observed (metrics) like CryptoService's.
  */
 
@@ -37,9 +37,11 @@ export interface OpenedKey {
 }
 
 /**
- * Reads and checks key `id` for `operations` (each must be allowed by state and usage)
- * and authorizes the actor for the key's family.
- * @throws HsmError("not_found" | "forbidden" | "invalid_state" | "invalid_request")
+ * Reads and checks key `id` for `operations` (each must be allowed by state and usage),
+ * authorizes the actor for the key's family and passes the policy gate (once, with the
+ * key's current version, before anything is loaded or used).
+ * @throws HsmError("not_found" | "forbidden" | "invalid_state" | "invalid_request" |
+ *   "policy_denied")
  */
 export async function openKey(
   deps: KeyUseDeps,
@@ -52,6 +54,7 @@ export async function openKey(
   if (info === undefined) throw new HsmError("integrity_error", `Key ${id} is unreadable`);
   op.authorize(keyUseAction(info.family));
   for (const operation of operations) requireUsable(record, operation);
+  await op.admit(record);
   return { record, info };
 }
 

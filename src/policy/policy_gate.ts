@@ -15,24 +15,42 @@ import { buildPolicyContext } from "./policy_context.ts";
 import type { PolicyEngine } from "./policy_engine.ts";
 import type { PolicyAction, PolicyContext, PolicyDecision } from "./policy_types.ts";
 
-/** Audit actions of guarded key operations → the API action names policies scope on. */
-export const POLICY_ACTION_OF: ReadonlyMap<string, PolicyAction> = new Map<string, PolicyAction>([
-  ["key.create", "create"],
-  ["key.read", "read"],
-  ["key.versions", "read"],
-  ["key.public", "read"],
-  ["key.rotate", "rotate"],
-  ["key.rollback", "rollback"],
-  ["key.revoke", "revoke"],
-  ["key.destroy.request", "destroy"],
-  ["key.encrypt", "encrypt"],
-  ["key.decrypt", "decrypt"],
-  ["key.sign", "sign"],
-  ["key.verify", "verify"],
-  ["key.mac", "mac"],
-  ["key.mac_verify", "verify"],
-  ["key.encapsulate", "encapsulate"],
-  ["key.decapsulate", "decapsulate"],
+/**
+ * Audit actions of guarded key operations → the API action names policies scope on. An
+ * operation that does two things is decided as each (a rewrap decrypts and encrypts: a
+ * policy on either applies, and the first denial wins). A batch is one operation: it is
+ * decided once, before its items, and a denial refuses the whole batch. A BYOK import,
+ * of a new key or of a new version, brings in key material: `create`.
+ */
+export const POLICY_ACTION_OF: ReadonlyMap<string, readonly PolicyAction[]> = new Map<
+  string,
+  readonly PolicyAction[]
+>([
+  ["key.create", ["create"]],
+  ["key.import", ["create"]],
+  ["key.read", ["read"]],
+  ["key.versions", ["read"]],
+  ["key.public", ["read"]],
+  ["key.jwks", ["read"]],
+  ["key.update", ["update"]],
+  ["key.rotate", ["rotate"]],
+  ["key.rollback", ["rollback"]],
+  ["key.revoke", ["revoke"]],
+  ["key.destroy.request", ["destroy"]],
+  ["key.encrypt", ["encrypt"]],
+  ["key.encrypt.batch", ["encrypt"]],
+  ["key.datakey", ["encrypt"]],
+  ["key.decrypt", ["decrypt"]],
+  ["key.decrypt.batch", ["decrypt"]],
+  ["key.rewrap", ["decrypt", "encrypt"]],
+  ["key.sign", ["sign"]],
+  ["key.sign.batch", ["sign"]],
+  ["key.sign_jwt", ["sign"]],
+  ["key.verify", ["verify"]],
+  ["key.mac", ["mac"]],
+  ["key.mac_verify", ["verify"]],
+  ["key.encapsulate", ["encapsulate"]],
+  ["key.decapsulate", ["decapsulate"]],
 ]);
 
 /** Options of the gate. */
@@ -74,8 +92,21 @@ export class EnginePolicyGate implements PolicyGate {
     readonly key?: PolicyKeyFacts | undefined;
     readonly version?: number | undefined;
   }): Promise<PolicyDenial | undefined> {
-    const action = POLICY_ACTION_OF.get(request.action);
-    if (action === undefined) return undefined;
+    const actions = POLICY_ACTION_OF.get(request.action);
+    if (actions === undefined) return undefined;
+    for (const action of actions) {
+      const denial = await this.#decideAs(action, request);
+      if (denial !== undefined) return denial;
+    }
+    return undefined;
+  }
+
+  async #decideAs(action: PolicyAction, request: {
+    readonly actor: Actor;
+    readonly action: string;
+    readonly key?: PolicyKeyFacts | undefined;
+    readonly version?: number | undefined;
+  }): Promise<PolicyDenial | undefined> {
     const { actor, key } = request;
     const selected = this.#engine.select({
       action,

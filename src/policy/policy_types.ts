@@ -18,6 +18,7 @@ export const POLICY_ACTIONS = [
   "encapsulate",
   "decapsulate",
   "create",
+  "update",
   "rotate",
   "rollback",
   "revoke",

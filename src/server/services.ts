@@ -435,6 +435,7 @@ export async function buildServices(
         transitions,
         tokens: importTokens,
         approvals,
+        records,
       }),
       settings: new KeySettingsService({ guard, transitions }),
       usage,

@@ -10,7 +10,11 @@
 
 import type { MiddlewareHandler } from "hono";
 import { HsmError } from "../domain/errors.ts";
-import { type Authenticator, certificateBindingHolds } from "../http/auth_middleware.ts";
+import {
+  type Authenticator,
+  certificateBindingHolds,
+  withRequestFacts,
+} from "../http/auth_middleware.ts";
 import type { AppEnv } from "../http/context.ts";
 import { vaultErrorFromBody } from "./vault_http.ts";
 
@@ -39,7 +43,8 @@ export function vaultTokenAuth(authenticator: Authenticator): MiddlewareHandler<
       authenticator.reportFailure?.("certificate_mismatch");
       throw new HsmError("unauthenticated", "Certificate binding does not hold");
     }
-    c.set("actor", { id: principal.sub, roles: principal.roles, requestId: c.get("requestId") });
+    const actor = { id: principal.sub, roles: principal.roles, requestId: c.get("requestId") };
+    c.set("actor", withRequestFacts(actor, c));
     await next();
   };
 }
