@@ -9,6 +9,12 @@
  * it is the version the audit log last committed; a policy the log committed but the
  * store lost (a deleted row that would silently lift a restriction) refuses the load,
  * unless its creation was cut short by a crash. Any failure is `integrity_error`.
+ *
+ * Several nodes sharing one store: `refresh` (called when another node announces a policy
+ * change) reloads every policy through the same checks, catching the journal up with the
+ * other node's audit entries first; when a check fails, the engine keeps what it holds
+ * (a policy is never dropped on a row that does not check out). Refreshes and this
+ * process's writes are serialized, so neither undoes the other.
  */
 
 import { type RecordJournal, refOf } from "../audit/record_journal.ts";
@@ -80,6 +86,10 @@ export class PolicyWrites {
   /** Policies from the signed configuration bundle (read-only through the API). */
   #bundle: readonly PolicyRecord[] = [];
   #stored: PolicyRecord[] = [];
+  /** Serializes refreshes with this process's store writes. */
+  #serial: Promise<unknown> = Promise.resolve();
+  /** The refresh waiting to run after the current one (concurrent requests share it). */
+  #queued: Promise<void> | undefined;
 
   constructor(options: PolicyWritesOptions) {
     this.#store = options.store;
@@ -104,6 +114,30 @@ export class PolicyWrites {
   async load(interrupted: readonly RecordRef[] = []): Promise<void> {
     const rows = await this.#store.list();
     for (const row of rows) await this.verify(row);
+    this.#install(rows, interrupted);
+  }
+
+  /**
+   * Reloads every stored policy after another node changed one, catching the journal up
+   * with the audit log first; concurrent calls share one run after the current one.
+   * @throws HsmError("integrity_error") when a policy does not check out (the engine then
+   *   keeps the policies it held)
+   */
+  refresh(): Promise<void> {
+    this.#queued ??= this.#exclusive(async () => {
+      this.#queued = undefined;
+      const rows = await this.#store.list();
+      for (const row of rows) {
+        await this.verifyVersion(row);
+        await this.#journal.verify("policy", policyJournalRecord(row));
+      }
+      this.#install(rows, []);
+    });
+    return this.#queued;
+  }
+
+  /** Checks that no journaled policy is missing, then puts the rows in the engine. */
+  #install(rows: readonly PolicyVersionRecord[], interrupted: readonly RecordRef[]): void {
     const present = new Set(rows.map((r) => r.id));
     for (const ref of this.#journal.committed("policy")) {
       if (present.has(ref.id)) continue;
@@ -262,12 +296,21 @@ export class PolicyWrites {
   async #write(next: PolicyVersionRecord, commit: PolicyCommit): Promise<PolicyVersionRecord> {
     const ref = policyRef(next);
     await commit([ref]);
-    await this.#store.put(next);
-    this.#journal.settle(ref);
-    this.#stored = this.#stored.filter((p) => p.id !== next.id);
-    if (!next.deleted) this.#stored.push(engineRecord(next));
-    this.#publish();
+    await this.#exclusive(async () => {
+      await this.#store.put(next);
+      this.#journal.settle(ref);
+      this.#stored = this.#stored.filter((p) => p.id !== next.id);
+      if (!next.deleted) this.#stored.push(engineRecord(next));
+      this.#publish();
+    });
     return next;
+  }
+
+  /** Runs `fn` after every refresh and store write queued before it. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(fn);
+    this.#serial = run.catch(() => undefined);
+    return run;
   }
 
   #publish(): void {

@@ -263,7 +263,8 @@ export class RetentionService {
             if (sealed === undefined || sealed.purgedAt !== undefined) continue;
             const digest = sealedDigest(sealed);
             const at = this.#clock().toISOString();
-            await this.#o.keys.purgeVersion(keyId, version, at);
+            // Another node may have purged it meanwhile: it wrote the receipt.
+            if (!(await this.#o.keys.purgeVersion(keyId, version, at))) continue;
             const receipt = await this.#o.ledger.append({
               ts: at,
               key_id: keyId,

@@ -4,7 +4,7 @@
  * - the change feed drops what other nodes changed from this node's caches (verified
  *   key records, loaded keys, key listings; the JWT keyset is re-read; policy changes go
  *   to `onPolicyChange`), and drops every cache of mutable state (records, listings,
- *   keyset) when notifications may have been missed;
+ *   keyset, and the policies are reloaded) when notifications may have been missed;
  * - the record journal accepts another node's in-flight write for a few seconds;
  * - the node registers in the heartbeat table (reconciling its own previous process's
  *   half-done writes when that one crashed), beats, sizes its rate-limit buckets to its
@@ -63,7 +63,7 @@ export interface ClusterParts {
   readonly keyring: JwksKeyring;
   readonly limits: HttpLimits;
   readonly log: Logger;
-  /** Policy scripts changed on another node (the policy store's cache hook). */
+  /** Policy scripts changed on another node (id; "" when any may have): reload them. */
   readonly onPolicyChange?: ((id: string) => void) | undefined;
 }
 
@@ -96,6 +96,7 @@ export async function startClusterNode(
     parts.records.clear();
     parts.listCache.invalidate();
     void parts.keyring.reload().catch(() => {});
+    parts.onPolicyChange?.("");
   };
   const feed = await PostgresChangeFeed.start(parts.database, {
     onChange: (change) => applyChange(parts, change),

@@ -1,7 +1,8 @@
 /**
  * The composition of governance for `buildServices`: the policy sandbox pool, engine and
- * the Guard's gate; the check that bundle scripts compile; the retention attestation key
- * and receipt ledger; the audit archiver retention runs; and their metrics.
+ * the Guard's gate; the check that bundle scripts compile; reloading policies another
+ * cluster node changed; the retention attestation key and receipt ledger; the audit
+ * archiver retention runs; and their metrics.
  */
 
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import type { FerroHsmMetrics } from "../metrics/ferrohsm_metrics.ts";
 import { EnginePolicyGate } from "../policy/policy_gate.ts";
 import { PolicyEngine } from "../policy/policy_engine.ts";
 import type { PolicyRecord } from "../policy/policy_types.ts";
+import type { PolicyWrites } from "../policy/policy_writes.ts";
 import { SandboxPool } from "../policy/sandbox_pool.ts";
 import { AttestationKey } from "../retention/attestation.ts";
 import { ReceiptLedger } from "../retention/receipt_ledger.ts";
@@ -72,6 +74,18 @@ export function openPolicyEngine(
     ...(clock === undefined ? {} : { clock }),
   });
   return { sandboxes, engine, gate };
+}
+
+/**
+ * Reloads the stored policies after another node changed them (the cluster's change
+ * feed); a refusal keeps the policies held and is logged (the next change retries).
+ */
+export function refreshPolicies(writes: PolicyWrites, log: Logger): void {
+  writes.refresh().catch((err) => {
+    log.log("warn", "policies changed on another node could not be loaded yet", {
+      error: err instanceof Error ? err.message : String(err),
+    });
+  });
 }
 
 /**

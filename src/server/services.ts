@@ -59,6 +59,7 @@ import {
   governanceMetrics,
   openPolicyEngine,
   openReceiptLedger,
+  refreshPolicies,
 } from "./governance.ts";
 import { logKeysetReloadFailure, registerKeysetMetrics } from "./keyset_monitor.ts";
 import { connectMetricSources } from "./metrics_sources.ts";
@@ -354,6 +355,7 @@ export async function buildServices(
         keyring,
         limits,
         log,
+        onPolicyChange: () => refreshPolicies(policyWrites, log),
       }, {
         heartbeatMs: Math.max(200, timeoutMs / 5),
         deadAfterMs: timeoutMs,

@@ -83,10 +83,12 @@ export interface KeyStore {
    * Wipes one version's sealed material for good and keeps its metadata as a stub
    * (`purgedAt` set, byte fields empty), which `getVersion` and `listVersions` return
    * from then on. Files are overwritten, fsynced and unlinked; SQLite deletes the row
-   * under `secure_delete` and checkpoints its WAL. Purging a purged version does nothing.
+   * under `secure_delete` and checkpoints its WAL; PostgreSQL empties the row's byte fields.
+   * Purging a purged version does nothing. Resolves true when this call purged it, false
+   * when it was purged already (by another node sharing the store, say).
    * @throws HsmError("not_found") when the key or the version does not exist
    */
-  purgeVersion(id: string, version: number, purgedAt: string): Promise<void>;
+  purgeVersion(id: string, version: number, purgedAt: string): Promise<boolean>;
   /** Releases files and connections. */
   close(): Promise<void>;
 }

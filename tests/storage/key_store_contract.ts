@@ -481,7 +481,7 @@ export function keyStoreContract(
     const second = fakeVersion(record, 2, { sourceVersion: 1 });
     await fx.store.update(nextRecord(record, { currentVersion: 2 }), second);
     const at = nextTimestamp();
-    await fx.store.purgeVersion(record.id, 1, at);
+    assert.equal(await fx.store.purgeVersion(record.id, 1, at), true);
     const stub = {
       keyId: record.id,
       version: 1,
@@ -496,7 +496,7 @@ export function keyStoreContract(
     assert.deepStrictEqual(await fx.store.getVersion(record.id, 1), stub);
     assert.deepStrictEqual(await fx.store.listVersions(record.id), [stub, second]);
     // Purging again changes nothing (not even the time).
-    await fx.store.purgeVersion(record.id, 1, nextTimestamp());
+    assert.equal(await fx.store.purgeVersion(record.id, 1, nextTimestamp()), false);
     assert.deepStrictEqual(await fx.store.getVersion(record.id, 1), stub);
     await fx.reopen?.();
     assert.deepStrictEqual(await fx.store.getVersion(record.id, 1), stub);

@@ -208,21 +208,22 @@ export class FileKeyStore implements KeyStore {
    * reads as `integrity_error` (its material is gone either way).
    * @throws HsmError("not_found") when the version does not exist
    */
-  async purgeVersion(id: string, version: number, purgedAt: string): Promise<void> {
+  async purgeVersion(id: string, version: number, purgedAt: string): Promise<boolean> {
     this.#assertOpen();
     if (!isSafeId(id) || !isValidVersion(version)) {
       throw new HsmError("not_found", `Cannot purge version ${version} of key ${id}: not found`);
     }
-    await this.#withLock(id, async () => {
+    return await this.#withLock(id, async () => {
       const stored = await this.#readVersion(id, version);
       if (stored === undefined) {
         throw new HsmError("not_found", `Cannot purge version ${version} of key ${id}: not found`);
       }
-      if (stored.purgedAt !== undefined) return;
+      if (stored.purgedAt !== undefined) return false;
       const dir = this.#dir(id);
       await discard(`${dir}/${versionFileName(version)}`, true);
       await syncDir(dir);
       await this.#writeVersion(dir, purgedStub(stored, purgedAt));
+      return true;
     });
   }
 
@@ -344,7 +345,7 @@ export class FileKeyStore implements KeyStore {
   }
 
   /** Runs `step` after every earlier writer of the same key has finished. */
-  async #withLock(id: string, step: () => Promise<void>): Promise<void> {
+  async #withLock<T>(id: string, step: () => Promise<T>): Promise<T> {
     this.#assertOpen();
     const previous = this.#locks.get(id) ?? Promise.resolve();
     let release = () => {};
@@ -355,7 +356,7 @@ export class FileKeyStore implements KeyStore {
     this.#locks.set(id, tail);
     try {
       await previous;
-      await step();
+      return await step();
     } finally {
       release();
       if (this.#locks.get(id) === tail) this.#locks.delete(id);

@@ -125,16 +125,17 @@ export class MemoryKeyStore implements KeyStore {
    * Zeroes the version's bytes and keeps its metadata stub.
    * @throws HsmError("not_found") when the version does not exist
    */
-  purgeVersion(id: string, version: number, purgedAt: string): Promise<void> {
+  purgeVersion(id: string, version: number, purgedAt: string): Promise<boolean> {
     return this.#run(() => {
       const versions = this.#keys.get(id)?.versions;
       const stored = versions?.get(version);
       if (versions === undefined || stored === undefined) {
         throw new HsmError("not_found", `Cannot purge version ${version} of key ${id}: not found`);
       }
-      if (stored.purgedAt !== undefined) return;
+      if (stored.purgedAt !== undefined) return false;
       versions.set(version, purgedStub(stored, purgedAt));
       wipe(stored.nonce, stored.ciphertext, stored.mac);
+      return true;
     });
   }
 

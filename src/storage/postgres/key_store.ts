@@ -184,19 +184,20 @@ export class PostgresKeyStore implements KeyStore {
   /**
    * Replaces the version's row by its metadata stub (empty byte fields, `purged_at` set)
    * and tells the other nodes to drop the key, in one transaction. A purged version stays
-   * purged (no-op). @throws HsmError("not_found") when the version does not exist
+   * purged (no-op, false): of nodes racing to purge one version, one gets true.
+   * @throws HsmError("not_found") when the version does not exist
    */
-  async purgeVersion(id: string, version: number, purgedAt: string): Promise<void> {
+  async purgeVersion(id: string, version: number, purgedAt: string): Promise<boolean> {
     const db = this.#db();
     const stored = await this.getVersion(id, version);
     if (stored === undefined) {
       throw new HsmError("not_found", `Cannot purge version ${version} of key ${id}: not found`);
     }
-    if (stored.purgedAt !== undefined) return;
+    if (stored.purgedAt !== undefined) return false;
     const stub = purgedStub(stored, purgedAt);
     wipe(stored.nonce, stored.ciphertext, stored.mac);
-    await db.transaction(async (tx) => {
-      await tx.update(keyVersions).set({
+    return await db.transaction(async (tx) => {
+      const purged = await tx.update(keyVersions).set({
         nonce: stub.nonce,
         ciphertext: stub.ciphertext,
         mac: stub.mac,
@@ -205,8 +206,11 @@ export class PostgresKeyStore implements KeyStore {
         eq(keyVersions.keyId, id),
         eq(keyVersions.version, version),
         isNull(keyVersions.purgedAt),
-      ));
+      )).returning({ version: keyVersions.version });
+      // Another node purged it between the read and this update: its purge, not ours.
+      if (purged.length === 0) return false;
       await this.#notify(tx, id);
+      return true;
     });
   }
 

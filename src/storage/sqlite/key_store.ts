@@ -229,13 +229,13 @@ export class SqliteKeyStore implements KeyStore {
    * batch, then checkpoints the WAL. A purged version stays purged (no-op).
    * @throws HsmError("not_found") when the version does not exist
    */
-  async purgeVersion(id: string, version: number, purgedAt: string): Promise<void> {
+  async purgeVersion(id: string, version: number, purgedAt: string): Promise<boolean> {
     const db = this.#db();
     const stored = await this.getVersion(id, version);
     if (stored === undefined) {
       throw new HsmError("not_found", `Cannot purge version ${version} of key ${id}: not found`);
     }
-    if (stored.purgedAt !== undefined) return;
+    if (stored.purgedAt !== undefined) return false;
     const stub = purgedStub(stored, purgedAt);
     const where = and(eq(keyVersions.keyId, id), eq(keyVersions.version, version));
     await db.batch([
@@ -246,6 +246,7 @@ export class SqliteKeyStore implements KeyStore {
     // Move the zeroed pages into the database file and empty the log. Best effort: a
     // reader may hold the log (busy), then the next checkpoint completes it.
     await this.#database.client.execute("PRAGMA wal_checkpoint(TRUNCATE)").catch(() => undefined);
+    return true;
   }
 
   /** Stops the store; closes the database when it owns it. Idempotent. */
