@@ -249,6 +249,9 @@ function keyColumns(record: KeyRecord) {
     updatedAt: record.updatedAt,
     revision: record.revision,
     mac: record.mac,
+    origin: record.origin === undefined || record.origin === "generated" ? null : record.origin,
+    rotationPeriod: record.rotationPeriod ?? null,
+    minDecryptionVersion: record.minDecryptionVersion ?? null,
   };
 }
 
@@ -267,7 +270,15 @@ function versionColumns(v: SealedVersion) {
 }
 
 function decodeKeyRow(row: typeof keys.$inferSelect): KeyRecord {
-  const candidate = { ...row, usage: parseJson(row.usage), tags: parseJson(row.tags) };
+  const { origin, rotationPeriod, minDecryptionVersion, ...rest } = row;
+  const candidate = {
+    ...rest,
+    usage: parseJson(row.usage),
+    tags: parseJson(row.tags),
+    ...(origin === null ? {} : { origin }),
+    ...(rotationPeriod === null ? {} : { rotationPeriod }),
+    ...(minDecryptionVersion === null ? {} : { minDecryptionVersion }),
+  };
   const problem = keyRecordProblem(candidate);
   if (problem !== undefined) {
     throw new HsmError("integrity_error", `Cannot read key ${row.id}: ${problem}`);
