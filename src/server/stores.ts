@@ -30,6 +30,7 @@ import { SqlitePolicyStore } from "../storage/sqlite/policy_store.ts";
 import { FileUsageStore } from "../storage/file/usage_store.ts";
 import { MemoryUsageStore } from "../storage/memory/usage_store.ts";
 import { SqliteUsageStore } from "../storage/sqlite/usage_store.ts";
+import { PostgresUsageStore } from "../storage/postgres/usage_store.ts";
 import { SqliteApprovalStore } from "../storage/sqlite/approval_store.ts";
 import { SqliteAuditStore } from "../storage/sqlite/audit_store.ts";
 import { AuditWriterThread } from "../storage/sqlite/audit_writer.ts";
@@ -134,9 +135,11 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
       ? await FilePolicyStore.open(join(config.dataDir, "policies"))
       : new SqlitePolicyStore(await db());
     closers.unshift(() => policies.close());
-    // Usage counters are informational: a cluster node keeps its own in its data dir.
+    // Usage counters live beside the keys (shared by every node of a cluster).
     const usage: UsageStore = config.keyStore === "memory"
       ? new MemoryUsageStore()
+      : config.keyStore === "postgres"
+      ? new PostgresUsageStore(pg())
       : config.keyStore === "sqlite"
       ? new SqliteUsageStore(await db())
       : await FileUsageStore.open(join(config.dataDir, "usage.json"));

@@ -1,5 +1,5 @@
 /**
- * The UsageStore contract against the memory, file and SQLite adapters: deltas add up
+ * The UsageStore contract against the memory, file, SQLite and PostgreSQL adapters: deltas add up
  * per key version, concurrent flushes do not lose counts, counters survive a reopen
  * (durable adapters), malformed deltas are programmer errors, and a damaged counters
  * file is an integrity error.
@@ -13,6 +13,8 @@ import { FileUsageStore } from "../../src/storage/file/usage_store.ts";
 import { MemoryUsageStore } from "../../src/storage/memory/usage_store.ts";
 import { SqliteUsageStore } from "../../src/storage/sqlite/usage_store.ts";
 import { openDatabase } from "../../src/storage/sqlite/database.ts";
+import { PostgresUsageStore } from "../../src/storage/postgres/usage_store.ts";
+import { openPgFixture, PG_SKIP } from "./postgres/_fixture.ts";
 
 interface Fixture {
   store: UsageStore;
@@ -61,7 +63,26 @@ const ADAPTERS: [string, () => Promise<Fixture>][] = [
     };
     return fx;
   }],
+  ...(PG_SKIP !== "" ? [] : [["PostgresUsageStore", async () => {
+    const pg = await openPgFixture();
+    const fx: Fixture = {
+      store: new PostgresUsageStore(pg.database),
+      async reopen() {
+        await fx.store.close();
+        fx.store = new PostgresUsageStore(await pg.open());
+      },
+      async cleanup() {
+        await fx.store.close();
+        await pg.cleanup();
+      },
+    };
+    return fx;
+  }] as [string, () => Promise<Fixture>]]),
 ];
+
+if (PG_SKIP !== "") {
+  Deno.test({ name: `PostgresUsageStore contract (skipped: ${PG_SKIP})`, ignore: true, fn() {} });
+}
 
 for (const [name, open] of ADAPTERS) {
   const test = (title: string, body: (fx: Fixture) => Promise<void>) =>
@@ -82,6 +103,11 @@ for (const [name, open] of ADAPTERS) {
     assert.deepEqual(await store.get("k1"), new Map([[1, 5], [2, 7]]));
     assert.deepEqual(await store.get("k2"), new Map([[1, 1]]));
     assert.deepEqual(await store.get("../etc"), new Map());
+  });
+
+  test("deltas of one version in one flush add up", async ({ store }) => {
+    await store.add([{ keyId: "k1", version: 1, count: 2 }, { keyId: "k1", version: 1, count: 5 }]);
+    assert.deepEqual(await store.get("k1"), new Map([[1, 7]]));
   });
 
   test("concurrent flushes lose no count", async ({ store }) => {

@@ -113,16 +113,19 @@ export class PostgresAuditStore implements AuditStore {
         returning id
       ), inserted as (
         insert into audit_entries
-          (seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac, records, node_id)
+          (seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac, records,
+           request_id, node_id)
         select v.seq, v.ts, v.actor, v.action, v.key_id, v.result, v.payload_hash,
-          v.prev_hash, v.mac, v.records, ${this.#database.nodeId}
+          v.prev_hash, v.mac, v.records, v.request_id, ${this.#database.nodeId}
         from unnest(
           ${column((x) => x.seq)}::bigint[], ${column((x) => x.ts)}::text[],
           ${column((x) => x.actor)}::text[], ${column((x) => x.action)}::text[],
           ${column((x) => x.key_id)}::text[], ${column((x) => x.result)}::text[],
           ${column((x) => x.payload_hash)}::text[], ${column((x) => x.prev_hash)}::text[],
-          ${column((x) => x.mac)}::text[], ${column((x) => x.records ?? null)}::text[]
-        ) as v(seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac, records)
+          ${column((x) => x.mac)}::text[], ${column((x) => x.records ?? null)}::text[],
+          ${column((x) => x.request_id ?? null)}::text[]
+        ) as v(seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac, records,
+          request_id)
         where exists (select 1 from moved)
         returning seq
       )
@@ -209,6 +212,7 @@ export class PostgresAuditStore implements AuditStore {
       mac: e.mac,
       records: e.records ?? null,
       nodeId: this.#database.nodeId,
+      requestId: e.request_id ?? null,
     };
   }
 }
@@ -264,5 +268,6 @@ function fromRow(r: Row): AuditEntry {
     prev_hash: r.prevHash,
     mac: r.mac,
     ...(r.records === null ? {} : { records: r.records }),
+    ...(r.requestId === null ? {} : { request_id: r.requestId }),
   };
 }

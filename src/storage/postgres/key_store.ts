@@ -285,6 +285,9 @@ function keyColumns(record: KeyRecord) {
     updatedAt: record.updatedAt,
     revision: record.revision,
     mac: record.mac,
+    origin: record.origin === undefined || record.origin === "generated" ? null : record.origin,
+    rotationPeriod: record.rotationPeriod ?? null,
+    minDecryptionVersion: record.minDecryptionVersion ?? null,
     retentionClass: record.retentionClass ?? null,
   };
 }
@@ -305,11 +308,14 @@ function versionColumns(v: SealedVersion) {
 }
 
 function decodeKeyRow(row: typeof keys.$inferSelect): KeyRecord {
-  const { retentionClass, ...rest } = row;
+  const { origin, rotationPeriod, minDecryptionVersion, retentionClass, ...rest } = row;
   const candidate = {
     ...rest,
     usage: parseJson(row.usage),
     tags: parseJson(row.tags),
+    ...(origin === null ? {} : { origin }),
+    ...(rotationPeriod === null ? {} : { rotationPeriod }),
+    ...(minDecryptionVersion === null ? {} : { minDecryptionVersion }),
     ...(retentionClass === null ? {} : { retentionClass }),
   };
   const problem = keyRecordProblem(candidate);

@@ -54,6 +54,12 @@ export const keys = pgTable("keys", {
   updatedAt: text("updated_at").notNull(),
   revision: integer("revision").notNull(),
   mac: text("mac").notNull(),
+  /** `imported` for BYOK keys; null means generated. */
+  origin: text("origin"),
+  /** ISO 8601 duration of the rotation schedule, or null. */
+  rotationPeriod: text("rotation_period"),
+  /** Oldest version allowed to decrypt, or null (every version). */
+  minDecryptionVersion: integer("min_decryption_version"),
   /** The retention class; null for the default class. */
   retentionClass: text("retention_class"),
 }, (t) => [
@@ -127,6 +133,8 @@ export const auditEntries = pgTable("audit_entries", {
   /** Record commits this entry journals (`kind:id@revision:digest`, space separated). */
   records: text("records"),
   nodeId: text("node_id"),
+  /** The request id of the operation (X-Request-Id), part of the chained entry. */
+  requestId: text("request_id"),
 }, (t) => [
   uniqueIndex("audit_entries_prev_hash_idx").on(t.prevHash),
   index("audit_entries_node_idx").on(t.nodeId, t.seq).where(sql`${t.records} is not null`),
@@ -143,6 +151,13 @@ export const auditHead = pgTable("audit_head", {
   hash: text("hash").notNull(),
   mac: text("mac").notNull(),
 });
+
+/** Operation counters per key version, shared by every node (informational). */
+export const keyUsage = pgTable("key_usage", {
+  keyId: ctext("key_id").notNull(),
+  version: integer("version").notNull(),
+  operations: bigint("operations", { mode: "number" }).notNull(),
+}, (t) => [primaryKey({ columns: [t.keyId, t.version] })]);
 
 /** Dual-control approval requests. */
 export const approvals = pgTable("approvals", {

@@ -34,6 +34,7 @@ const TABLES = [
   "key_tags",
   "key_versions",
   "keys",
+  "key_usage",
   "audit_entries",
   "cluster_nodes",
   "rate_buckets",
