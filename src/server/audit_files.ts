@@ -31,6 +31,7 @@ import { openPostgres } from "../storage/postgres/database.ts";
 import { PostgresAnchorStore, PostgresAuditStore } from "../storage/postgres/audit_store.ts";
 import { PostgresKeyStore } from "../storage/postgres/key_store.ts";
 import { PostgresApprovalStore } from "../storage/postgres/approval_store.ts";
+import { PostgresAuditArchiveStore } from "../storage/postgres/audit_archive_store.ts";
 
 /** Where the audit files of a data directory live. */
 export interface AuditPaths {
@@ -156,6 +157,7 @@ async function verifyPostgres(opts: VerifyAuditStoreOptions): Promise<VerifyResu
   try {
     return await verifyStoreAndRecords(new PostgresAuditStore(database), macKey, {
       anchor: new PostgresAnchorStore(database),
+      archive: new PostgresAuditArchiveStore(database),
       records: {
         keys: opts.keyStore === "postgres" ? new PostgresKeyStore(database) : undefined,
         approvals: opts.approvalStore === "postgres"

@@ -60,7 +60,7 @@ clusterTest(
       const liftedAfter = await until(sign(b, key.id), (r) => r.status === 200);
       assert.ok(liftedAfter < 1000, `B allowed again after ${liftedAfter} ms`);
       // B's audit verification covers A's policy entries (one chain, journal caught up).
-      const verified = await b("POST", "/api/v1/audit/verify");
+      const verified = await b("GET", "/api/v1/audit/verify");
       assert.equal(verified.body.valid, true, JSON.stringify(verified.body));
     } finally {
       await cluster.cleanup();
