@@ -200,3 +200,51 @@ Deno.test("without a configuration key no .sig file is readable", () => {
   assert.ok(read.includes("/etc/hsm/rbac.json"));
   assert.ok(!read.some((f) => f.endsWith(".sig")));
 });
+
+Deno.test("a cluster node with signed configuration, PKCS#11 and ACME gets every grant, each scoped", () => {
+  const config = parseServeConfig(
+    [
+      "--listen",
+      "127.0.0.1:9443",
+      "--data-dir",
+      "/srv/hsm",
+      ...["key", "audit", "approval"].flatMap((s) => [`--${s}-store`, "postgres"]),
+      "--postgres-url",
+      "postgres://ferrohsm@db.internal:6432/hsm",
+      "--retention-config",
+      "/etc/hsm/retention.yaml",
+      "--config-public-key",
+      "/etc/hsm/config.pub",
+      "--pkcs11-socket",
+      "/run/hsm/p11.sock",
+      "--acme-directory",
+      "https://acme.example/dir",
+      "--acme-domain",
+      "hsm.example",
+      "--acme-email",
+      "ops@example.com",
+      "--acme-cache-dir",
+      "/var/lib/hsm-acme",
+    ],
+    () => undefined,
+    "/",
+  );
+  const flags = servePermissions(config, "/opt/ferrohsm", "/opt/ferrohsm/deno");
+  const get = (name: string) =>
+    flags.find((f) => f.startsWith(`${name}=`))?.split("=").slice(1).join("=");
+  assert.equal(get("--allow-run"), "/opt/ferrohsm/deno", "policy sandboxes: the deno binary only");
+  const net = get("--allow-net")?.split(",") ?? [];
+  for (const peer of ["127.0.0.1:9443", "db.internal:6432", "unix:/run/hsm/p11.sock"]) {
+    assert.ok(net.includes(peer), peer);
+  }
+  const read = get("--allow-read")?.split(",") ?? [];
+  for (
+    const file of ["/etc/hsm/retention.yaml", "/etc/hsm/retention.yaml.sig", "/etc/hsm/config.pub"]
+  ) {
+    assert.ok(read.includes(file), file);
+  }
+  assert.ok(flags.includes("--allow-env"), "ACME's dependency reads the whole environment");
+  assert.ok(
+    !flags.includes("-A") && !flags.includes("--allow-all") && !flags.includes("--allow-run"),
+  );
+});
