@@ -168,6 +168,8 @@ export class RecordJournal {
   }
 
   #heads = new Map<string, Head>();
+  /** Records whose only commit (revision 1) the chain says failed or was interrupted. */
+  #failedCreations = new Set<string>();
   #lastStart = 0;
   #lastStop = 0;
   #entries = 0;
@@ -189,7 +191,7 @@ export class RecordJournal {
     } else if (entry.result === "ok") {
       for (const ref of refs) this.#commit(ref, entry.seq);
     } else if (entry.result.startsWith("failed:")) {
-      for (const ref of refs) this.#unsettle(ref);
+      for (const ref of refs) this.unsettle(ref);
     }
   }
 
@@ -200,13 +202,14 @@ export class RecordJournal {
 
   /**
    * Refs whose committing entry came after the last server start with no clean stop
-   * after it: the process may have stopped before their store write.
+   * after it: the process may have stopped before their store write (a record's first
+   * revision included: its row may not exist).
    */
   interrupted(): RecordRef[] {
     if (this.#lastStop > this.#lastStart) return [];
     const out: RecordRef[] = [];
     for (const head of this.#heads.values()) {
-      if (head.seq > this.#lastStart && head.previous !== undefined) out.push(head.latest);
+      if (head.seq > this.#lastStart) out.push(head.latest);
     }
     return out;
   }
@@ -269,9 +272,25 @@ export class RecordJournal {
     if (head?.latest.digest === ref.digest) head.accepted = [ref.digest];
   }
 
-  /** Accepts the revision before `ref` too (its write was interrupted or failed). */
+  /**
+   * Accepts the revision before `ref` too (its write was interrupted or failed); for a
+   * record's first revision, notes that the record may never have been stored.
+   */
   unsettle(ref: RecordRef): void {
+    const head = this.#heads.get(key(ref.kind, ref.id));
+    if (head?.latest.digest === ref.digest && head.previous === undefined) {
+      this.#failedCreations.add(key(ref.kind, ref.id));
+    }
     this.#unsettle(ref);
+  }
+
+  /**
+   * True when `ref` is its record's only commit and the chain (or this process) says that
+   * write failed or was interrupted: the record may be absent from its store.
+   */
+  creationFailed(ref: RecordRef): boolean {
+    const head = this.#heads.get(key(ref.kind, ref.id));
+    return head?.latest.digest === ref.digest && this.#failedCreations.has(key(ref.kind, ref.id));
   }
 
   /** Why `record` contradicts the journal, or undefined when it is the committed revision. */
@@ -308,6 +327,7 @@ export class RecordJournal {
     // Reading back an entry this process already expected changes nothing (a write may
     // still be in flight, so both revisions stay accepted).
     if (before?.latest.digest === ref.digest) return;
+    this.#failedCreations.delete(k);
     this.#heads.set(k, {
       latest: ref,
       seq,

@@ -142,7 +142,8 @@ export class PolicyWrites {
     for (const ref of this.#journal.committed("policy")) {
       if (present.has(ref.id)) continue;
       const cutShort = ref.revision === 1 &&
-        interrupted.some((i) => i.kind === "policy" && i.id === ref.id);
+        (this.#journal.creationFailed(ref) ||
+          interrupted.some((i) => i.kind === "policy" && i.id === ref.id));
       if (cutShort) continue;
       throw new HsmError(
         "integrity_error",

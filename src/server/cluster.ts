@@ -32,7 +32,7 @@ import {
 import type { PostgresDatabase } from "../storage/postgres/database.ts";
 import { type DeadNode, NodeRegistry } from "../storage/postgres/node_registry.ts";
 import { PostgresRateBuckets } from "../storage/postgres/rate_buckets.ts";
-import type { ApprovalStore, KeyStore } from "../storage/ports.ts";
+import type { ApprovalStore, KeyStore, PolicyStore } from "../storage/ports.ts";
 import type { Logger } from "../util/logger.ts";
 import { reconcileDeadNode } from "./cluster_journal.ts";
 
@@ -55,6 +55,8 @@ export interface ClusterParts {
   readonly audit: PostgresAuditStore;
   readonly keys: KeyStore;
   readonly approvals: ApprovalStore;
+  /** The policy store (reconciled like the others when a node dies mid-write). */
+  readonly policies?: PolicyStore | undefined;
   readonly journal: RecordJournal;
   readonly auditLog: AuditLog;
   readonly records: KeyRecords;
@@ -110,6 +112,7 @@ export async function startClusterNode(
       journal: parts.journal,
       keys: parts.keys,
       approvals: parts.approvals,
+      policies: parts.policies,
       auditLog: parts.auditLog,
     });
     if (failed.length > 0) {

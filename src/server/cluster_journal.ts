@@ -15,7 +15,7 @@ import { recordDigest, type RecordJournal } from "../audit/record_journal.ts";
 import { parseRecordRefs, type RecordRef } from "../domain/audit_entry.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
 import type { DeadNode } from "../storage/postgres/node_registry.ts";
-import type { ApprovalStore, KeyStore } from "../storage/ports.ts";
+import type { ApprovalStore, KeyStore, PolicyStore } from "../storage/ports.ts";
 
 const ACTOR = "system";
 
@@ -26,6 +26,8 @@ export interface ReconcileDeps {
   readonly journal: RecordJournal;
   readonly keys: KeyStore;
   readonly approvals: ApprovalStore;
+  /** The policy store (policy writes are journaled too). */
+  readonly policies?: PolicyStore | undefined;
   readonly auditLog: AuditLog;
 }
 
@@ -44,13 +46,22 @@ export async function reconcileDeadNode(
   const failed: RecordRef[] = [];
   for (const ref of last.values()) {
     if (deps.journal.latest(ref.kind, ref.id)?.digest !== ref.digest) continue;
-    if (deps.journal.isUnsettled(ref)) continue; // already reconciled, or failed on the chain
+    // Already reconciled, or failed on the chain.
+    if (deps.journal.isUnsettled(ref) || deps.journal.creationFailed(ref)) continue;
     const stored = ref.kind === "key"
       ? await deps.keys.get(ref.id)
-      : await deps.approvals.get(ref.id);
-    if (stored === undefined) continue;
-    const digest = recordDigest(stored.mac);
-    if (digest === ref.digest || digest !== deps.journal.previousDigest(ref)) continue;
+      : ref.kind === "approval"
+      ? await deps.approvals.get(ref.id)
+      : await deps.policies?.latest(ref.id);
+    if (ref.kind === "policy" && deps.policies === undefined) continue;
+    // A policy is checked for presence: a creation that never reached the store is put on
+    // the chain as failed, like a write that left the previous revision.
+    const lostCreation = stored === undefined && ref.kind === "policy" && ref.revision === 1;
+    if (!lostCreation) {
+      if (stored === undefined) continue;
+      const digest = recordDigest(stored.mac);
+      if (digest === ref.digest || digest !== deps.journal.previousDigest(ref)) continue;
+    }
     await deps.auditLog.append({
       actor: ACTOR,
       action: "journal.reconcile",

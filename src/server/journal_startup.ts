@@ -3,9 +3,10 @@
  *
  * - writes that the previous process committed in the audit log but may not have reached
  *   the store before it stopped without its `server.stop` marker (a crash) are checked
- *   against the stores; a record still at its previous revision gets a
- *   `journal.reconcile` entry with result `failed:interrupted`, so the chain itself says
- *   the write did not happen (anything else is left for the integrity check to refuse);
+ *   against the stores; a record still at its previous revision (or a policy whose
+ *   creation never reached the store) gets a `journal.reconcile` entry with result
+ *   `failed:interrupted`, so the chain itself says the write did not happen (anything
+ *   else is left for the integrity check to refuse);
  * - a data dir from before the journal gets `journal.baseline` entries committing every
  *   record as it is now;
  * - a `server.start` marker is appended (its `server.stop` twin is written by a clean
@@ -51,8 +52,10 @@ export async function startJournal(
       ? await stores.approvals.get(ref.id)
       : await stores.policies.latest(ref.id);
     const digest = stored === undefined ? undefined : recordDigest(stored.mac);
-    if (digest === undefined || digest === ref.digest) continue;
-    if (digest !== journal.previousDigest(ref)) continue;
+    // A policy is checked for presence at load: a creation cut short is put on the chain.
+    const lostCreation = stored === undefined && ref.kind === "policy" && ref.revision === 1;
+    if (!lostCreation && (digest === undefined || digest === ref.digest)) continue;
+    if (!lostCreation && digest !== journal.previousDigest(ref)) continue;
     await auditLog.append({
       actor: ACTOR,
       action: "journal.reconcile",

@@ -347,6 +347,7 @@ export async function buildServices(
         audit: stores.audit,
         keys: stores.keys,
         approvals: stores.approvals,
+        policies: stores.policies,
         journal,
         auditLog,
         records,

@@ -149,3 +149,21 @@ Deno.test("headsThrough lists records last committed at or before a seq, with ac
     "the failed write keeps both",
   );
 });
+
+Deno.test("a first revision whose write failed is known as a failed creation until recommitted", () => {
+  const journal = new RecordJournal();
+  const created = { ...ref("p1", 1, "a"), kind: "policy" as const };
+  journal.observe(entry(1, "policy.create", [created]));
+  assert.equal(journal.creationFailed(created), false);
+  journal.observe(entry(2, "journal.reconcile", [created], "failed:interrupted"));
+  assert.equal(journal.creationFailed(created), true);
+  // A write this process has in flight is not a failure.
+  const pending = { ...ref("p2", 1, "b"), kind: "policy" as const };
+  journal.expect([pending], 3);
+  assert.equal(journal.creationFailed(pending), false);
+  // Committed again (a new revision), the record exists: no longer a failed creation.
+  const next = { ...ref("p1", 2, "c"), kind: "policy" as const };
+  journal.observe(entry(4, "policy.update", [next]));
+  assert.equal(journal.creationFailed(next), false);
+  assert.equal(journal.creationFailed(created), false);
+});

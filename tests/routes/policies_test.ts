@@ -334,3 +334,26 @@ Deno.test("a policy row deleted or edited behind the server's back refuses the n
     await assert.rejects(t.reopen(), /missing from the store/);
   });
 });
+
+Deno.test("a policy creation cut short by a crash is put on the chain as failed and starts keep working", async () => {
+  await withApp([], async (t, admin) => {
+    // The creation's audit entry is durable, its store write never happened: a crash.
+    const lost = { kind: "policy" as const, id: "pol_lost", revision: 1, digest: "a".repeat(32) };
+    await t.services.auditLog.append({
+      actor: "admin",
+      action: "policy.create",
+      result: "ok",
+      records: [lost],
+    });
+    await t.crash();
+    const entries = await t.services.stores.audit.list(0, 10_000);
+    const reconciled = entries.find((e) => e.action === "journal.reconcile");
+    assert.equal(reconciled?.result, "failed:interrupted");
+    assert.match(reconciled?.records ?? "", /policy:pol_lost@1:/);
+    // A later start (after a clean stop) rebuilds the journal from the chain: still fine.
+    await t.reopen();
+    await t.reopen();
+    assert.deepEqual((await t.call(admin, "GET", "/api/v1/policies")).body.items, []);
+    assert.equal((await t.call(admin, "GET", "/api/v1/audit/verify")).body.valid, true);
+  });
+});

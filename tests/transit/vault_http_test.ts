@@ -12,6 +12,7 @@ Deno.test("every FerroHSM error code has the status Vault clients expect", () =>
     invalid_request: 400,
     unauthenticated: 403,
     forbidden: 403,
+    policy_denied: 403,
     not_found: 404,
     conflict: 400,
     invalid_state: 400,
@@ -33,6 +34,10 @@ Deno.test("credential failures all read permission denied; internals never leak"
   assert.deepEqual(vaultError(new HsmError("forbidden", "Cannot perform key:create")).errors, [
     "permission denied: Cannot perform key:create",
   ]);
+  assert.deepEqual(vaultError(new HsmError("policy_denied", "Denied by policy p: closed")), {
+    status: 403,
+    errors: ["permission denied: Denied by policy p: closed"],
+  });
   assert.deepEqual(vaultError(new Error("database at /secret/path")), {
     status: 500,
     errors: ["internal error"],
