@@ -49,7 +49,7 @@ export async function verifyChain(
   options: VerifyProgressOptions = {},
 ): Promise<VerifyResult> {
   // A forged anchor is reported only once the chain itself checks out.
-  const trusted = anchor !== undefined && (await verifyAnchor(macKey, anchor)) ? anchor : undefined;
+  const trusted = anchor !== undefined && verifyAnchor(macKey, anchor) ? anchor : undefined;
   let lastSeq = 0;
   let head = GENESIS_HASH;
   try {
@@ -59,7 +59,7 @@ export async function verifyChain(
       if (entry === undefined) return fail(expected, "malformed_entry");
       if (entry.seq > expected) return fail(expected, "sequence_gap");
       if (entry.seq < expected) return fail(expected, "out_of_order");
-      if (!(await verifyMac(macKey, entry))) return fail(entry.seq, "mac_mismatch");
+      if (!verifyMac(macKey, entry)) return fail(entry.seq, "mac_mismatch");
       if (entry.prev_hash !== head) return fail(entry.seq, "chain_broken");
       head = entryHash(entry);
       lastSeq = entry.seq;

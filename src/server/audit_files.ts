@@ -124,6 +124,7 @@ export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<V
     });
   } finally {
     for (const close of closers) await close();
+    macKey.close();
   }
 }
 
@@ -155,6 +156,7 @@ async function verifyPostgres(opts: VerifyAuditStoreOptions): Promise<VerifyResu
     });
   } finally {
     await database.close();
+    macKey.close();
   }
 }
 
@@ -274,6 +276,7 @@ export async function reanchorAuditLog(opts: ReanchorOptions): Promise<VerifyRes
     return await verifyStoreAndRecords(store, macKey, { anchor, records });
   } finally {
     for (const close of closers) await close();
+    macKey.close();
   }
 }
 

@@ -343,11 +343,13 @@ export async function buildServices(
         loader.clear();
         for (const close of closers) await close();
         await stores.close();
+        auditMacKey.close(); // wipes the derived audit MAC key
       },
     };
   } catch (err) {
     for (const close of closers) await close().catch(() => undefined);
     await stores.close();
+    auditMacKey.close();
     throw err;
   }
 }
