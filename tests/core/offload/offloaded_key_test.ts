@@ -116,15 +116,25 @@ Deno.test("an offloaded key publishes the provider's public key, a fresh copy ea
   });
 });
 
-Deno.test("fast Web Crypto paths stay on the main thread; prehashed ECDSA goes to the pool", async () => {
+Deno.test("ECDSA and RSA signing go to the pool; verification and fast paths stay on the main thread", async () => {
   await withPool(async (pool) => {
     const ec = await offloaded(pool, "EC-P256");
     assert.ok(ec.sign && ec.verify);
     const completed = () => pool.stats().completed;
     let before = completed();
     const signature = await ec.sign(MESSAGE);
+    assert.equal(completed() - before, 1, "message signing ran in the pool");
+    before = completed();
     assert.equal(await ec.verify(MESSAGE, signature), true);
-    assert.equal(completed(), before, "message signing used Web Crypto on the main thread");
+    assert.equal(completed(), before, "message verification used Web Crypto on the main thread");
+    const rsa = await offloaded(pool, "RSA-2048");
+    assert.ok(rsa.sign && rsa.verify);
+    before = completed();
+    const rsaSignature = await rsa.sign(MESSAGE);
+    assert.equal(completed() - before, 1, "RSA signing ran in the pool");
+    before = completed();
+    assert.equal(await rsa.verify(MESSAGE, rsaSignature), true);
+    assert.equal(completed(), before, "RSA verification stayed on the main thread");
     const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", MESSAGE));
     before = completed();
     const prehashed = await ec.sign(digest, { prehashed: true });
@@ -137,6 +147,7 @@ Deno.test("fast Web Crypto paths stay on the main thread; prehashed ECDSA goes t
     const sealed = await aes.encrypt(MESSAGE);
     assert.equal(toHex(await aes.decrypt(sealed)), toHex(MESSAGE));
     assert.equal(pool.stats().keys, keysBefore, "AES keys never enter the pool");
+    rsa.dispose();
   });
 });
 
