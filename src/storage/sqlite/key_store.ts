@@ -2,7 +2,9 @@
  * KeyStore on libSQL through drizzle. Every write is one `batch()` (one implicit
  * transaction, one fsync under `synchronous=FULL`); the client has a single connection,
  * so no interactive transaction is ever held open. Creations arriving while one is being
- * committed are group-committed together (one fsync for many new keys).
+ * committed are group-committed together (one fsync for many new keys); with a writer
+ * thread (`writer`), that commit runs on the thread's own connection, so its fsync no
+ * longer blocks the event loop (libSQL executes statements synchronously).
  *
  * Optimistic concurrency inside one batch: every statement is guarded by "the key is
  * still at the base revision" (`revision = new - 1`), the version insert and tag rewrite
@@ -35,6 +37,7 @@ import {
 import { isDuplicateKeyError } from "./constraint.ts";
 import { GroupCommit } from "../../util/group_commit.ts";
 import type { Database } from "./database.ts";
+import type { AuditWriterThread } from "./audit_writer.ts";
 import { keys, keyTags, keyVersions } from "./schema.ts";
 
 type Statement = BatchItem<"sqlite">;
@@ -44,6 +47,11 @@ type Batch = [Statement, ...Statement[]];
 export interface SqliteKeyStoreOptions {
   /** When true, `close()` also closes the database. Default false (the caller owns it). */
   readonly ownsDatabase?: boolean;
+  /**
+   * A writer thread with its own connection to the same database file that commits key
+   * creations (the store owns it and closes it). Not for `:memory:` databases.
+   */
+  readonly writer?: AuditWriterThread;
 }
 
 /** A KeyStore over the `keys`, `key_versions` and `key_tags` tables. */
@@ -51,12 +59,14 @@ export class SqliteKeyStore implements KeyStore {
   readonly #database: Database;
   readonly #ownsDatabase: boolean;
   readonly #creates: GroupCommit<Batch>;
+  readonly #writer: AuditWriterThread | undefined;
   #closed = false;
 
   /** Wraps an open database; it is closed by `close()` only when `ownsDatabase` is set. */
   constructor(database: Database, options: SqliteKeyStoreOptions = {}) {
     this.#database = database;
     this.#ownsDatabase = options.ownsDatabase ?? false;
+    this.#writer = options.writer;
     this.#creates = new GroupCommit((groups) => this.#commitCreates(groups));
   }
 
@@ -67,9 +77,11 @@ export class SqliteKeyStore implements KeyStore {
    */
   async #commitCreates(groups: readonly Batch[]): Promise<(unknown | undefined)[]> {
     const db = this.#db();
+    const writer = this.#writer;
     const attempt = async (statements: Statement[]) => {
       try {
-        await db.batch(statements as Batch);
+        if (writer !== undefined) await writer.batch(statements.map(prepared));
+        else await db.batch(statements as Batch);
         return undefined;
       } catch (err) {
         return isDuplicateKeyError(err)
@@ -220,10 +232,10 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   /** Stops the store; closes the database when it owns it. Idempotent. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     if (!this.#closed && this.#ownsDatabase) this.#database.close();
     this.#closed = true;
-    return Promise.resolve();
+    await this.#writer?.close();
   }
 
   /**
@@ -286,6 +298,19 @@ export class SqliteKeyStore implements KeyStore {
     if (this.#closed) throw new HsmError("unavailable", "Key store is closed");
     return this.#database.db;
   }
+}
+
+/**
+ * A drizzle statement as SQL text and bound values for the writer thread; byte values
+ * become exact-size `Uint8Array` copies (a small `Buffer` is a view into a shared pool, and
+ * structured clone would copy the whole pool).
+ */
+function prepared(statement: Statement): { sql: string; args: unknown[] } {
+  const query = (statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+  return {
+    sql: query.sql,
+    args: query.params.map((p) => (p instanceof Uint8Array ? new Uint8Array(p) : p)),
+  };
 }
 
 /** A bound parameter selected as a named column (for INSERT ... SELECT). */
