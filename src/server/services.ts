@@ -19,7 +19,7 @@ import type { ServerConfig } from "../config/config_files.ts";
 import { RootKeys } from "../core/master_key.ts";
 import { Sealer } from "../core/sealing.ts";
 import { runSelfTests, type SelfTestReport } from "../core/self_test.ts";
-import { offloadKey } from "../core/offload/offloaded_key.ts";
+import { generateMaterial, offloadKey } from "../core/offload/offloaded_key.ts";
 import { createOffloadPool } from "../core/offload/pool.ts";
 import { wipe } from "../core/zeroize.ts";
 import { createHttpLimits, type HttpLimits } from "../http/limits_config.ts";
@@ -200,6 +200,8 @@ export async function buildServices(
       loader,
       listCache,
       ...clock,
+      // New EC, RSA and post-quantum keys are generated in the pool too.
+      generate: (algorithm) => generateMaterial(pool, algorithm),
     });
     const approvals = new ApprovalService({
       store: stores.approvals,
