@@ -29,6 +29,7 @@ import {
   assertListQuery,
   assertSafeId,
   assertSealedVersion,
+  backwardSpan,
   isSafeId,
   isValidVersion,
   keyRecordProblem,
@@ -152,18 +153,31 @@ export class SqliteKeyStore implements KeyStore {
       : before !== undefined
       ? sql`(${keys.createdAt}, ${keys.id}) < (${before.createdAt}, ${before.id})`
       : undefined;
-    const order = before === undefined
-      ? [asc(keys.createdAt), asc(keys.id)]
-      : [desc(keys.createdAt), desc(keys.id)];
-    // One batch is one read transaction: the page and the total see the same snapshot.
-    const [rows, totals] = await db.batch([
-      db.select().from(keys).where(and(filter, position)).orderBy(...order)
-        .limit(query.limit).offset(query.offset),
-      db.select({ total: count() }).from(keys).where(filter),
-    ]);
+    const known = query.total;
+    const span = position === undefined ? backwardSpan(query) : undefined;
+    const backwards = before !== undefined || span !== undefined;
+    const order = backwards
+      ? [desc(keys.createdAt), desc(keys.id)]
+      : [asc(keys.createdAt), asc(keys.id)];
+    const page = db.select().from(keys).where(and(filter, position)).orderBy(...order)
+      .limit(span?.limit ?? query.limit).offset(span?.offset ?? query.offset);
+    if (span?.limit === 0) return { items: [], total: known ?? 0 };
+    let rows: (typeof keys.$inferSelect)[];
+    let total: number;
+    if (known !== undefined) {
+      // The caller knows the total (no write since it was counted): no COUNT(*).
+      [rows, total] = [await page, known];
+    } else {
+      // One batch is one read transaction: the page and the total see the same snapshot.
+      const [found, totals] = await db.batch([
+        page,
+        db.select({ total: count() }).from(keys).where(filter),
+      ]);
+      [rows, total] = [found, totals[0]?.total ?? 0];
+    }
     const items = rows.map(decodeKeyRow);
-    if (before !== undefined) items.reverse();
-    return { items, total: totals[0]?.total ?? 0 };
+    if (backwards) items.reverse();
+    return { items, total };
   }
 
   /**
