@@ -29,7 +29,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { AuditMacKey } from "./audit_mac_key.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
 import { canonicalJson } from "../core/canonical_json.ts";
-import { concatBytes, fromHex, toHex, utf8 } from "../core/encoding.ts";
+import { fromHex, toHex, utf8 } from "../core/encoding.ts";
 import { wipe } from "../core/zeroize.ts";
 
 /** prev_hash of the first entry: 64 zeros. */
@@ -44,6 +44,7 @@ const MAC_DOMAIN = "ferrohsm audit mac v1";
 const ENTRY_DOMAIN = "ferrohsm audit entry v2";
 const KDF_INFO = "ferrohsm audit mac v1";
 const MAC_RE = /^[0-9a-f]{96}$/;
+const ENCODER = new TextEncoder();
 /** lp(domain) of the MAC input and of the entry hash input (the encoding starts with it). */
 const MAC_PREFIX = lp(MAC_DOMAIN);
 const ENTRY_PREFIX = lp(ENTRY_DOMAIN);
@@ -135,18 +136,49 @@ export function payloadHash(value: unknown): string {
 /** The encoding after its domain: shared by the MAC input and the entry hash input. */
 function encodeBody(f: AuditFields, prevHash: string): Uint8Array<ArrayBuffer> {
   if (!Number.isSafeInteger(f.seq) || f.seq < 0) throw new RangeError("Invalid audit seq");
-  const seq = new Uint8Array(8);
-  new DataView(seq.buffer).setBigUint64(0, BigInt(f.seq));
-  const parts = [seq, lp(f.ts), lp(f.actor), lp(f.action)];
-  parts.push(new Uint8Array([f.key_id === null ? 0 : 1]));
-  if (f.key_id !== null) parts.push(lp(f.key_id));
-  parts.push(lp(f.result), lp(f.payload_hash), lp(prevHash));
+  // One buffer sized for the worst case (3 UTF-8 bytes per UTF-16 unit), filled in place
+  // with encodeInto: the same bytes as lp(utf8(text)) per field, without a copy per field.
+  let max = 8 + 1 + 2;
+  for (const text of [f.ts, f.actor, f.action, f.key_id, f.result, f.payload_hash, prevHash]) {
+    max += 4 + 3 * (text?.length ?? 0);
+  }
+  if (f.records !== undefined) max += 5 + 3 * f.records.length;
+  if (f.request_id !== undefined) max += 5 + 3 * f.request_id.length;
+  const out = new Uint8Array(max);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(f.seq));
+  let at = 8;
+  const put = (text: string) => {
+    const { written } = ENCODER.encodeInto(text, out.subarray(at + 4));
+    view.setUint32(at, written);
+    at += 4 + written;
+  };
+  const mark = (byte: number) => {
+    out[at++] = byte;
+  };
+  put(f.ts);
+  put(f.actor);
+  put(f.action);
+  if (f.key_id === null) mark(0);
+  else {
+    mark(1);
+    put(f.key_id);
+  }
+  put(f.result);
+  put(f.payload_hash);
+  put(prevHash);
   // Journal refs extend the encoding only when present, so entries without them encode
   // (and verify) exactly as before; the trailing marker keeps the encoding injective.
-  if (f.records !== undefined) parts.push(new Uint8Array([1]), lp(f.records));
+  if (f.records !== undefined) {
+    mark(1);
+    put(f.records);
+  }
   // The request id follows the same rule, under its own marker.
-  if (f.request_id !== undefined) parts.push(new Uint8Array([2]), lp(f.request_id));
-  return concatBytes(...parts);
+  if (f.request_id !== undefined) {
+    mark(2);
+    put(f.request_id);
+  }
+  return out.subarray(0, at);
 }
 
 function lp(text: string): Uint8Array<ArrayBuffer> {
