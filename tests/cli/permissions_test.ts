@@ -155,3 +155,31 @@ Deno.test("postgres stores add the database address, its secret files and PG* va
   // No SQLite file beside the data dir: nothing outside it is writable.
   assert.deepEqual(get("--allow-write")?.split(","), ["/srv/hsm"]);
 });
+
+Deno.test("the SQLite writer module is readable when either the key or the audit store is SQLite", () => {
+  const readOf = (stores: string[]) => {
+    const config = parseServeConfig(
+      [
+        "--data-dir",
+        "/srv/hsm",
+        "--master-key-file",
+        "/etc/hsm/m.key",
+        "--hmac-key-file",
+        "/etc/hsm/h.key",
+        "--jwt-keyset",
+        "/etc/hsm/jwks.json",
+        ...stores,
+      ],
+      () => undefined,
+      "/",
+    );
+    const flag = servePermissions(config, "/opt/ferrohsm").find((f) =>
+      f.startsWith("--allow-read=")
+    );
+    return flag?.slice("--allow-read=".length).split(",") ?? [];
+  };
+  const worker = "/opt/ferrohsm/src/storage/sqlite/audit_writer_worker.ts";
+  assert.ok(readOf(["--key-store", "sqlite", "--audit-store", "file"]).includes(worker));
+  assert.ok(readOf(["--key-store", "memory", "--audit-store", "sqlite"]).includes(worker));
+  assert.ok(!readOf(["--key-store", "memory", "--audit-store", "file"]).includes(worker));
+});
