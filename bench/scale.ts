@@ -171,6 +171,37 @@ try {
       };
       record("list first page (20), uncached", size, await latencies(listRounds, list(0)));
       record("list last page (20), uncached", size, await latencies(listRounds, list(size - 20)));
+      // Steady state (issue 12): no key write since the total was counted, but every page
+      // is a page-cache miss (a new actor each call, as under many distinct clients).
+      let caller = 0;
+      const listAs = (offset: number) => () =>
+        services.keys.list({ ...actor, id: `bench-${caller++}` }, { offset, limit: 20 });
+      record(
+        "list first page (20), page uncached, total known",
+        size,
+        await latencies(listRounds, listAs(0)),
+      );
+      record(
+        "list middle page (20), page uncached, total known",
+        size,
+        await latencies(listRounds, listAs(Math.floor(size / 2 / 20) * 20)),
+      );
+      record(
+        "list last page (20), page uncached, total known",
+        size,
+        await latencies(listRounds, listAs(size - 20)),
+      );
+      // Walking every page in order: each one a keyset seek from the previous page's end.
+      const walkRounds = Array.from({ length: Math.min(200, size / 20) }, (_, i) => i);
+      services.listCache.invalidate();
+      record(
+        "walk pages in order (20), page n",
+        size,
+        await latencies(
+          walkRounds,
+          (i) => services.keys.list(actor, { offset: i * 20, limit: 20 }),
+        ),
+      );
     } finally {
       await services.close();
     }

@@ -127,6 +127,21 @@ rows.push([
   auditRate,
   rawMac,
 ]);
+let created = 0;
+const svcCreate = await rate(() =>
+  services.keys.create(actor, { name: `bench-${created++}`, algorithm: "EC-P256" })
+);
+const rawKeygen = await rate(async () => {
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+  ]);
+  return await crypto.subtle.exportKey("pkcs8", pair.privateKey);
+}, 1);
+rows.push([
+  `create key EC-P256 (service, audited, ${values["key-store"] ?? "sqlite"} store)`,
+  svcCreate,
+  rawKeygen,
+]);
 const stats = services.auditLog.stats();
 await services.close();
 await Deno.remove(dir, { recursive: true });

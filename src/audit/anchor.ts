@@ -20,26 +20,16 @@ import type { AuditMacKey } from "./chain.ts";
 const DOMAIN = "ferrohsm audit anchor v1";
 
 /** Signs `{seq, hash}` into an anchor record. */
-export async function signAnchor(
-  macKey: AuditMacKey,
-  seq: number,
-  hash: string,
-): Promise<AnchorRecord> {
-  const mac = await crypto.subtle.sign("HMAC", macKey, anchorInput(seq, hash));
-  return { seq, hash, mac: toHex(new Uint8Array(mac)) };
+export function signAnchor(macKey: AuditMacKey, seq: number, hash: string): AnchorRecord {
+  return { seq, hash, mac: toHex(macKey.mac(anchorInput(seq, hash))) };
 }
 
 /** True when the anchor's MAC is valid under `macKey`. */
-export async function verifyAnchor(macKey: AuditMacKey, record: AnchorRecord): Promise<boolean> {
+export function verifyAnchor(macKey: AuditMacKey, record: AnchorRecord): boolean {
   if (!isAnchorRecord(record)) return false;
   const mac = fromHex(record.mac);
   if (mac === undefined) return false;
-  return await crypto.subtle.verify(
-    "HMAC",
-    macKey,
-    new Uint8Array(mac),
-    anchorInput(record.seq, record.hash),
-  );
+  return macKey.verify(mac, anchorInput(record.seq, record.hash));
 }
 
 function anchorInput(seq: number, hash: string): Uint8Array<ArrayBuffer> {

@@ -75,7 +75,7 @@ export async function archiveAudit(
   }
   const segment = await archive.writeSegment(entries);
   await checkpoint(options, last.seq, segment);
-  const next = await signBase(macKey, last.seq, prev, [...(base?.segments ?? []), segment]);
+  const next = signBase(macKey, last.seq, prev, [...(base?.segments ?? []), segment]);
   await archive.writeBase(next);
   await store.dropThrough(last.seq);
   return entries.length;

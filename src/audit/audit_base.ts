@@ -18,30 +18,21 @@ function baseInput(seq: number, hash: string, segments: readonly string[]): Uint
 }
 
 /** Signs a base. */
-export async function signBase(
+export function signBase(
   macKey: AuditMacKey,
   seq: number,
   hash: string,
   segments: readonly string[],
-): Promise<AuditBase> {
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    macKey,
-    baseInput(seq, hash, segments) as BufferSource,
-  );
-  return { seq, hash, segments: [...segments], mac: toHex(new Uint8Array(mac)) };
+): AuditBase {
+  const mac = macKey.mac(baseInput(seq, hash, segments));
+  return { seq, hash, segments: [...segments], mac: toHex(mac) };
 }
 
 /** True when the base's MAC holds. */
-export async function verifyBase(macKey: AuditMacKey, base: AuditBase): Promise<boolean> {
+export function verifyBase(macKey: AuditMacKey, base: AuditBase): boolean {
   const mac = fromHex(base.mac);
   if (mac === undefined) return false;
-  return await crypto.subtle.verify(
-    "HMAC",
-    macKey,
-    mac,
-    baseInput(base.seq, base.hash, base.segments) as BufferSource,
-  );
+  return macKey.verify(mac, baseInput(base.seq, base.hash, base.segments));
 }
 
 /**
@@ -53,7 +44,7 @@ export async function readVerifiedBase(
   macKey: AuditMacKey,
 ): Promise<AuditBase | undefined> {
   const base = await archive.readBase();
-  if (base !== undefined && !(await verifyBase(macKey, base))) {
+  if (base !== undefined && !verifyBase(macKey, base)) {
     throw new HsmError("integrity_error", "The audit base fails verification");
   }
   return base;

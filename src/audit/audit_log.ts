@@ -32,10 +32,10 @@ import { type AnchorStore, type AuditArchiveStore } from "../storage/ports.ts";
 import {
   type AuditFields,
   type AuditMacKey,
-  computeMac,
   entryHash,
   GENESIS_HASH,
   payloadHash,
+  sealEntry,
   verifyMac,
 } from "./chain.ts";
 import {
@@ -176,7 +176,7 @@ export class AuditLog {
     const stored = await store.last();
     if (stored !== undefined) {
       const last = parseAuditEntry(stored);
-      if (last === undefined || !(await verifyMac(macKey, last))) {
+      if (last === undefined || !verifyMac(macKey, last)) {
         throw new HsmError("integrity_error", "Audit log's last entry fails verification");
       }
       head = { seq: last.seq, hash: entryHash(last) };
@@ -188,7 +188,7 @@ export class AuditLog {
         // A new log gets its anchor before its first entry, so from then on a missing
         // anchor always means a deleted one (a lagging anchor is harmless, a missing one
         // could hide a truncation).
-        await options.anchor.write(await signAnchor(macKey, 0, GENESIS_HASH));
+        await options.anchor.write(signAnchor(macKey, 0, GENESIS_HASH));
       } else if (options.allowMissingAnchor !== true) {
         throw new HsmError(
           "integrity_error",
@@ -285,15 +285,18 @@ export class AuditLog {
     try {
       const appendChained = this.#store.appendChained?.bind(this.#store);
       if (appendChained !== undefined) {
-        const chained = await appendChained(async (stored) => {
-          const linked = await this.#link(batch, await this.#storedHead(stored));
-          const anchor = await signAnchor(this.#macKey, linked.head.seq, linked.head.hash);
-          return { entries: linked.entries, head: anchor };
-        });
+        // Linking is synchronous; the store's port takes a promise (a throw rejects it).
+        const chained = await appendChained((stored) =>
+          Promise.resolve().then(() => {
+            const linked = this.#link(batch, this.#storedHead(stored));
+            const anchor = signAnchor(this.#macKey, linked.head.seq, linked.head.hash);
+            return { entries: linked.entries, head: anchor };
+          })
+        );
         entries = chained.entries;
         head = { seq: chained.head.seq, hash: chained.head.hash };
       } else {
-        ({ entries, head } = await this.#link(batch, this.#head));
+        ({ entries, head } = this.#link(batch, this.#head));
         await this.#store.append(entries);
       }
     } catch (err) {
@@ -319,26 +322,23 @@ export class AuditLog {
     if (this.#store.appendChained === undefined) this.#scheduleAnchor();
   }
 
-  /** Chains `batch` after `from`: seq, one timestamp, prev_hash, then every MAC in parallel. */
-  async #link(
+  /**
+   * Chains `batch` after `from`: seq, one timestamp, then each entry's MAC and hash from
+   * one encoding (synchronous: no Web Crypto round trip per entry).
+   */
+  #link(
     batch: readonly Pending[],
     from: AuditHead,
-  ): Promise<{ entries: AuditEntry[]; head: AuditHead }> {
+  ): { entries: AuditEntry[]; head: AuditHead } {
     let { seq, hash } = from;
     const ts = this.#clock().toISOString();
-    // Link the batch first (cheap, synchronous), then MAC every entry in parallel.
-    const linked = batch.map((p) => {
+    const entries = batch.map((p) => {
       const fields: AuditFields = { seq: ++seq, ts, ...p.fields };
       const prev_hash = hash;
-      hash = entryHash({ ...fields, prev_hash });
-      return { fields, prev_hash };
+      const sealed = sealEntry(this.#macKey, fields, prev_hash);
+      hash = sealed.hash;
+      return toEntry({ ...fields, prev_hash, mac: sealed.mac });
     });
-    const macs = await Promise.all(
-      linked.map((l) => computeMac(this.#macKey, l.fields, l.prev_hash)),
-    );
-    const entries = linked.map((l, i) =>
-      toEntry({ ...l.fields, prev_hash: l.prev_hash, mac: macs[i] as string })
-    );
     return { entries, head: { seq, hash } };
   }
 
@@ -347,9 +347,9 @@ export class AuditLog {
    * none yet: a log with entries but no head then fails on the store's unique seq).
    * @throws HsmError("integrity_error") when the stored head is not authentic
    */
-  async #storedHead(stored: AnchorRecord | undefined): Promise<AuditHead> {
+  #storedHead(stored: AnchorRecord | undefined): AuditHead {
     if (stored === undefined) return { seq: 0, hash: GENESIS_HASH };
-    if (!(await verifyAnchor(this.#macKey, stored))) {
+    if (!verifyAnchor(this.#macKey, stored)) {
       throw new HsmError("integrity_error", "Audit chain head fails verification");
     }
     return { seq: stored.seq, hash: stored.hash };
@@ -364,7 +364,7 @@ export class AuditLog {
         for (let h = this.#anchorWanted; h !== undefined; h = this.#anchorWanted) {
           this.#anchorWanted = undefined;
           try {
-            await store.write(await signAnchor(this.#macKey, h.seq, h.hash));
+            await store.write(signAnchor(this.#macKey, h.seq, h.hash));
           } catch {
             this.#stats.anchorFailures++;
           }
@@ -382,7 +382,7 @@ async function checkAnchor(
   anchor: AnchorRecord,
   head: AuditHead,
 ): Promise<void> {
-  if (!(await verifyAnchor(macKey, anchor))) {
+  if (!verifyAnchor(macKey, anchor)) {
     throw new HsmError("integrity_error", "Audit anchor fails verification");
   }
   if (anchor.seq > head.seq) {

@@ -15,22 +15,27 @@
  * being an entry-hash input. Hex fields are lowercase, strings well-formed Unicode
  * (lone surrogates would make two strings share one UTF-8 encoding).
  *
- * Security caveats: the MAC key is a non-extractable CryptoKey; the chain proves
+ * Each entry is encoded once (`sealEntry`): the encoding after the domain is shared by
+ * the MAC input and the entry hash, and both are computed synchronously with
+ * `@noble/hashes` (no Web Crypto round trip per entry; the MACs are byte-identical).
+ *
+ * Security caveats: the derived MAC key is held in memory by `AuditMacKey`
+ * (audit_mac_key.ts: one private buffer, wiped on close); the chain proves
  * that entries were written by a holder of the HMAC key and detects edits,
  * deletions and reordering, but not truncation of the tail (see anchor.ts).
  */
 
 import { sha256 } from "@noble/hashes/sha2.js";
+import { AuditMacKey } from "./audit_mac_key.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
 import { canonicalJson } from "../core/canonical_json.ts";
-import { concatBytes, fromHex, toHex, utf8 } from "../core/encoding.ts";
+import { fromHex, toHex, utf8 } from "../core/encoding.ts";
 import { wipe } from "../core/zeroize.ts";
 
 /** prev_hash of the first entry: 64 zeros. */
 export const GENESIS_HASH = "0".repeat(64);
 
-/** HMAC-SHA-384 CryptoKey (sign + verify, non-extractable) that MACs audit entries. */
-export type AuditMacKey = CryptoKey;
+export { AuditMacKey } from "./audit_mac_key.ts";
 
 /** An entry's MAC'd fields other than `prev_hash` and `mac`. */
 export type AuditFields = Omit<AuditEntry, "prev_hash" | "mac">;
@@ -39,11 +44,15 @@ const MAC_DOMAIN = "ferrohsm audit mac v1";
 const ENTRY_DOMAIN = "ferrohsm audit entry v2";
 const KDF_INFO = "ferrohsm audit mac v1";
 const MAC_RE = /^[0-9a-f]{96}$/;
+const ENCODER = new TextEncoder();
+/** lp(domain) of the MAC input and of the entry hash input (the encoding starts with it). */
+const MAC_PREFIX = lp(MAC_DOMAIN);
+const ENTRY_PREFIX = lp(ENTRY_DOMAIN);
 
 /**
  * Derives the audit MAC key from the operator's raw 32-byte HMAC key:
- * HKDF-SHA-384 (empty salt, info "ferrohsm audit mac v1", 48 bytes) imported as a
- * non-extractable HMAC-SHA-384 key. The server and offline verification share it.
+ * HKDF-SHA-384 (empty salt, info "ferrohsm audit mac v1", 48 bytes), the key of
+ * HMAC-SHA-384. The server and offline verification share it. The caller closes it.
  */
 export async function deriveAuditMacKey(rawHmacKey: Uint8Array): Promise<AuditMacKey> {
   if (rawHmacKey.length !== 32) throw new RangeError("The HMAC key must be 32 bytes");
@@ -62,43 +71,57 @@ export async function deriveAuditMacKey(rawHmacKey: Uint8Array): Promise<AuditMa
     ),
   );
   try {
-    return await crypto.subtle.importKey(
-      "raw",
-      bits,
-      { name: "HMAC", hash: "SHA-384" },
-      false,
-      ["sign", "verify"],
-    );
+    return AuditMacKey.fromBytes(bits);
   } finally {
     wipe(bits);
   }
 }
 
-/** Hex HMAC-SHA-384 over the canonical encoding of `fields` and `prevHash`. */
-export async function computeMac(
+/** An entry's MAC and hash, from one encoding. */
+export interface SealedEntry {
+  /** Hex HMAC-SHA-384 (the entry's `mac`). */
+  readonly mac: string;
+  /** Hex SHA-256 (the next entry's `prev_hash`). */
+  readonly hash: string;
+}
+
+/**
+ * The MAC and the entry hash of `fields` linked after `prevHash`, from one encoding of
+ * the entry: `mac` = computeMac, `hash` = entryHash of the entry. Synchronous.
+ */
+export function sealEntry(
   macKey: AuditMacKey,
   fields: AuditFields,
   prevHash: string,
-): Promise<string> {
-  const sig = await crypto.subtle.sign("HMAC", macKey, encode(MAC_DOMAIN, fields, prevHash));
-  return toHex(new Uint8Array(sig));
+): SealedEntry {
+  const body = encodeBody(fields, prevHash);
+  return {
+    mac: toHex(macKey.mac(MAC_PREFIX, body)),
+    hash: toHex(sha256.create().update(ENTRY_PREFIX).update(body).digest()),
+  };
+}
+
+/** Hex HMAC-SHA-384 over the canonical encoding of `fields` and `prevHash`. */
+export function computeMac(
+  macKey: AuditMacKey,
+  fields: AuditFields,
+  prevHash: string,
+): string {
+  return toHex(macKey.mac(MAC_PREFIX, encodeBody(fields, prevHash)));
 }
 
 /** True when `entry.mac` is the MAC of its other fields (constant-time compare). */
-export async function verifyMac(macKey: AuditMacKey, entry: AuditEntry): Promise<boolean> {
+export function verifyMac(macKey: AuditMacKey, entry: AuditEntry): boolean {
   const mac = MAC_RE.test(entry.mac) ? fromHex(entry.mac) : undefined;
   if (mac === undefined) return false;
-  return await crypto.subtle.verify(
-    "HMAC",
-    macKey,
-    new Uint8Array(mac),
-    encode(MAC_DOMAIN, entry, entry.prev_hash),
-  );
+  return macKey.verify(mac, MAC_PREFIX, encodeBody(entry, entry.prev_hash));
 }
 
 /** Hex SHA-256 over the canonical entry (fields and prev_hash): the next entry's prev_hash. */
 export function entryHash(entry: AuditFields & { readonly prev_hash: string }): string {
-  return toHex(sha256(encode(ENTRY_DOMAIN, entry, entry.prev_hash)));
+  return toHex(
+    sha256.create().update(ENTRY_PREFIX).update(encodeBody(entry, entry.prev_hash)).digest(),
+  );
 }
 
 /**
@@ -110,24 +133,52 @@ export function payloadHash(value: unknown): string {
   return toHex(sha256(utf8(canonicalJson(value))));
 }
 
-function encode(
-  domain: string,
-  f: AuditFields,
-  prevHash: string,
-): Uint8Array<ArrayBuffer> {
+/** The encoding after its domain: shared by the MAC input and the entry hash input. */
+function encodeBody(f: AuditFields, prevHash: string): Uint8Array<ArrayBuffer> {
   if (!Number.isSafeInteger(f.seq) || f.seq < 0) throw new RangeError("Invalid audit seq");
-  const seq = new Uint8Array(8);
-  new DataView(seq.buffer).setBigUint64(0, BigInt(f.seq));
-  const parts = [lp(domain), seq, lp(f.ts), lp(f.actor), lp(f.action)];
-  parts.push(new Uint8Array([f.key_id === null ? 0 : 1]));
-  if (f.key_id !== null) parts.push(lp(f.key_id));
-  parts.push(lp(f.result), lp(f.payload_hash), lp(prevHash));
+  // One buffer sized for the worst case (3 UTF-8 bytes per UTF-16 unit), filled in place
+  // with encodeInto: the same bytes as lp(utf8(text)) per field, without a copy per field.
+  let max = 8 + 1 + 2;
+  for (const text of [f.ts, f.actor, f.action, f.key_id, f.result, f.payload_hash, prevHash]) {
+    max += 4 + 3 * (text?.length ?? 0);
+  }
+  if (f.records !== undefined) max += 5 + 3 * f.records.length;
+  if (f.request_id !== undefined) max += 5 + 3 * f.request_id.length;
+  const out = new Uint8Array(max);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(f.seq));
+  let at = 8;
+  const put = (text: string) => {
+    const { written } = ENCODER.encodeInto(text, out.subarray(at + 4));
+    view.setUint32(at, written);
+    at += 4 + written;
+  };
+  const mark = (byte: number) => {
+    out[at++] = byte;
+  };
+  put(f.ts);
+  put(f.actor);
+  put(f.action);
+  if (f.key_id === null) mark(0);
+  else {
+    mark(1);
+    put(f.key_id);
+  }
+  put(f.result);
+  put(f.payload_hash);
+  put(prevHash);
   // Journal refs extend the encoding only when present, so entries without them encode
   // (and verify) exactly as before; the trailing marker keeps the encoding injective.
-  if (f.records !== undefined) parts.push(new Uint8Array([1]), lp(f.records));
+  if (f.records !== undefined) {
+    mark(1);
+    put(f.records);
+  }
   // The request id follows the same rule, under its own marker.
-  if (f.request_id !== undefined) parts.push(new Uint8Array([2]), lp(f.request_id));
-  return concatBytes(...parts);
+  if (f.request_id !== undefined) {
+    mark(2);
+    put(f.request_id);
+  }
+  return out.subarray(0, at);
 }
 
 function lp(text: string): Uint8Array<ArrayBuffer> {

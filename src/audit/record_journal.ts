@@ -127,7 +127,7 @@ export class RecordJournal {
     if (source === undefined) return;
     for await (const raw of source.store.journal([SERVER_START, SERVER_STOP], this.#lastSeq)) {
       const entry = parseAuditEntry(raw);
-      if (entry === undefined || !(await verifyMac(source.macKey, entry))) {
+      if (entry === undefined || !verifyMac(source.macKey, entry)) {
         throw new HsmError("integrity_error", `Audit log entry ${raw.seq} fails verification`);
       }
       this.observe(entry);

@@ -56,7 +56,7 @@ export async function verifyChain(
   options: VerifyProgressOptions = {},
 ): Promise<VerifyResult> {
   // A forged anchor is reported only once the chain itself checks out.
-  const trusted = anchor !== undefined && (await verifyAnchor(macKey, anchor)) ? anchor : undefined;
+  const trusted = anchor !== undefined && verifyAnchor(macKey, anchor) ? anchor : undefined;
   let lastSeq = 0;
   let head = GENESIS_HASH;
   try {
@@ -66,7 +66,7 @@ export async function verifyChain(
       if (entry === undefined) return fail(expected, "malformed_entry");
       if (entry.seq > expected) return fail(expected, "sequence_gap");
       if (entry.seq < expected) return fail(expected, "out_of_order");
-      if (!(await verifyMac(macKey, entry))) return fail(entry.seq, "mac_mismatch");
+      if (!verifyMac(macKey, entry)) return fail(entry.seq, "mac_mismatch");
       if (entry.prev_hash !== head) return fail(entry.seq, "chain_broken");
       head = entryHash(entry);
       lastSeq = entry.seq;
@@ -119,7 +119,7 @@ export async function verifyStore(
       if (!isHsmError(err, "integrity_error")) throw err;
       return fail(0, "archive_mismatch");
     }
-    if (base !== undefined && !(await verifyBase(macKey, base))) return fail(0, "archive_mismatch");
+    if (base !== undefined && !verifyBase(macKey, base)) return fail(0, "archive_mismatch");
     try {
       const entries = base === undefined ? store.scan() : withArchive(base, options.archive, store);
       result = await verifyChain(entries, macKey, anchor, options);

@@ -80,8 +80,9 @@ export function servePermissions(
     join(root, "node_modules"),
     join(root, "offload_worker.js"),
   ]);
-  if (config.auditStore === "sqlite") {
-    // The audit writer thread's module (from source, or beside the release bundle).
+  if (config.auditStore === "sqlite" || config.keyStore === "sqlite") {
+    // The SQLite writer threads' module (audit batches; key creations), from source or
+    // beside the release bundle.
     read.add(join(root, "src", "storage", "sqlite", "audit_writer_worker.ts"));
     read.add(join(root, "audit_writer_worker.js"));
   }

@@ -57,21 +57,30 @@ export interface AppRouters {
   };
 }
 
+/** A client's `X-Request-Id` that is echoed (else a fresh UUID is used). */
+const REQUEST_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
 /** HSTS for TLS responses: one year, every subdomain of the API host's name. */
 const HSTS_VALUE = "max-age=31536000; includeSubDomains";
 
-/** The headers every response carries (`hsts`: TLS listeners only). */
-function securityHeaderList(requestId: string, hsts: boolean): [string, string][] {
-  const list: [string, string][] = [
-    ["X-Request-Id", requestId],
+/** The fixed headers every response carries, built once (no arrays per request). */
+const FIXED_HEADERS: readonly (readonly [string, string])[] = Object.freeze(
+  [
     ["X-Content-Type-Options", "nosniff"],
     ["Referrer-Policy", "no-referrer"],
     ["Cache-Control", "no-store"],
     ["X-Frame-Options", "DENY"],
     ["Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"],
-  ];
-  if (hsts) list.push(["Strict-Transport-Security", HSTS_VALUE]);
-  return list;
+  ] as const,
+);
+const FIXED_HEADERS_HSTS: readonly (readonly [string, string])[] = Object.freeze([
+  ...FIXED_HEADERS,
+  ["Strict-Transport-Security", HSTS_VALUE] as const,
+]);
+
+/** The headers every response carries (`hsts`: TLS listeners only). */
+function securityHeaderList(requestId: string, hsts: boolean): (readonly [string, string])[] {
+  return [["X-Request-Id", requestId], ...(hsts ? FIXED_HEADERS_HSTS : FIXED_HEADERS)];
 }
 
 /** Creates the HTTP application. */
@@ -81,15 +90,18 @@ export function createApp(routers: AppRouters): Hono<AppEnv> {
   app.use("*", connectionInfo());
   if (routers.metrics !== undefined) app.use("*", routers.metrics);
 
+  const fixed = hsts ? FIXED_HEADERS_HSTS : FIXED_HEADERS;
   app.use("*", async function securityHeaders(c, next) {
     const id = c.req.header("X-Request-Id");
-    const requestId = id !== undefined && /^[A-Za-z0-9._-]{1,64}$/.test(id)
-      ? id
-      : crypto.randomUUID();
+    const requestId = id !== undefined && REQUEST_ID_RE.test(id) ? id : crypto.randomUUID();
     c.set("requestId", requestId);
     // Set before the handler runs: Hono copies prepared headers into the response it
     // builds, whereas setting them afterwards clones the finished response once per header.
-    for (const [name, value] of securityHeaderList(requestId, hsts)) c.header(name, value);
+    c.header("X-Request-Id", requestId);
+    for (let i = 0; i < fixed.length; i++) {
+      const [name, value] = fixed[i] as readonly [string, string];
+      c.header(name, value);
+    }
     await next();
     const headers = c.res.headers;
     if (!headers.has("X-Request-Id")) {

@@ -224,8 +224,8 @@ export class KeyService {
   list(actor: Actor, query: KeyListQuery): Promise<KeyListPage> {
     return this.#guard.run({ actor, action: "key.list", payload: query }, async (op) => {
       op.authorize("key:read");
-      return await this.#listCache.getOrLoad(actor.id, query, async () => {
-        const page = await this.#store.list(query);
+      return await this.#listCache.getOrLoad(actor.id, query, async (hinted) => {
+        const page = await this.#store.list(hinted);
         for (const item of page.items) await this.#records.verify(item);
         return page;
       });

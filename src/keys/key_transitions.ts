@@ -34,6 +34,11 @@ export interface KeyTransitionsOptions {
   readonly loader: KeyLoader;
   readonly listCache: ListCache;
   readonly clock?: () => Date;
+  /**
+   * Generates fresh material for a new version (default: the provider's `generate` on
+   * this thread; the server passes one that uses the offload pool).
+   */
+  readonly generate?: (algorithm: Algorithm) => Promise<Uint8Array>;
 }
 
 /** The fields of a new version that `generateSealed` seals with fresh material. */
@@ -69,6 +74,7 @@ export class KeyTransitions {
   #loader: KeyLoader;
   #listCache: ListCache;
   #clock: () => Date;
+  #generate: (algorithm: Algorithm) => Promise<Uint8Array>;
   #locks = new KeyLocks();
 
   constructor(options: KeyTransitionsOptions) {
@@ -78,6 +84,8 @@ export class KeyTransitions {
     this.#loader = options.loader;
     this.#listCache = options.listCache;
     this.#clock = options.clock ?? (() => new Date());
+    this.#generate = options.generate ??
+      ((algorithm) => providerFor(algorithm).generate(algorithm));
   }
 
   /** The current time as the records store it. */
@@ -92,7 +100,7 @@ export class KeyTransitions {
 
   /** Generates fresh material for `algorithm` and seals it as one version. */
   async generateSealed(version: VersionHeader): Promise<SealedVersion> {
-    const material = await providerFor(version.algorithm).generate(version.algorithm);
+    const material = await this.#generate(version.algorithm);
     try {
       return await this.#sealer.seal(version, material);
     } finally {

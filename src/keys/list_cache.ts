@@ -14,6 +14,7 @@
 
 import type { KeyRecord } from "../domain/records.ts";
 import type { KeyListPage, KeyListQuery } from "../storage/ports.ts";
+import { ListHints } from "./list_hints.ts";
 
 /** Entries held when `maxEntries` is not given. */
 export const DEFAULT_LIST_CACHE_ENTRIES = 2048;
@@ -90,6 +91,7 @@ export class ListCache {
   readonly #ttlMs: number;
   readonly #clock: () => number;
   #generation = 0;
+  readonly #hints = new ListHints();
   #bytes = 0;
   #hits = 0;
   #misses = 0;
@@ -105,11 +107,15 @@ export class ListCache {
     this.#clock = options.clock ?? Date.now;
   }
 
-  /** Returns the cached page for this actor and query, or loads and caches it. */
+  /**
+   * Returns the cached page for this actor and query, or loads and caches it. `load` gets
+   * the query with the hints known in this generation (`total`, or an `after` cursor in
+   * place of the offset); the page it answers must be the one `query` asks for.
+   */
   async getOrLoad(
     actor: string,
     query: KeyListQuery,
-    load: () => Promise<KeyListPage>,
+    load: (hinted: KeyListQuery) => Promise<KeyListPage>,
   ): Promise<KeyListPage> {
     const generation = this.#generation;
     const key = JSON.stringify([
@@ -127,9 +133,12 @@ export class ListCache {
     ]);
     const hit = this.#get(key);
     if (hit !== undefined) return hit;
-    const page = await load();
+    const page = await load(this.#hints.apply(query, generation));
     // A write during the load bumps the generation: do not cache a possibly stale page.
-    if (generation === this.#generation) this.#set(key, page);
+    if (generation === this.#generation) {
+      this.#set(key, page);
+      this.#hints.learn(query, page, generation);
+    }
     return page;
   }
 

@@ -136,6 +136,7 @@ export async function verifyAuditStore(opts: VerifyAuditStoreOptions): Promise<V
     });
   } finally {
     for (const close of closers) await close();
+    macKey.close();
   }
 }
 
@@ -168,6 +169,7 @@ async function verifyPostgres(opts: VerifyAuditStoreOptions): Promise<VerifyResu
     });
   } finally {
     await database.close();
+    macKey.close();
   }
 }
 
@@ -290,6 +292,7 @@ export async function reanchorAuditLog(opts: ReanchorOptions): Promise<VerifyRes
     return await verifyStoreAndRecords(store, macKey, { anchor, records, archive });
   } finally {
     for (const close of closers) await close();
+    macKey.close();
   }
 }
 

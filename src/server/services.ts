@@ -21,7 +21,7 @@ import type { ServerConfig } from "../config/config_files.ts";
 import { RootKeys } from "../core/master_key.ts";
 import { Sealer } from "../core/sealing.ts";
 import { runSelfTests, type SelfTestReport } from "../core/self_test.ts";
-import { offloadKey } from "../core/offload/offloaded_key.ts";
+import { generateMaterial, offloadKey } from "../core/offload/offloaded_key.ts";
 import { createOffloadPool } from "../core/offload/pool.ts";
 import { wipe } from "../core/zeroize.ts";
 import { createHttpLimits, type HttpLimits } from "../http/limits_config.ts";
@@ -238,6 +238,8 @@ export async function buildServices(
       loader,
       listCache,
       ...clock,
+      // New EC, RSA and post-quantum keys are generated in the pool too.
+      generate: (algorithm) => generateMaterial(pool, algorithm),
     });
     const { attestation, ledger, close: closeLedger } = await openReceiptLedger(
       config.dataDir,
@@ -452,11 +454,13 @@ export async function buildServices(
         loader.clear();
         for (const close of closers) await close();
         await stores.close();
+        auditMacKey.close(); // wipes the derived audit MAC key
       },
     };
   } catch (err) {
     for (const close of closers) await close().catch(() => undefined);
     await stores.close();
+    auditMacKey.close();
     throw err;
   }
 }

@@ -96,7 +96,12 @@ export async function openStores(config: Config, overrides: StoreOverrides = {})
       ? new PostgresKeyStore(pg())
       : config.keyStore === "filesystem"
       ? await FileKeyStore.open(join(config.dataDir, "keys"))
-      : new SqliteKeyStore(await db());
+      : new SqliteKeyStore(await db(), {
+        // Key creations commit on a writer thread of their own (not for :memory:).
+        ...(config.sqlitePath === ":memory:"
+          ? {}
+          : { writer: await AuditWriterThread.start(config.sqlitePath) }),
+      });
     closers.unshift(() => keys.close());
     const paths = auditPaths(config.dataDir, config.sqlitePath);
     await Deno.mkdir(paths.dir, { recursive: true, mode: 0o700 });

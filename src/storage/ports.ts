@@ -44,6 +44,12 @@ export interface KeyListQuery {
   readonly after?: KeyCursor;
   /** Only keys before this position (the page that precedes it, still in list order). */
   readonly before?: KeyCursor;
+  /**
+   * The total matching count when the caller already knows it (the listing cache learnt
+   * it since the last key write): stores may skip counting and answer it as `total`, and
+   * may read an offset page near the end backwards from it.
+   */
+  readonly total?: number;
 }
 
 /**

@@ -266,6 +266,9 @@ export function assertPaging(query: { readonly offset: number; readonly limit: n
  */
 export function assertListQuery(query: KeyListQuery): void {
   assertPaging(query);
+  if (query.total !== undefined && !(Number.isSafeInteger(query.total) && query.total >= 0)) {
+    throw new RangeError("List total must be a non-negative integer");
+  }
   const cursor = query.after ?? query.before;
   if (cursor === undefined) return;
   if (query.after !== undefined && query.before !== undefined) {
@@ -275,6 +278,25 @@ export function assertListQuery(query: KeyListQuery): void {
   if (typeof cursor.createdAt !== "string" || typeof cursor.id !== "string") {
     throw new TypeError("List cursor needs createdAt and id strings");
   }
+}
+
+/**
+ * For an offset page whose total is known and which lies nearer the end than the start,
+ * the offset and limit that read it backwards from the end (newest first; the caller
+ * reverses the rows), so reaching the last pages costs as little as the first ones.
+ */
+export function backwardSpan(query: KeyListQuery): { offset: number; limit: number } | undefined {
+  const known = query.total;
+  if (known === undefined || query.after !== undefined || query.before !== undefined) {
+    return undefined;
+  }
+  // Rows stepped over forwards: offset + limit; backwards: known - offset.
+  if (known - query.offset >= query.offset + query.limit) return undefined;
+  if (query.offset >= known) return { offset: 0, limit: 0 };
+  return {
+    offset: Math.max(0, known - query.offset - query.limit),
+    limit: Math.min(query.limit, known - query.offset),
+  };
 }
 
 /** `text` with ASCII letters lowercased (the case folding every adapter's name search uses). */

@@ -9,8 +9,10 @@ import {
   entryHash,
   GENESIS_HASH,
   payloadHash,
+  sealEntry,
   verifyMac,
 } from "../../src/audit/chain.ts";
+import { signAnchor } from "../../src/audit/anchor.ts";
 import { parseAuditEntry, serializeEntry } from "../../src/domain/audit_entry.ts";
 import { toHex, utf8 } from "../../src/core/encoding.ts";
 import { chainOf, RAW_HMAC_KEY, testMacKey } from "./_helpers.ts";
@@ -56,9 +58,6 @@ Deno.test("GENESIS_HASH is 64 zeros", () => {
 
 Deno.test("the audit MAC key is HKDF-SHA-384 of the HMAC key with the documented info", async () => {
   const key = await deriveAuditMacKey(RAW_HMAC_KEY);
-  assert.equal(key.extractable, false);
-  assert.deepEqual([...key.usages].sort(), ["sign", "verify"]);
-  assert.deepEqual(key.algorithm, { name: "HMAC", hash: { name: "SHA-384" }, length: 384 });
   const [entry] = await chainOf(key, 1);
   assert.ok(entry);
   const okm = hkdf(sha384, RAW_HMAC_KEY, new Uint8Array(0), utf8("ferrohsm audit mac v1"), 48);
@@ -200,4 +199,81 @@ Deno.test("parseAuditEntry keeps a well-formed request id and refuses a malforme
   for (const bad of ["", "has space", "x".repeat(65), 7]) {
     assert.equal(parseAuditEntry({ ...entry, request_id: bad }), undefined);
   }
+});
+
+/** The audit MAC key as the Web Crypto CryptoKey the log used before (HKDF, then HMAC). */
+async function webCryptoMacKey(raw: Uint8Array): Promise<CryptoKey> {
+  const ikm = await crypto.subtle.importKey("raw", new Uint8Array(raw), "HKDF", false, [
+    "deriveBits",
+  ]);
+  const bits = await crypto.subtle.deriveBits(
+    { name: "HKDF", hash: "SHA-384", salt: new Uint8Array(0), info: utf8("ferrohsm audit mac v1") },
+    ikm,
+    384,
+  );
+  return await crypto.subtle.importKey("raw", bits, { name: "HMAC", hash: "SHA-384" }, false, [
+    "sign",
+  ]);
+}
+
+Deno.test("the synchronous entry MAC is byte-identical to Web Crypto's HMAC-SHA-384", async () => {
+  const key = await deriveAuditMacKey(RAW_HMAC_KEY);
+  const web = await webCryptoMacKey(RAW_HMAC_KEY);
+  const entries = await chainOf(key, 4);
+  for (const entry of entries) {
+    const input = new Uint8Array(documentedEncoding("ferrohsm audit mac v1", { ...entry }, false));
+    const expected = toHex(new Uint8Array(await crypto.subtle.sign("HMAC", web, input)));
+    assert.equal(entry.mac, expected);
+    const sealed = sealEntry(key, entry, entry.prev_hash);
+    assert.deepEqual(sealed, { mac: expected, hash: entryHash(entry) });
+  }
+  // With both optional tails (records, then request id) as well.
+  const [first] = entries;
+  assert.ok(first);
+  const fields = { ...first, records: "key:k1@2", request_id: "req-1" };
+  const input = new Uint8Array([
+    ...documentedEncoding("ferrohsm audit mac v1", { ...first }, false),
+    ...[1, 0, 0, 0, 8, ...utf8("key:k1@2")],
+    ...[2, 0, 0, 0, 5, ...utf8("req-1")],
+  ]);
+  const expected = toHex(new Uint8Array(await crypto.subtle.sign("HMAC", web, input)));
+  assert.equal(computeMac(key, fields, first.prev_hash), expected);
+  assert.equal(sealEntry(key, fields, first.prev_hash).mac, expected);
+  assert.equal(verifyMac(key, { ...fields, mac: expected }), true);
+  key.close();
+});
+
+Deno.test("the anchor MAC is byte-identical to Web Crypto's HMAC-SHA-384", async () => {
+  const key = await deriveAuditMacKey(RAW_HMAC_KEY);
+  const web = await webCryptoMacKey(RAW_HMAC_KEY);
+  const anchor = signAnchor(key, 7, "ab".repeat(32));
+  const domain = utf8("ferrohsm audit anchor v1");
+  const hash = utf8("ab".repeat(32));
+  const input = new Uint8Array([
+    0,
+    0,
+    0,
+    domain.length,
+    ...domain,
+    ...[0, 0, 0, 0, 0, 0, 0, 7],
+    0,
+    0,
+    0,
+    hash.length,
+    ...hash,
+  ]);
+  assert.equal(anchor.mac, toHex(new Uint8Array(await crypto.subtle.sign("HMAC", web, input))));
+  key.close();
+});
+
+Deno.test("a closed audit MAC key refuses to MAC or verify", async () => {
+  const key = await deriveAuditMacKey(RAW_HMAC_KEY);
+  const [entry] = await chainOf(key, 1);
+  assert.ok(entry);
+  assert.equal(key.closed, false);
+  key.close();
+  key.close(); // idempotent
+  assert.equal(key.closed, true);
+  assert.throws(() => computeMac(key, entry, entry.prev_hash), TypeError);
+  assert.throws(() => verifyMac(key, entry), TypeError);
 });

@@ -248,3 +248,31 @@ Deno.test("a cluster node with signed configuration, PKCS#11 and ACME gets every
     !flags.includes("-A") && !flags.includes("--allow-all") && !flags.includes("--allow-run"),
   );
 });
+
+Deno.test("the SQLite writer module is readable when either the key or the audit store is SQLite", () => {
+  const readOf = (stores: string[]) => {
+    const config = parseServeConfig(
+      [
+        "--data-dir",
+        "/srv/hsm",
+        "--master-key-file",
+        "/etc/hsm/m.key",
+        "--hmac-key-file",
+        "/etc/hsm/h.key",
+        "--jwt-keyset",
+        "/etc/hsm/jwks.json",
+        ...stores,
+      ],
+      () => undefined,
+      "/",
+    );
+    const flag = servePermissions(config, "/opt/ferrohsm").find((f) =>
+      f.startsWith("--allow-read=")
+    );
+    return flag?.slice("--allow-read=".length).split(",") ?? [];
+  };
+  const worker = "/opt/ferrohsm/src/storage/sqlite/audit_writer_worker.ts";
+  assert.ok(readOf(["--key-store", "sqlite", "--audit-store", "file"]).includes(worker));
+  assert.ok(readOf(["--key-store", "memory", "--audit-store", "sqlite"]).includes(worker));
+  assert.ok(!readOf(["--key-store", "memory", "--audit-store", "file"]).includes(worker));
+});

@@ -382,6 +382,37 @@ export function keyStoreContract(
     );
   });
 
+  test("with a known total every offset page, near the end too, holds the same keys", async ({ store }) => {
+    const shared = nextTimestamp();
+    for (let i = 0; i < 23; i++) {
+      const r = fakeRecord(i % 3 === 0 ? { createdAt: shared, updatedAt: shared } : {});
+      await store.create(r, fakeVersion(r, 1));
+    }
+    const all = (await store.list({ offset: 0, limit: 100 })).items.map((r) => r.id);
+    assert.equal(all.length, 23);
+    for (const limit of [1, 5, 10]) {
+      for (let offset = 0; offset <= 25; offset++) {
+        const page = await store.list({ offset, limit, total: 23 });
+        assert.equal(page.total, 23);
+        assert.deepStrictEqual(
+          page.items.map((r) => r.id),
+          all.slice(offset, offset + limit),
+          `offset ${offset}, limit ${limit}`,
+        );
+      }
+    }
+    const filtered = await store.list({ offset: 0, limit: 5, algorithm: "AES-256-GCM" });
+    const hinted = await store.list({
+      offset: 0,
+      limit: 5,
+      algorithm: "AES-256-GCM",
+      total: filtered.total,
+    });
+    assert.deepStrictEqual(hinted, filtered);
+    await assert.rejects(store.list({ offset: 0, limit: 5, total: -1 }), RangeError);
+    await assert.rejects(store.list({ offset: 0, limit: 5, total: 1.5 }), RangeError);
+  });
+
   test("a cursor combines with filters and the name search", async ({ store }) => {
     const specs: Partial<KeyRecord>[] = [
       { name: "Payments signing", state: "active" },

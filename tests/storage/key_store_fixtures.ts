@@ -10,7 +10,8 @@ import { FileKeyStore, versionFileName } from "../../src/storage/file/key_store.
 import { MemoryKeyStore } from "../../src/storage/memory/key_store.ts";
 import type { KeyStore } from "../../src/storage/ports.ts";
 import type { KeyRecord, SealedVersion } from "../../src/domain/records.ts";
-import { openDatabase } from "../../src/storage/sqlite/database.ts";
+import { type Database, openDatabase } from "../../src/storage/sqlite/database.ts";
+import { AuditWriterThread } from "../../src/storage/sqlite/audit_writer.ts";
 import { SqliteKeyStore } from "../../src/storage/sqlite/key_store.ts";
 
 /** A live store plus the hooks its adapter supports. */
@@ -151,11 +152,19 @@ export async function openFileFixture(): Promise<FileKeyStoreFixture> {
 }
 
 /** A SqliteKeyStore fixture on a fresh database file in a temp dir. */
-export async function openSqliteFixture(): Promise<KeyStoreFixture> {
+export async function openSqliteFixture(
+  options: { writerThread?: boolean } = {},
+): Promise<KeyStoreFixture> {
   const dir = await Deno.makeTempDir({ prefix: "ferrohsm_sqlite_" });
   const path = `${dir}/ferrohsm.db`;
   let database = await openDatabase(path);
-  let store = new SqliteKeyStore(database, { ownsDatabase: true });
+  /** Key creations on a writer thread of their own, as the server runs them. */
+  const open = async (db: Database) =>
+    new SqliteKeyStore(db, {
+      ownsDatabase: true,
+      ...(options.writerThread === true ? { writer: await AuditWriterThread.start(path) } : {}),
+    });
+  let store = await open(database);
   return {
     get store() {
       return store;
@@ -191,7 +200,7 @@ export async function openSqliteFixture(): Promise<KeyStoreFixture> {
     async reopen() {
       await store.close();
       database = await openDatabase(path);
-      store = new SqliteKeyStore(database, { ownsDatabase: true });
+      store = await open(database);
     },
     async cleanup() {
       await store.close();

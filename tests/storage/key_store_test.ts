@@ -6,3 +6,8 @@ import { openFileFixture, openMemoryFixture, openSqliteFixture } from "./key_sto
 keyStoreContract("MemoryKeyStore", openMemoryFixture);
 keyStoreContract("FileKeyStore", openFileFixture, { durable: true, tamperable: true });
 keyStoreContract("SqliteKeyStore", openSqliteFixture, { durable: true, tamperable: true });
+keyStoreContract(
+  "SqliteKeyStore with key creations on a writer thread",
+  () => openSqliteFixture({ writerThread: true }),
+  { durable: true, tamperable: true },
+);

@@ -11,6 +11,7 @@
  * `KeyLoader#unseal` call `offloadKey(pool, algorithm, material)` instead of
  * `providerFor(algorithm).load(...)`, keep disposing evicted keys as today (dispose tells
  * the workers to wipe), and `await pool.close()` at shutdown after `KeyLoader.clear()`.
+ * `generateMaterial` generates new keys' material in the pool for the same providers.
  *
  * Security caveat: see `pool.ts` (one copy of the key per worker).
  */
@@ -150,4 +151,20 @@ export async function offloadKey(
   } finally {
     wipe(material, localCopy);
   }
+}
+
+/**
+ * Generates fresh material for `algorithm`: in `pool` when its provider declares an
+ * `offload` policy (key generation blocks the calling thread for Web Crypto EC and the
+ * noble families), else on the main thread (AES and HMAC material is random bytes). The
+ * caller seals and wipes the result.
+ * @throws RangeError for an unknown algorithm; HsmError("unavailable") when the pool is closed
+ */
+export async function generateMaterial(
+  pool: OffloadPool,
+  algorithm: Algorithm,
+): Promise<Uint8Array> {
+  const provider = providerFor(algorithm);
+  if (provider.offload?.(algorithm) === undefined) return await provider.generate(algorithm);
+  return await pool.generate(algorithm);
 }

@@ -143,6 +143,22 @@ export class OffloadPool {
     };
   }
 
+  /**
+   * Generates fresh key material for `algorithm` in the least busy worker (key generation
+   * blocks the calling thread: Web Crypto EC and the noble post-quantum families) and
+   * transfers it back; the caller seals and wipes it.
+   * @throws HsmError("unavailable") when the pool is closed or has no live worker
+   */
+  async generate(algorithm: Algorithm): Promise<Uint8Array> {
+    const slots = this.#live();
+    const slot = slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const material = await this.#send(slot, { kind: "generate", id: 0, algorithm });
+    if (!(material instanceof Uint8Array)) {
+      throw new HsmError("internal", "Cannot generate key: the crypto worker answered nothing");
+    }
+    return material;
+  }
+
   /** Current pool figures. */
   stats(): OffloadPoolStats {
     const alive = this.#slots.filter((s) => s.alive);

@@ -1,7 +1,8 @@
 /**
  * The message protocol between the offload pool (main thread) and its crypto workers, and
  * the error encoding that lets `HsmError` codes survive the thread hop. Messages carry key
- * material only in `load` (transferred, never copied) and results only back to the caller.
+ * material only in `load` (transferred, never copied), in the answer to `generate` (fresh
+ * material, transferred back) and results only back to the caller.
  *
  * Security caveat: an unexpected error (not an `HsmError`, `TypeError` or `RangeError`)
  * crosses as a bare kind with no message, so nothing a library put in a message can leak.
@@ -41,6 +42,7 @@ export type WorkerRequest =
     readonly method: KeyMethod;
     readonly args: readonly unknown[];
   }
+  | { readonly kind: "generate"; readonly id: number; readonly algorithm: Algorithm }
   | { readonly kind: "dispose"; readonly id: number; readonly handle: number }
   | { readonly kind: "count"; readonly id: number }
   | { readonly kind: "close"; readonly id: number };

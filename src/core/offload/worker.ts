@@ -86,6 +86,16 @@ async function handle(request: WorkerRequest): Promise<void> {
       reply({ id: request.id, ok: true, value: { methods, publicKey } });
       return;
     }
+    case "generate": {
+      // Fresh material for the main thread to seal: copied into a transferred buffer and
+      // wiped here, so no copy stays in the worker.
+      const material = await providerFor(request.algorithm).generate(request.algorithm);
+      const transfer: Transferable[] = [];
+      const out = detached(material, transfer);
+      wipe(material);
+      reply({ id: request.id, ok: true, value: out }, transfer);
+      return;
+    }
     case "call": {
       const { value, transfer } = await run(request.method, keyFor(request.handle), request.args);
       reply({ id: request.id, ok: true, value }, transfer);

@@ -22,6 +22,7 @@ import {
   assertListQuery,
   assertSafeId,
   assertSealedVersion,
+  backwardSpan,
   isSafeId,
   isValidVersion,
   keyRecordProblem,
@@ -113,19 +114,35 @@ export class PostgresKeyStore implements KeyStore {
       : before !== undefined
       ? sql`(${keys.createdAt}, ${keys.id}) < (${before.createdAt}, ${before.id})`
       : undefined;
-    const order = before === undefined
-      ? [asc(keys.createdAt), asc(keys.id)]
-      : [desc(keys.createdAt), desc(keys.id)];
-    // One repeatable-read transaction: the page and the total see the same snapshot.
-    const [rows, totals] = await db.transaction(async (tx) =>
-      await Promise.all([
-        tx.select().from(keys).where(and(filter, position)).orderBy(...order)
-          .limit(query.limit).offset(query.offset),
-        tx.select({ total: count() }).from(keys).where(filter),
-      ]), { isolationLevel: "repeatable read", accessMode: "read only" });
+    const known = query.total;
+    const span = position === undefined ? backwardSpan(query) : undefined;
+    const backwards = before !== undefined || span !== undefined;
+    const order = backwards
+      ? [desc(keys.createdAt), desc(keys.id)]
+      : [asc(keys.createdAt), asc(keys.id)];
+    if (span?.limit === 0) return { items: [], total: known ?? 0 };
+    const limit = span?.limit ?? query.limit;
+    const offset = span?.offset ?? query.offset;
+    let rows: (typeof keys.$inferSelect)[];
+    let total: number;
+    if (known !== undefined) {
+      // The caller knows the total (no key write seen since it was counted): no COUNT(*).
+      rows = await db.select().from(keys).where(and(filter, position)).orderBy(...order)
+        .limit(limit).offset(offset);
+      total = known;
+    } else {
+      // One repeatable-read transaction: the page and the total see the same snapshot.
+      const [found, totals] = await db.transaction(async (tx) =>
+        await Promise.all([
+          tx.select().from(keys).where(and(filter, position)).orderBy(...order)
+            .limit(limit).offset(offset),
+          tx.select({ total: count() }).from(keys).where(filter),
+        ]), { isolationLevel: "repeatable read", accessMode: "read only" });
+      [rows, total] = [found, totals[0]?.total ?? 0];
+    }
     const items = rows.map(decodeKeyRow);
-    if (before !== undefined) items.reverse();
-    return { items, total: totals[0]?.total ?? 0 };
+    if (backwards) items.reverse();
+    return { items, total };
   }
 
   /**

@@ -2,7 +2,8 @@
  * Runs audit commits on a dedicated worker thread (see `audit_writer_worker.ts`), so
  * the fsync of each group commit no longer stalls the event loop that serves requests.
  * Each `append` resolves only after the worker's transaction has committed (durable),
- * exactly like the in-thread path; a failed commit rejects.
+ * exactly like the in-thread path; a failed commit rejects. A second instance commits
+ * the SQLite key store's group-committed key creations (`batch`), for the same reason.
  */
 
 /** Where the worker module is: beside this file from source, beside the bundle in a release. */
@@ -27,12 +28,19 @@ export class AuditWriterThread {
 
   private constructor(worker: Worker) {
     this.#worker = worker;
-    worker.onmessage = (event: MessageEvent<{ id: number; ok: boolean; error?: string }>) => {
-      const { id, ok, error } = event.data;
+    worker.onmessage = (
+      event: MessageEvent<{ id: number; ok: boolean; error?: string; code?: string }>,
+    ) => {
+      const { id, ok, error, code } = event.data;
       const pending = this.#pending.get(id);
       this.#pending.delete(id);
       if (ok) pending?.resolve();
-      else pending?.reject(new Error(`Audit writer failed: ${error ?? "error"}`));
+      else {
+        const err = new Error(`SQLite writer failed: ${error ?? "error"}`);
+        // SQLite's extended result code, as libSQL errors carry it (see constraint.ts).
+        if (code !== undefined) Object.assign(err, { extendedCode: code });
+        pending?.reject(err);
+      }
     };
     worker.onerror = (event) => {
       event.preventDefault();
@@ -59,6 +67,15 @@ export class AuditWriterThread {
     return this.#send({ type: "append", rows });
   }
 
+  /**
+   * Runs prepared statements (SQL text and bound values) in one write transaction on the
+   * thread. Byte values must be plain `Uint8Array`s of their own (they are copied across).
+   * @throws Error with `extendedCode` (SQLite's extended result code) when it fails
+   */
+  batch(statements: readonly { sql: string; args: readonly unknown[] }[]): Promise<void> {
+    return this.#send({ type: "batch", statements });
+  }
+
   /** Closes the connection and stops the thread. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -72,9 +89,11 @@ export class AuditWriterThread {
   }
 
   #send(
-    msg: { type: "open"; path: string } | { type: "append"; rows: readonly unknown[][] } | {
-      type: "close";
-    },
+    msg:
+      | { type: "open"; path: string }
+      | { type: "append"; rows: readonly unknown[][] }
+      | { type: "batch"; statements: readonly { sql: string; args: readonly unknown[] }[] }
+      | { type: "close" },
   ): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("Audit writer closed"));
     const id = this.#nextId++;

@@ -1,6 +1,7 @@
 /**
  * The audit writer thread: owns a second libSQL connection to the database and commits
- * audit batches there, so the commit's fsync (libSQL runs statements synchronously)
+ * audit batches there (and, on a second instance, the SQLite key store's group-committed
+ * key creations as prepared statements: `batch`), so the commit's fsync (libSQL runs statements synchronously)
  * blocks this worker instead of the thread that serves requests. Same pragmas as the
  * main connection: WAL with `synchronous=FULL`. It imports only the libSQL client so
  * its single module is all the worker needs read permission for.
@@ -15,6 +16,11 @@ import { type Client, createClient } from "@libsql/client";
 export type WriterRequest =
   | { readonly id: number; readonly type: "open"; readonly path: string }
   | { readonly id: number; readonly type: "append"; readonly rows: readonly unknown[][] }
+  | {
+    readonly id: number;
+    readonly type: "batch";
+    readonly statements: readonly { readonly sql: string; readonly args: readonly unknown[] }[];
+  }
   | { readonly id: number; readonly type: "close" };
 
 const INSERT = "INSERT INTO audit_entries " +
@@ -34,6 +40,12 @@ async function handle(msg: WriterRequest): Promise<void> {
       msg.rows.map((args) => ({ sql: INSERT, args: args as (string | number | null)[] })),
       "write",
     );
+  } else if (msg.type === "batch") {
+    if (client === undefined) throw new TypeError("writer not open");
+    await client.batch(
+      msg.statements.map((st) => ({ sql: st.sql, args: st.args as (string | number | null)[] })),
+      "write",
+    );
   } else {
     client?.close();
     client = undefined;
@@ -46,6 +58,14 @@ self.onmessage = async (event: MessageEvent<WriterRequest>) => {
     await handle(msg);
     self.postMessage({ id: msg.id, ok: true });
   } catch (err) {
-    self.postMessage({ id: msg.id, ok: false, error: err instanceof Error ? err.name : "Error" });
+    // The name and SQLite's extended result code only (constraint failures are told apart
+    // by code, never by message text; messages could quote values).
+    const code = (err as { extendedCode?: unknown } | undefined)?.extendedCode;
+    self.postMessage({
+      id: msg.id,
+      ok: false,
+      error: err instanceof Error ? err.name : "Error",
+      ...(typeof code === "string" ? { code } : {}),
+    });
   }
 };

@@ -2,7 +2,9 @@
  * KeyStore on libSQL through drizzle. Every write is one `batch()` (one implicit
  * transaction, one fsync under `synchronous=FULL`); the client has a single connection,
  * so no interactive transaction is ever held open. Creations arriving while one is being
- * committed are group-committed together (one fsync for many new keys).
+ * committed are group-committed together (one fsync for many new keys); with a writer
+ * thread (`writer`), that commit runs on the thread's own connection, so its fsync no
+ * longer blocks the event loop (libSQL executes statements synchronously).
  *
  * Optimistic concurrency inside one batch: every statement is guarded by "the key is
  * still at the base revision" (`revision = new - 1`), the version insert and tag rewrite
@@ -30,6 +32,7 @@ import {
   assertListQuery,
   assertSafeId,
   assertSealedVersion,
+  backwardSpan,
   isSafeId,
   isValidVersion,
   keyRecordProblem,
@@ -40,6 +43,7 @@ import { wipe } from "../../core/zeroize.ts";
 import { isDuplicateKeyError } from "./constraint.ts";
 import { GroupCommit } from "../../util/group_commit.ts";
 import type { Database } from "./database.ts";
+import type { AuditWriterThread } from "./audit_writer.ts";
 import { keys, keyTags, keyVersions } from "./schema.ts";
 
 type Statement = BatchItem<"sqlite">;
@@ -49,6 +53,11 @@ type Batch = [Statement, ...Statement[]];
 export interface SqliteKeyStoreOptions {
   /** When true, `close()` also closes the database. Default false (the caller owns it). */
   readonly ownsDatabase?: boolean;
+  /**
+   * A writer thread with its own connection to the same database file that commits key
+   * creations (the store owns it and closes it). Not for `:memory:` databases.
+   */
+  readonly writer?: AuditWriterThread;
 }
 
 /** A KeyStore over the `keys`, `key_versions` and `key_tags` tables. */
@@ -56,12 +65,14 @@ export class SqliteKeyStore implements KeyStore {
   readonly #database: Database;
   readonly #ownsDatabase: boolean;
   readonly #creates: GroupCommit<Batch>;
+  readonly #writer: AuditWriterThread | undefined;
   #closed = false;
 
   /** Wraps an open database; it is closed by `close()` only when `ownsDatabase` is set. */
   constructor(database: Database, options: SqliteKeyStoreOptions = {}) {
     this.#database = database;
     this.#ownsDatabase = options.ownsDatabase ?? false;
+    this.#writer = options.writer;
     this.#creates = new GroupCommit((groups) => this.#commitCreates(groups));
   }
 
@@ -72,9 +83,11 @@ export class SqliteKeyStore implements KeyStore {
    */
   async #commitCreates(groups: readonly Batch[]): Promise<(unknown | undefined)[]> {
     const db = this.#db();
+    const writer = this.#writer;
     const attempt = async (statements: Statement[]) => {
       try {
-        await db.batch(statements as Batch);
+        if (writer !== undefined) await writer.batch(statements.map(prepared));
+        else await db.batch(statements as Batch);
         return undefined;
       } catch (err) {
         return isDuplicateKeyError(err)
@@ -145,18 +158,31 @@ export class SqliteKeyStore implements KeyStore {
       : before !== undefined
       ? sql`(${keys.createdAt}, ${keys.id}) < (${before.createdAt}, ${before.id})`
       : undefined;
-    const order = before === undefined
-      ? [asc(keys.createdAt), asc(keys.id)]
-      : [desc(keys.createdAt), desc(keys.id)];
-    // One batch is one read transaction: the page and the total see the same snapshot.
-    const [rows, totals] = await db.batch([
-      db.select().from(keys).where(and(filter, position)).orderBy(...order)
-        .limit(query.limit).offset(query.offset),
-      db.select({ total: count() }).from(keys).where(filter),
-    ]);
+    const known = query.total;
+    const span = position === undefined ? backwardSpan(query) : undefined;
+    const backwards = before !== undefined || span !== undefined;
+    const order = backwards
+      ? [desc(keys.createdAt), desc(keys.id)]
+      : [asc(keys.createdAt), asc(keys.id)];
+    const page = db.select().from(keys).where(and(filter, position)).orderBy(...order)
+      .limit(span?.limit ?? query.limit).offset(span?.offset ?? query.offset);
+    if (span?.limit === 0) return { items: [], total: known ?? 0 };
+    let rows: (typeof keys.$inferSelect)[];
+    let total: number;
+    if (known !== undefined) {
+      // The caller knows the total (no write since it was counted): no COUNT(*).
+      [rows, total] = [await page, known];
+    } else {
+      // One batch is one read transaction: the page and the total see the same snapshot.
+      const [found, totals] = await db.batch([
+        page,
+        db.select({ total: count() }).from(keys).where(filter),
+      ]);
+      [rows, total] = [found, totals[0]?.total ?? 0];
+    }
     const items = rows.map(decodeKeyRow);
-    if (before !== undefined) items.reverse();
-    return { items, total: totals[0]?.total ?? 0 };
+    if (backwards) items.reverse();
+    return { items, total };
   }
 
   /**
@@ -250,10 +276,10 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   /** Stops the store; closes the database when it owns it. Idempotent. */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     if (!this.#closed && this.#ownsDatabase) this.#database.close();
     this.#closed = true;
-    return Promise.resolve();
+    await this.#writer?.close();
   }
 
   /**
@@ -316,6 +342,19 @@ export class SqliteKeyStore implements KeyStore {
     if (this.#closed) throw new HsmError("unavailable", "Key store is closed");
     return this.#database.db;
   }
+}
+
+/**
+ * A drizzle statement as SQL text and bound values for the writer thread; byte values
+ * become exact-size `Uint8Array` copies (a small `Buffer` is a view into a shared pool, and
+ * structured clone would copy the whole pool).
+ */
+function prepared(statement: Statement): { sql: string; args: unknown[] } {
+  const query = (statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
+  return {
+    sql: query.sql,
+    args: query.params.map((p) => (p instanceof Uint8Array ? new Uint8Array(p) : p)),
+  };
 }
 
 /** A bound parameter selected as a named column (for INSERT ... SELECT). */
