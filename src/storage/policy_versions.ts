@@ -1,10 +1,13 @@
 /**
- * The version rule every PolicyStore adapter enforces: version 1 creates a policy and
- * each later version follows the latest stored one. Shared so the adapters answer the
- * same `conflict` and `not_found` errors for the same races.
+ * What the PolicyStore adapters share: the version rule (version 1 creates a policy and
+ * each later version follows the latest stored one, so the adapters answer the same
+ * `conflict` and `not_found` errors for the same races) and the row encoding of the SQL
+ * adapters (scope as JSON text, a malformed row an `integrity_error`).
  */
 
 import { HsmError } from "../domain/errors.ts";
+import type { PolicyVersionRecord } from "../domain/policies.ts";
+import { policyVersionProblem } from "./records.ts";
 
 /**
  * Checks that `next` may be written after the latest stored version `latest`
@@ -29,4 +32,47 @@ export function checkNextPolicyVersion(
       `Cannot write version ${next.version} of policy ${next.id}: latest version is ${latest}`,
     );
   }
+}
+
+/** A policy version as the SQL adapters store it: the record with its scope as JSON text. */
+export type PolicyVersionRow = Omit<PolicyVersionRecord, "scope"> & { readonly scope: string };
+
+/** The row of a policy version (SQLite and PostgreSQL `policy_versions`). */
+export function policyVersionColumns(p: PolicyVersionRecord): PolicyVersionRow {
+  return {
+    id: p.id,
+    version: p.version,
+    name: p.name,
+    script: p.script,
+    digest: p.digest,
+    scope: JSON.stringify(p.scope),
+    deleted: p.deleted,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+    author: p.author,
+    approvalId: p.approvalId,
+    mac: p.mac,
+  };
+}
+
+/**
+ * The policy version a row holds.
+ * @throws HsmError("integrity_error") for a malformed row
+ */
+export function decodePolicyVersionRow(row: PolicyVersionRow): PolicyVersionRecord {
+  let scope: unknown;
+  try {
+    scope = JSON.parse(row.scope);
+  } catch {
+    scope = undefined;
+  }
+  const candidate = { ...row, scope };
+  const problem = policyVersionProblem(candidate);
+  if (problem !== undefined) {
+    throw new HsmError(
+      "integrity_error",
+      `Cannot read version ${row.version} of policy ${row.id}: ${problem}`,
+    );
+  }
+  return candidate as PolicyVersionRecord;
 }

@@ -12,8 +12,12 @@ import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { HsmError } from "../../domain/errors.ts";
 import type { PolicyVersionRecord } from "../../domain/policies.ts";
 import type { PolicyStore } from "../ports.ts";
-import { checkNextPolicyVersion } from "../policy_versions.ts";
-import { assertPolicyVersion, isSafeId, isValidVersion, policyVersionProblem } from "../records.ts";
+import {
+  checkNextPolicyVersion,
+  decodePolicyVersionRow as decode,
+  policyVersionColumns as columns,
+} from "../policy_versions.ts";
+import { assertPolicyVersion, isSafeId, isValidVersion } from "../records.ts";
 import { notifyChange } from "./change_feed.ts";
 import { isUniqueViolation } from "./constraint.ts";
 import type { PostgresDatabase } from "./database.ts";
@@ -104,39 +108,4 @@ export class PostgresPolicyStore implements PolicyStore {
     if (this.#closed) throw new HsmError("unavailable", "Policy store is closed");
     return this.#database.db;
   }
-}
-
-function columns(p: PolicyVersionRecord) {
-  return {
-    id: p.id,
-    version: p.version,
-    name: p.name,
-    script: p.script,
-    digest: p.digest,
-    scope: JSON.stringify(p.scope),
-    deleted: p.deleted,
-    createdAt: p.createdAt,
-    updatedAt: p.updatedAt,
-    author: p.author,
-    approvalId: p.approvalId,
-    mac: p.mac,
-  };
-}
-
-function decode(row: typeof policyVersions.$inferSelect): PolicyVersionRecord {
-  let scope: unknown;
-  try {
-    scope = JSON.parse(row.scope);
-  } catch {
-    scope = undefined;
-  }
-  const candidate = { ...row, scope };
-  const problem = policyVersionProblem(candidate);
-  if (problem !== undefined) {
-    throw new HsmError(
-      "integrity_error",
-      `Cannot read version ${row.version} of policy ${row.id}: ${problem}`,
-    );
-  }
-  return candidate as PolicyVersionRecord;
 }

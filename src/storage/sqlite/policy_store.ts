@@ -9,8 +9,12 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import { HsmError } from "../../domain/errors.ts";
 import type { PolicyVersionRecord } from "../../domain/policies.ts";
 import type { PolicyStore } from "../ports.ts";
-import { checkNextPolicyVersion } from "../policy_versions.ts";
-import { assertPolicyVersion, isSafeId, policyVersionProblem } from "../records.ts";
+import {
+  checkNextPolicyVersion,
+  decodePolicyVersionRow as decode,
+  policyVersionColumns as columns,
+} from "../policy_versions.ts";
+import { assertPolicyVersion, isSafeId } from "../records.ts";
 import { isDuplicateKeyError } from "./constraint.ts";
 import type { Database } from "./database.ts";
 import { policyVersions } from "./schema.ts";
@@ -125,39 +129,4 @@ export class SqlitePolicyStore implements PolicyStore {
     if (this.#closed) throw new HsmError("unavailable", "Policy store is closed");
     return this.#database.db;
   }
-}
-
-function columns(p: PolicyVersionRecord) {
-  return {
-    id: p.id,
-    version: p.version,
-    name: p.name,
-    script: p.script,
-    digest: p.digest,
-    scope: JSON.stringify(p.scope),
-    deleted: p.deleted,
-    createdAt: p.createdAt,
-    updatedAt: p.updatedAt,
-    author: p.author,
-    approvalId: p.approvalId,
-    mac: p.mac,
-  };
-}
-
-function decode(row: typeof policyVersions.$inferSelect): PolicyVersionRecord {
-  let scope: unknown;
-  try {
-    scope = JSON.parse(row.scope);
-  } catch {
-    scope = undefined;
-  }
-  const candidate = { ...row, scope };
-  const problem = policyVersionProblem(candidate);
-  if (problem !== undefined) {
-    throw new HsmError(
-      "integrity_error",
-      `Cannot read version ${row.version} of policy ${row.id}: ${problem}`,
-    );
-  }
-  return candidate as PolicyVersionRecord;
 }
