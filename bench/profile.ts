@@ -10,6 +10,8 @@
  *     [--audit store|memory] [--auth jwt|stub] [--audit-store sqlite|file]
  *     [--interval 200] [--top 25] [--out FILE.cpuprofile (default: a temp file)]
  *   deno task bench:profile --analyse saved.cpuprofile --requests N   # tables only
+ *   deno task bench:profile --allocations [--scenario aes] ...   # bytes allocated per
+ *     request by function (V8's sampling heap profiler) instead of CPU time
  *
  * Caveat: the inspector and sampling add overhead of their own; compare shares
  * within one profile rather than absolute rates across runs.
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     out: { type: "string" },
     analyse: { type: "string" },
     requests: { type: "string" },
+    allocations: { type: "boolean", default: false },
   },
 });
 
@@ -201,6 +204,52 @@ function report(profile: CpuProfile, requests: number, headline: string): void {
   ));
 }
 
+/** The parts of a V8 sampling heap profile we read. */
+interface HeapNode {
+  callFrame: CpuProfile["nodes"][number]["callFrame"];
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/**
+ * Prints where the sampled allocations were made: bytes per request by function (self)
+ * and by our functions including their callees. Bytes allocated drive the garbage
+ * collector's work on the main thread and on V8's helper threads.
+ */
+function reportAllocations(root: HeapNode, requests: number, headline: string): void {
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode, stack: string[]): void => {
+    const name = frameName(node.callFrame);
+    const here = [...stack, name];
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      self.set(name, (self.get(name) ?? 0) + node.selfSize);
+      for (const f of new Set(here)) inclusive.set(f, (inclusive.get(f) ?? 0) + node.selfSize);
+    }
+    for (const c of node.children) walk(c, here);
+  };
+  walk(root, []);
+  const table = (map: Map<string, number>, label: string): string =>
+    markdownTable(
+      [label, "bytes/request", "share"],
+      [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))
+        .map(([k, bytes]) => [
+          k,
+          (bytes / requests).toFixed(0),
+          `${(bytes / total * 100).toFixed(1)} %`,
+        ]),
+      new Set([1, 2]),
+    );
+  printLine(`${headline} Sampled allocations: ${(total / requests).toFixed(0)} bytes per request.`);
+  printLine("");
+  printLine(table(self, "function (self allocations)"));
+  printLine("");
+  const ours = new Map([...inclusive].filter(([k]) => /\s(src|routes)\//.test(k)));
+  printLine(table(ours, "src/ and routes/ function (inclusive allocations)"));
+}
+
 if (values.analyse !== undefined) {
   const profile = JSON.parse(await Deno.readTextFile(values.analyse)) as CpuProfile;
   const requests = Number(values.requests ?? NaN);
@@ -244,31 +293,48 @@ try {
     seconds: 2,
   });
   const session = await inspector(wsUrl);
-  await session.send("Profiler.enable");
-  await session.send("Profiler.setSamplingInterval", { interval: Number(values.interval) });
-  await session.send("Profiler.start");
-  const result = await runWrk({
-    url: server.url,
-    script: p.script,
-    scriptArgs: await p.args(),
-    connections,
-    seconds,
-  });
-  const { profile } = (await session.send("Profiler.stop")) as { profile: CpuProfile };
-  session.close();
-  const out = values.out ?? await Deno.makeTempFile({
-    prefix: `ferrohsm-${s.id}-${values.audit}-${values.auth}-`,
-    suffix: ".cpuprofile",
-  });
-  await Deno.writeTextFile(out, JSON.stringify(profile));
-  report(
-    profile,
-    result.requests,
-    `Profile of \`${s.label}\` at ${connections} connections for ${seconds} s ` +
-      `(audit ${values.audit}, auth ${values.auth}): ${fmtRate(result.rps)} req/s, ` +
-      `${result.requests} requests, errors ${result.non2xx + result.socketErrors}. ` +
-      `Saved ${out} (--requests ${result.requests} to re-analyse it).`,
-  );
+  const drive = async () =>
+    runWrk({ url: server.url, script: p.script, scriptArgs: await p.args(), connections, seconds });
+  if (values.allocations) {
+    await session.send("HeapProfiler.enable");
+    // Every 8 KiB allocated on average, with objects the GC already freed kept in.
+    await session.send("HeapProfiler.startSampling", {
+      samplingInterval: 8192,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    const result = await drive();
+    const { profile } = (await session.send("HeapProfiler.stopSampling")) as {
+      profile: { head: HeapNode };
+    };
+    session.close();
+    reportAllocations(
+      profile.head,
+      result.requests,
+      `Allocations of \`${s.label}\` at ${connections} connections for ${seconds} s: ` +
+        `${fmtRate(result.rps)} req/s, ${result.requests} requests.`,
+    );
+  } else {
+    await session.send("Profiler.enable");
+    await session.send("Profiler.setSamplingInterval", { interval: Number(values.interval) });
+    await session.send("Profiler.start");
+    const result = await drive();
+    const { profile } = (await session.send("Profiler.stop")) as { profile: CpuProfile };
+    session.close();
+    const out = values.out ?? await Deno.makeTempFile({
+      prefix: `ferrohsm-${s.id}-${values.audit}-${values.auth}-`,
+      suffix: ".cpuprofile",
+    });
+    await Deno.writeTextFile(out, JSON.stringify(profile));
+    report(
+      profile,
+      result.requests,
+      `Profile of \`${s.label}\` at ${connections} connections for ${seconds} s ` +
+        `(audit ${values.audit}, auth ${values.auth}): ${fmtRate(result.rps)} req/s, ` +
+        `${result.requests} requests, errors ${result.non2xx + result.socketErrors}. ` +
+        `Saved ${out} (--requests ${result.requests} to re-analyse it).`,
+    );
+  }
 } finally {
   await server.stop();
   await inst.cleanup();

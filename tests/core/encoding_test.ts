@@ -19,7 +19,22 @@ Deno.test("base64 round-trips every length and rejects non-canonical text", () =
     assert.deepEqual(fromBase64(toBase64(bytes)), bytes);
     assert.deepEqual(fromBase64Url(toBase64Url(bytes)), bytes);
   }
-  for (const bad of ["QR==", "QUJ=", "QQ", "QQ=", "Q Q==", "QQ==\n", "QQ===", "-_==", "QQ==QQ=="]) {
+  const whitespace = ["\n", " ", "QU FB", "\tQUFB", "QUFB\r\n", "QUFB\f", "QUFB\u00a0"];
+  const padding = ["=", "====", "QQ==QQ==", "QUFB="];
+  for (
+    const bad of [
+      "QR==",
+      "QUJ=",
+      "QQ",
+      "QQ=",
+      "Q Q==",
+      "QQ==\n",
+      "QQ===",
+      "-_==",
+      ...whitespace,
+      ...padding,
+    ]
+  ) {
     assert.equal(fromBase64(bad), undefined, JSON.stringify(bad));
   }
   assert.deepEqual(fromBase64("QQ=="), new Uint8Array([65]));

@@ -25,7 +25,30 @@ export type WriterRequest =
 
 const INSERT = "INSERT INTO audit_entries " +
   "(seq, ts, actor, action, key_id, result, payload_hash, prev_hash, mac, records, request_id) " +
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  "VALUES ";
+const ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/**
+ * Rows per INSERT statement: one multi-row statement costs about two thirds of the CPU
+ * of one statement per row; 256 rows × 11 columns stays far below SQLite's bound on
+ * bound variables (32 766).
+ */
+const ROWS_PER_STATEMENT = 256;
+
+/** Multi-row INSERT statements for `rows`, in order. */
+function insertStatements(
+  rows: readonly unknown[][],
+): { sql: string; args: (string | number | null)[] }[] {
+  const statements = [];
+  for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(at, at + ROWS_PER_STATEMENT);
+    statements.push({
+      sql: INSERT + Array<string>(chunk.length).fill(ROW).join(", "),
+      args: chunk.flat() as (string | number | null)[],
+    });
+  }
+  return statements;
+}
 
 let client: Client | undefined;
 
@@ -36,10 +59,7 @@ async function handle(msg: WriterRequest): Promise<void> {
     await client.execute("PRAGMA busy_timeout=5000");
   } else if (msg.type === "append") {
     if (client === undefined) throw new TypeError("writer not open");
-    await client.batch(
-      msg.rows.map((args) => ({ sql: INSERT, args: args as (string | number | null)[] })),
-      "write",
-    );
+    await client.batch(insertStatements(msg.rows), "write");
   } else if (msg.type === "batch") {
     if (client === undefined) throw new TypeError("writer not open");
     await client.batch(
