@@ -107,3 +107,28 @@ export async function withCpu<T>(
   const after = await sampleCpu(root);
   return { result, cpuUs: after.cpuUs - before.cpuUs };
 }
+
+/** CPU time of one process's threads so far, in microseconds per thread name. */
+export async function sampleThreads(pid: number): Promise<Map<string, number>> {
+  const hz = await clockTicks();
+  // One line per thread: its name (comm, may hold spaces) then its stat line.
+  const out = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      `for t in /proc/${pid}/task/*; do printf '%s\\t' "$(cat $t/comm)"; cat $t/stat; done 2>/dev/null; true`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  const byName = new Map<string, number>();
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const tab = line.indexOf("\t");
+    if (tab < 0) continue;
+    const stat = parseStat(line.slice(tab + 1));
+    if (stat === undefined) continue;
+    const name = line.slice(0, tab);
+    byName.set(name, (byName.get(name) ?? 0) + (stat.ticks * 1e6) / hz);
+  }
+  if (byName.size === 0) throw new Error(`process ${pid} is not running`);
+  return byName;
+}

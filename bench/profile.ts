@@ -12,6 +12,8 @@
  *   deno task bench:profile --analyse saved.cpuprofile --requests N   # tables only
  *   deno task bench:profile --allocations [--scenario aes] ...   # bytes allocated per
  *     request by function (V8's sampling heap profiler) instead of CPU time
+ *   deno task bench:profile --threads [--scenario aes] ...   # CPU µs per request by
+ *     server thread (main, V8 helpers, SQLite writer, Tokio pool...), no profiler running
  *
  * Caveat: the inspector and sampling add overhead of their own; compare shares
  * within one profile rather than absolute rates across runs.
@@ -33,6 +35,7 @@ import {
 } from "./_harness.ts";
 import { prepareScenario, scenario } from "./_scenarios.ts";
 import { printLine } from "../src/util/logger.ts";
+import { sampleThreads } from "./_cpu.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -49,6 +52,7 @@ const { values } = parseArgs({
     analyse: { type: "string" },
     requests: { type: "string" },
     allocations: { type: "boolean", default: false },
+    threads: { type: "boolean", default: false },
   },
 });
 
@@ -295,7 +299,30 @@ try {
   const session = await inspector(wsUrl);
   const drive = async () =>
     runWrk({ url: server.url, script: p.script, scriptArgs: await p.args(), connections, seconds });
-  if (values.allocations) {
+  if (values.threads) {
+    session.close();
+    const before = await sampleThreads(server.serverPid);
+    const result = await drive();
+    const after = await sampleThreads(server.serverPid);
+    const rows = [...after].map(([name, us]) => [name, us - (before.get(name) ?? 0)] as const)
+      .filter(([, us]) => us > 0).sort((a, b) => b[1] - a[1]);
+    const total = rows.reduce((n, [, us]) => n + us, 0);
+    printLine(
+      `Server threads during \`${s.label}\` at ${connections} connections for ${seconds} s: ` +
+        `${fmtRate(result.rps)} req/s; ${(total / result.requests).toFixed(0)} µs of CPU per ` +
+        `request (threads grouped by name; ${(total / 1e6 / seconds).toFixed(2)} cores).`,
+    );
+    printLine("");
+    printLine(markdownTable(
+      ["thread", "cores", "µs/request"],
+      rows.map(([name, us]) => [
+        name,
+        (us / 1e6 / seconds).toFixed(2),
+        (us / result.requests).toFixed(1),
+      ]),
+      new Set([1, 2]),
+    ));
+  } else if (values.allocations) {
     await session.send("HeapProfiler.enable");
     // Every 8 KiB allocated on average, with objects the GC already freed kept in.
     await session.send("HeapProfiler.startSampling", {
