@@ -14,6 +14,7 @@
  *     request by function (V8's sampling heap profiler) instead of CPU time
  *   deno task bench:profile --threads [--scenario aes] ...   # CPU µs per request by
  *     server thread (main, V8 helpers, SQLite writer, Tokio pool...), no profiler running
+ *   [--server-v8-flags=--max-semi-space-size=64]   # V8 flags for the profiled server
  *
  * Caveat: the inspector and sampling add overhead of their own; compare shares
  * within one profile rather than absolute rates across runs.
@@ -53,6 +54,7 @@ const { values } = parseArgs({
     requests: { type: "string" },
     allocations: { type: "boolean", default: false },
     threads: { type: "boolean", default: false },
+    "server-v8-flags": { type: "string" },
   },
 });
 
@@ -283,10 +285,13 @@ const flags = inst.flags([
 const server = await startServerProcess(flags, {
   entry: join(ROOT, "bench/_variant_server.ts"),
   entryArgs: ["--audit", values.audit, "--auth", values.auth],
-  denoFlags: ["--inspect=127.0.0.1:0"],
+  // --threads measures the server as it runs without an inspector attached.
+  denoFlags: [
+    ...(values.threads ? [] : ["--inspect=127.0.0.1:0"]),
+    ...(values["server-v8-flags"] === undefined ? [] : [`--v8-flags=${values["server-v8-flags"]}`]),
+  ],
 });
 try {
-  const wsUrl = inspectorUrl(server.stderr());
   const p = await prepareScenario(s, server.url, inst);
   progress(`warming up ${s.id} for 2 s`);
   await runWrk({
@@ -296,11 +301,9 @@ try {
     connections,
     seconds: 2,
   });
-  const session = await inspector(wsUrl);
   const drive = async () =>
     runWrk({ url: server.url, script: p.script, scriptArgs: await p.args(), connections, seconds });
   if (values.threads) {
-    session.close();
     const before = await sampleThreads(server.serverPid);
     const result = await drive();
     const after = await sampleThreads(server.serverPid);
@@ -322,45 +325,48 @@ try {
       ]),
       new Set([1, 2]),
     ));
-  } else if (values.allocations) {
-    await session.send("HeapProfiler.enable");
-    // Every 8 KiB allocated on average, with objects the GC already freed kept in.
-    await session.send("HeapProfiler.startSampling", {
-      samplingInterval: 8192,
-      includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
-    });
-    const result = await drive();
-    const { profile } = (await session.send("HeapProfiler.stopSampling")) as {
-      profile: { head: HeapNode };
-    };
-    session.close();
-    reportAllocations(
-      profile.head,
-      result.requests,
-      `Allocations of \`${s.label}\` at ${connections} connections for ${seconds} s: ` +
-        `${fmtRate(result.rps)} req/s, ${result.requests} requests.`,
-    );
   } else {
-    await session.send("Profiler.enable");
-    await session.send("Profiler.setSamplingInterval", { interval: Number(values.interval) });
-    await session.send("Profiler.start");
-    const result = await drive();
-    const { profile } = (await session.send("Profiler.stop")) as { profile: CpuProfile };
-    session.close();
-    const out = values.out ?? await Deno.makeTempFile({
-      prefix: `ferrohsm-${s.id}-${values.audit}-${values.auth}-`,
-      suffix: ".cpuprofile",
-    });
-    await Deno.writeTextFile(out, JSON.stringify(profile));
-    report(
-      profile,
-      result.requests,
-      `Profile of \`${s.label}\` at ${connections} connections for ${seconds} s ` +
-        `(audit ${values.audit}, auth ${values.auth}): ${fmtRate(result.rps)} req/s, ` +
-        `${result.requests} requests, errors ${result.non2xx + result.socketErrors}. ` +
-        `Saved ${out} (--requests ${result.requests} to re-analyse it).`,
-    );
+    const session = await inspector(inspectorUrl(server.stderr()));
+    if (values.allocations) {
+      await session.send("HeapProfiler.enable");
+      // Every 8 KiB allocated on average, with objects the GC already freed kept in.
+      await session.send("HeapProfiler.startSampling", {
+        samplingInterval: 8192,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      const result = await drive();
+      const { profile } = (await session.send("HeapProfiler.stopSampling")) as {
+        profile: { head: HeapNode };
+      };
+      session.close();
+      reportAllocations(
+        profile.head,
+        result.requests,
+        `Allocations of \`${s.label}\` at ${connections} connections for ${seconds} s: ` +
+          `${fmtRate(result.rps)} req/s, ${result.requests} requests.`,
+      );
+    } else {
+      await session.send("Profiler.enable");
+      await session.send("Profiler.setSamplingInterval", { interval: Number(values.interval) });
+      await session.send("Profiler.start");
+      const result = await drive();
+      const { profile } = (await session.send("Profiler.stop")) as { profile: CpuProfile };
+      session.close();
+      const out = values.out ?? await Deno.makeTempFile({
+        prefix: `ferrohsm-${s.id}-${values.audit}-${values.auth}-`,
+        suffix: ".cpuprofile",
+      });
+      await Deno.writeTextFile(out, JSON.stringify(profile));
+      report(
+        profile,
+        result.requests,
+        `Profile of \`${s.label}\` at ${connections} connections for ${seconds} s ` +
+          `(audit ${values.audit}, auth ${values.auth}): ${fmtRate(result.rps)} req/s, ` +
+          `${result.requests} requests, errors ${result.non2xx + result.socketErrors}. ` +
+          `Saved ${out} (--requests ${result.requests} to re-analyse it).`,
+      );
+    }
   }
 } finally {
   await server.stop();
