@@ -27,6 +27,11 @@ export interface Scenario {
   readonly body?: () => unknown;
   /** The in-process reference rate it is compared with. */
   readonly reference?: ReferenceId;
+  /**
+   * For a floor scenario (the reference server's minimal Hono + Web Crypto route): the
+   * product scenario whose floor it is; measured whenever that one is.
+   */
+  readonly floorOf?: string;
 }
 
 const KIB = () => toBase64(crypto.getRandomValues(new Uint8Array(1024)));
@@ -40,6 +45,36 @@ export const SCENARIOS: readonly Scenario[] = [
     kind: "bare",
     method: "GET",
     path: () => "/",
+  },
+  {
+    id: "floor-aes",
+    label: "floor: Hono + Web Crypto AES-GCM 1 KiB, nothing else",
+    kind: "bare",
+    method: "POST",
+    path: () => "/floor/aes",
+    body: () => ({ plaintext: KIB() }),
+    reference: "aes",
+    floorOf: "aes",
+  },
+  {
+    id: "floor-hmac",
+    label: "floor: Hono + Web Crypto HMAC 1 KiB, nothing else",
+    kind: "bare",
+    method: "POST",
+    path: () => "/floor/hmac",
+    body: () => ({ message: KIB() }),
+    reference: "hmac",
+    floorOf: "hmac",
+  },
+  {
+    id: "floor-ec",
+    label: "floor: Hono + Web Crypto P-256 sign 1 KiB, nothing else",
+    kind: "bare",
+    method: "POST",
+    path: () => "/floor/ec-sign",
+    body: () => ({ message: KIB() }),
+    reference: "ecdsa",
+    floorOf: "ec",
   },
   {
     id: "readyz",
@@ -184,10 +219,11 @@ export async function prepareScenario(
 ): Promise<PreparedScenario> {
   if (s.kind === "bare" || s.kind === "open") {
     const path = s.path("");
+    const bodyFile = await bodyFileOf(s, inst);
     return {
       scenario: s,
       script: join(LUA_DIR, "request.lua"),
-      args: () => Promise.resolve([s.method, path, "-", "-"]),
+      args: () => Promise.resolve([s.method, path, "-", bodyFile]),
     };
   }
   if (s.kind === "create") {
@@ -206,14 +242,18 @@ export async function prepareScenario(
     });
     keyId = key.id as string;
   }
-  const bodyFile = s.body === undefined ? "-" : await inst.writeFile(
-    `${s.id}.json`,
-    JSON.stringify(s.body()),
-  );
+  const bodyFile = await bodyFileOf(s, inst);
   const path = s.path(keyId);
   return {
     scenario: s,
     script: join(LUA_DIR, "request.lua"),
     args: async () => [s.method, path, await inst.tokenFile("bench", BENCH_ROLES), bodyFile],
   };
+}
+
+/** Writes the scenario's JSON body to a file for wrk ("-" when it has none). */
+async function bodyFileOf(s: Scenario, inst: Installation): Promise<string> {
+  return s.body === undefined
+    ? "-"
+    : await inst.writeFile(`${s.id}.json`, JSON.stringify(s.body()));
 }

@@ -100,7 +100,10 @@ const VARIANTS = [
   },
 ] as const;
 
-const selected = SCENARIOS.filter((s) => ALWAYS.has(s.id) || ONLY === undefined || ONLY.has(s.id));
+const selected = SCENARIOS.filter((s) =>
+  ALWAYS.has(s.id) || ONLY === undefined || ONLY.has(s.id) ||
+  (s.floorOf !== undefined && ONLY.has(s.floorOf))
+);
 const machine = await machineInfo();
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
@@ -369,12 +372,15 @@ function renderReport(compare: Comparison | undefined, rss: { rss: number; peak:
   for (const id of ["aes", "hmac"]) {
     if (cell(id, TARGET).length === 0) continue;
     const cpu = cpuOf(id, TARGET);
+    const floor = cpuOf(`floor-${id}`, TARGET);
     targets.push([
       `${id === "aes" ? "AES-GCM 1 KiB encrypt" : "HMAC 1 KiB"} server CPU per request ≤ 60 µs ` +
       `and ≤ 8 × the bare request`,
       `${fmtCpu(cpu)} = ${fmtRatio(cpu / bareCpu)} × bare Hono ${fmtCpu(bareCpu)} (/readyz ${
         fmtCpu(cpuOf("readyz", TARGET))
-      })`,
+      }); the stack's floor for it (Hono + Web Crypto, nothing else) ${fmtCpu(floor)} = ${
+        fmtRatio(floor / bareCpu)
+      } × bare`,
       verdict(cpu <= 60 && cpu <= 8 * bareCpu),
     ]);
   }
@@ -382,7 +388,10 @@ function renderReport(compare: Comparison | undefined, rss: { rss: number; peak:
     const ratio = at("ec") / refMed("ecdsa");
     targets.push([
       "EC-P256 sign over REST ≥ 1.0 × single-thread in-process Web Crypto sign (issue 12)",
-      `${fmtRate(at("ec"))} req/s = ${ratio.toFixed(2)} × ${fmtRate(refMed("ecdsa"))}`,
+      `${fmtRate(at("ec"))} req/s = ${ratio.toFixed(2)} × ${fmtRate(refMed("ecdsa"))}; the ` +
+      `stack's floor (Hono + Web Crypto sign, nothing else) ${fmtRate(at("floor-ec"))} req/s = ${
+        (at("floor-ec") / refMed("ecdsa")).toFixed(2)
+      } ×`,
       verdict(ratio >= 1.0),
     ]);
   }

@@ -21,6 +21,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import type { InStatement } from "@libsql/client";
 import { and, asc, count, desc, eq, exists, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { HsmError } from "../../domain/errors.ts";
@@ -45,6 +46,7 @@ import { GroupCommit } from "../../util/group_commit.ts";
 import type { Database } from "./database.ts";
 import type { AuditWriterThread } from "./audit_writer.ts";
 import { keys, keyTags, keyVersions } from "./schema.ts";
+import { type RawStatement, TableInserter } from "./table_inserter.ts";
 
 type Statement = BatchItem<"sqlite">;
 type Batch = [Statement, ...Statement[]];
@@ -64,7 +66,7 @@ export interface SqliteKeyStoreOptions {
 export class SqliteKeyStore implements KeyStore {
   readonly #database: Database;
   readonly #ownsDatabase: boolean;
-  readonly #creates: GroupCommit<Batch>;
+  readonly #creates: GroupCommit<CreationRows>;
   readonly #writer: AuditWriterThread | undefined;
   #closed = false;
 
@@ -77,17 +79,18 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   /**
-   * Commits several keys' creations as one batch (one transaction, one fsync). When the
-   * batch fails (one id already exists), each creation is retried on its own so only the
-   * failing one is refused.
+   * Commits several keys' creations as one batch (one transaction, one fsync): one
+   * multi-row INSERT per table for the whole group. When the batch fails (one id already
+   * exists), each creation is retried on its own so only the failing one is refused.
    */
-  async #commitCreates(groups: readonly Batch[]): Promise<(unknown | undefined)[]> {
-    const db = this.#db();
+  async #commitCreates(groups: readonly CreationRows[]): Promise<(unknown | undefined)[]> {
+    const client = this.#client();
     const writer = this.#writer;
-    const attempt = async (statements: Statement[]) => {
+    const attempt = async (creations: readonly CreationRows[]) => {
+      const statements = creationStatements(creations);
       try {
-        if (writer !== undefined) await writer.batch(statements.map(prepared));
-        else await db.batch(statements as Batch);
+        if (writer !== undefined) await writer.batch(statements);
+        else await client.batch(statements as InStatement[], "write");
         return undefined;
       } catch (err) {
         return isDuplicateKeyError(err)
@@ -95,10 +98,10 @@ export class SqliteKeyStore implements KeyStore {
           : err;
       }
     };
-    if (groups.length === 1) return [await attempt([...(groups[0] as Batch)])];
-    if (await attempt(groups.flat()) === undefined) return groups.map(() => undefined);
+    if (groups.length === 1) return [await attempt(groups)];
+    if (await attempt(groups) === undefined) return groups.map(() => undefined);
     const results: (unknown | undefined)[] = [];
-    for (const group of groups) results.push(await attempt([...group]));
+    for (const group of groups) results.push(await attempt([group]));
     return results;
   }
 
@@ -107,18 +110,14 @@ export class SqliteKeyStore implements KeyStore {
     assertSafeId(record.id);
     assertKeyRecord(record);
     assertSealedVersion(first, record.id);
-    const db = this.#db();
-    const statements: Batch = [db.insert(keys).values({ id: record.id, ...keyColumns(record) })];
-    const tags = Object.entries(record.tags);
-    if (tags.length > 0) {
-      statements.push(
-        db.insert(keyTags).values(
-          tags.map(([tagKey, tagValue]) => ({ keyId: record.id, tagKey, tagValue })),
-        ),
-      );
-    }
-    statements.push(db.insert(keyVersions).values(versionColumns(first)));
-    await this.#creates.submit(statements);
+    this.#client();
+    await this.#creates.submit({
+      key: KEYS.row({ id: record.id, ...keyColumns(record) }),
+      tags: Object.entries(record.tags).map(([tagKey, tagValue]) =>
+        KEY_TAGS.row({ keyId: record.id, tagKey, tagValue })
+      ),
+      version: KEY_VERSIONS.row(versionColumns(first)),
+    });
   }
 
   /** The key record, or undefined. @throws HsmError("integrity_error") for a malformed row */
@@ -342,19 +341,31 @@ export class SqliteKeyStore implements KeyStore {
     if (this.#closed) throw new HsmError("unavailable", "Key store is closed");
     return this.#database.db;
   }
+
+  #client(): Database["client"] {
+    if (this.#closed) throw new HsmError("unavailable", "Key store is closed");
+    return this.#database.client;
+  }
 }
 
-/**
- * A drizzle statement as SQL text and bound values for the writer thread; byte values
- * become exact-size `Uint8Array` copies (a small `Buffer` is a view into a shared pool, and
- * structured clone would copy the whole pool).
- */
-function prepared(statement: Statement): { sql: string; args: unknown[] } {
-  const query = (statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL();
-  return {
-    sql: query.sql,
-    args: query.params.map((p) => (p instanceof Uint8Array ? new Uint8Array(p) : p)),
-  };
+/** One key creation's rows, in column order (see `TableInserter.row`). */
+interface CreationRows {
+  readonly key: unknown[];
+  readonly tags: readonly unknown[][];
+  readonly version: unknown[];
+}
+
+const KEYS = new TableInserter(keys);
+const KEY_TAGS = new TableInserter(keyTags);
+const KEY_VERSIONS = new TableInserter(keyVersions);
+
+/** The INSERTs of some creations: keys first (the other tables reference them). */
+function creationStatements(creations: readonly CreationRows[]): RawStatement[] {
+  return [
+    ...KEYS.statements(creations.map((c) => c.key)),
+    ...KEY_TAGS.statements(creations.flatMap((c) => c.tags)),
+    ...KEY_VERSIONS.statements(creations.map((c) => c.version)),
+  ];
 }
 
 /** A bound parameter selected as a named column (for INSERT ... SELECT). */

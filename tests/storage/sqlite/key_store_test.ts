@@ -136,3 +136,22 @@ Deno.test("a purge leaves no byte of the sealed material in the database file or
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("parallel creations committed as one group write every key, version and tag row", async () => {
+  await withDatabase(async (database) => {
+    const store = new SqliteKeyStore(database);
+    const records = Array.from(
+      { length: 30 },
+      (_, i) => fakeRecord({ tags: i % 3 === 0 ? {} : { env: `e${i}`, team: "core" } }),
+    );
+    await Promise.all(records.map((r) => store.create(r, fakeVersion(r, 1))));
+    for (const [i, r] of records.entries()) {
+      assert.deepStrictEqual(await store.get(r.id), r);
+      assert.equal(await countRows(database, "key_versions", r.id), 1);
+      assert.deepStrictEqual(
+        await tagRows(database, r.id),
+        i % 3 === 0 ? [] : [`env=e${i}`, "team=core"],
+      );
+    }
+  });
+});
