@@ -37,7 +37,7 @@ export type ApprovalExecutors = Readonly<Record<ApprovableAction, ApprovalExecut
 
 /** MACs approvals and checks them (the Sealer). */
 export interface ApprovalSealer {
-  macApproval(approval: Omit<ApprovalRecord, "mac">): Promise<ApprovalRecord>;
+  macApproval(approval: Omit<ApprovalRecord, "mac">): ApprovalRecord;
   verifyApproval(approval: ApprovalRecord): Promise<ApprovalRecord>;
 }
 
@@ -120,7 +120,7 @@ export class ApprovalService {
           `Cannot request ${action} for key ${keyId}: approval ${open.id} is already pending`,
         );
       }
-      const record = await this.#sealer.macApproval({
+      const record = this.#sealer.macApproval({
         id: this.#newId(),
         action,
         keyId,
@@ -291,12 +291,12 @@ export class ApprovalService {
     return record;
   }
 
-  async #next(
+  #next(
     record: ApprovalRecord,
     change: Partial<Pick<ApprovalRecord, "approvals" | "state">>,
-  ): Promise<ApprovalRecord> {
+  ): ApprovalRecord {
     const { mac: _mac, ...rest } = record;
-    return await this.#sealer.macApproval({ ...rest, ...change, revision: record.revision + 1 });
+    return this.#sealer.macApproval({ ...rest, ...change, revision: record.revision + 1 });
   }
 
   /** Stores `next` (already journaled by a commit point). */

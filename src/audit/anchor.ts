@@ -15,17 +15,17 @@
 
 import { type AnchorRecord, isAnchorRecord } from "../domain/audit_entry.ts";
 import { fromHex, toHex, utf8 } from "../core/encoding.ts";
-import type { AuditMacKey } from "./chain.ts";
+import type { MacKey } from "./chain.ts";
 
 const DOMAIN = "ferrohsm audit anchor v1";
 
 /** Signs `{seq, hash}` into an anchor record. */
-export function signAnchor(macKey: AuditMacKey, seq: number, hash: string): AnchorRecord {
+export function signAnchor(macKey: MacKey, seq: number, hash: string): AnchorRecord {
   return { seq, hash, mac: toHex(macKey.mac(anchorInput(seq, hash))) };
 }
 
 /** True when the anchor's MAC is valid under `macKey`. */
-export function verifyAnchor(macKey: AuditMacKey, record: AnchorRecord): boolean {
+export function verifyAnchor(macKey: MacKey, record: AnchorRecord): boolean {
   if (!isAnchorRecord(record)) return false;
   const mac = fromHex(record.mac);
   if (mac === undefined) return false;

@@ -27,7 +27,7 @@ import type { AuditEntry, RecordRef } from "../domain/audit_entry.ts";
 import { HsmError } from "../domain/errors.ts";
 import type { AuditArchiveStore, AuditStore } from "../storage/ports.ts";
 import type { AuditLog } from "./audit_log.ts";
-import { type AuditMacKey, entryHash, GENESIS_HASH, verifyMac } from "./chain.ts";
+import { entryHash, GENESIS_HASH, type MacKey, verifyMac } from "./chain.ts";
 import { JOURNAL_CHECKPOINT, recordDigest, type RecordJournal } from "./record_journal.ts";
 import { readVerifiedBase, signBase } from "./audit_base.ts";
 
@@ -40,7 +40,7 @@ export interface AuditArchiverOptions {
   readonly archive: AuditArchiveStore;
   readonly log: AuditLog;
   readonly journal: RecordJournal;
-  readonly macKey: AuditMacKey;
+  readonly macKey: MacKey;
   /** The stored record a journaled ref names (its revision and MAC), or undefined. */
   readonly stored: (ref: RecordRef) => Promise<{ revision: number; mac: string } | undefined>;
   /** Most entries moved per run (default 100 000). */

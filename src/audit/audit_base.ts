@@ -9,7 +9,7 @@ import { fromHex, toHex, utf8 } from "../core/encoding.ts";
 import type { AuditBase } from "../domain/audit_entry.ts";
 import { HsmError } from "../domain/errors.ts";
 import type { AuditArchiveStore } from "../storage/ports.ts";
-import type { AuditMacKey } from "./chain.ts";
+import type { MacKey } from "./chain.ts";
 
 const DOMAIN = "ferrohsm audit base v1";
 
@@ -19,7 +19,7 @@ function baseInput(seq: number, hash: string, segments: readonly string[]): Uint
 
 /** Signs a base. */
 export function signBase(
-  macKey: AuditMacKey,
+  macKey: MacKey,
   seq: number,
   hash: string,
   segments: readonly string[],
@@ -29,7 +29,7 @@ export function signBase(
 }
 
 /** True when the base's MAC holds. */
-export function verifyBase(macKey: AuditMacKey, base: AuditBase): boolean {
+export function verifyBase(macKey: MacKey, base: AuditBase): boolean {
   const mac = fromHex(base.mac);
   if (mac === undefined) return false;
   return macKey.verify(mac, baseInput(base.seq, base.hash, base.segments));
@@ -41,7 +41,7 @@ export function verifyBase(macKey: AuditMacKey, base: AuditBase): boolean {
  */
 export async function readVerifiedBase(
   archive: AuditArchiveStore,
-  macKey: AuditMacKey,
+  macKey: MacKey,
 ): Promise<AuditBase | undefined> {
   const base = await archive.readBase();
   if (base !== undefined && !verifyBase(macKey, base)) {

@@ -31,9 +31,9 @@ import { type AnchorRecord } from "../domain/audit_entry.ts";
 import { type AnchorStore, type AuditArchiveStore } from "../storage/ports.ts";
 import {
   type AuditFields,
-  type AuditMacKey,
   entryHash,
   GENESIS_HASH,
+  type MacKey,
   payloadHash,
   sealEntry,
   verifyMac,
@@ -120,7 +120,7 @@ interface Pending {
 /** The tamper-evident audit log over an AuditStore. */
 export class AuditLog {
   readonly #store: AuditStore;
-  readonly #macKey: AuditMacKey;
+  readonly #macKey: MacKey;
   readonly #clock: () => Date;
   readonly #maxBatch: number;
   readonly #anchor: AnchorStore | undefined;
@@ -144,7 +144,7 @@ export class AuditLog {
 
   private constructor(
     store: AuditStore,
-    macKey: AuditMacKey,
+    macKey: MacKey,
     head: AuditHead,
     options: AuditLogOptions,
   ) {
@@ -164,7 +164,7 @@ export class AuditLog {
    */
   static async open(
     store: AuditStore,
-    macKey: AuditMacKey,
+    macKey: MacKey,
     options: AuditLogOptions = {},
   ): Promise<AuditLog> {
     const maxBatch = options.maxBatch ?? 512;
@@ -378,7 +378,7 @@ export class AuditLog {
 
 async function checkAnchor(
   store: AuditStore,
-  macKey: AuditMacKey,
+  macKey: MacKey,
   anchor: AnchorRecord,
   head: AuditHead,
 ): Promise<void> {

@@ -10,7 +10,7 @@ import type { Actor, Guard } from "../access/guard.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
 import type { AnchorStore, AuditArchiveStore, AuditStore } from "../storage/ports.ts";
 import { readTimeline, type TimelinePage, type TimelineQuery } from "./audit_timeline.ts";
-import type { AuditMacKey } from "./chain.ts";
+import type { MacKey } from "./chain.ts";
 import type { VerifyResult } from "./verify.ts";
 import { type JournaledStores, verifyStoreAndRecords } from "./verify_records.ts";
 
@@ -18,7 +18,7 @@ import { type JournaledStores, verifyStoreAndRecords } from "./verify_records.ts
 export interface AuditServiceOptions {
   readonly store: AuditStore;
   readonly guard: Guard;
-  readonly macKey: AuditMacKey;
+  readonly macKey: MacKey;
   readonly anchor?: AnchorStore;
   /** The stores whose records verification checks against the journal. */
   readonly records?: JournaledStores;

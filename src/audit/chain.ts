@@ -19,14 +19,14 @@
  * the MAC input and the entry hash, and both are computed synchronously with
  * `@noble/hashes` (no Web Crypto round trip per entry; the MACs are byte-identical).
  *
- * Security caveats: the derived MAC key is held in memory by `AuditMacKey`
- * (audit_mac_key.ts: one private buffer, wiped on close); the chain proves
+ * Security caveats: the derived MAC key is held in memory by `MacKey`
+ * (core/mac_key.ts: one private buffer, wiped on close); the chain proves
  * that entries were written by a holder of the HMAC key and detects edits,
  * deletions and reordering, but not truncation of the tail (see anchor.ts).
  */
 
 import { sha256 } from "@noble/hashes/sha2.js";
-import { AuditMacKey } from "./audit_mac_key.ts";
+import { MacKey } from "../core/mac_key.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
 import { canonicalJson } from "../core/canonical_json.ts";
 import { fromHex, toHex, utf8 } from "../core/encoding.ts";
@@ -35,7 +35,7 @@ import { wipe } from "../core/zeroize.ts";
 /** prev_hash of the first entry: 64 zeros. */
 export const GENESIS_HASH = "0".repeat(64);
 
-export { AuditMacKey } from "./audit_mac_key.ts";
+export { MacKey } from "../core/mac_key.ts";
 
 /** An entry's MAC'd fields other than `prev_hash` and `mac`. */
 export type AuditFields = Omit<AuditEntry, "prev_hash" | "mac">;
@@ -54,7 +54,7 @@ const ENTRY_PREFIX = lp(ENTRY_DOMAIN);
  * HKDF-SHA-384 (empty salt, info "ferrohsm audit mac v1", 48 bytes), the key of
  * HMAC-SHA-384. The server and offline verification share it. The caller closes it.
  */
-export async function deriveAuditMacKey(rawHmacKey: Uint8Array): Promise<AuditMacKey> {
+export async function deriveAuditMacKey(rawHmacKey: Uint8Array): Promise<MacKey> {
   if (rawHmacKey.length !== 32) throw new RangeError("The HMAC key must be 32 bytes");
   const raw = new Uint8Array(rawHmacKey);
   let ikm: CryptoKey;
@@ -71,7 +71,7 @@ export async function deriveAuditMacKey(rawHmacKey: Uint8Array): Promise<AuditMa
     ),
   );
   try {
-    return AuditMacKey.fromBytes(bits);
+    return MacKey.fromBytes(bits);
   } finally {
     wipe(bits);
   }
@@ -90,7 +90,7 @@ export interface SealedEntry {
  * the entry: `mac` = computeMac, `hash` = entryHash of the entry. Synchronous.
  */
 export function sealEntry(
-  macKey: AuditMacKey,
+  macKey: MacKey,
   fields: AuditFields,
   prevHash: string,
 ): SealedEntry {
@@ -103,7 +103,7 @@ export function sealEntry(
 
 /** Hex HMAC-SHA-384 over the canonical encoding of `fields` and `prevHash`. */
 export function computeMac(
-  macKey: AuditMacKey,
+  macKey: MacKey,
   fields: AuditFields,
   prevHash: string,
 ): string {
@@ -111,7 +111,7 @@ export function computeMac(
 }
 
 /** True when `entry.mac` is the MAC of its other fields (constant-time compare). */
-export function verifyMac(macKey: AuditMacKey, entry: AuditEntry): boolean {
+export function verifyMac(macKey: MacKey, entry: AuditEntry): boolean {
   const mac = MAC_RE.test(entry.mac) ? fromHex(entry.mac) : undefined;
   if (mac === undefined) return false;
   return macKey.verify(mac, MAC_PREFIX, encodeBody(entry, entry.prev_hash));

@@ -44,7 +44,7 @@ import {
 } from "../domain/audit_entry.ts";
 import { HsmError } from "../domain/errors.ts";
 import type { AuditStore } from "../storage/ports.ts";
-import { type AuditMacKey, verifyMac } from "./chain.ts";
+import { type MacKey, verifyMac } from "./chain.ts";
 
 /** A record the journal can check: its kind, id, revision and MAC. */
 export interface JournaledRecord {
@@ -101,19 +101,19 @@ export class RecordJournal {
    * Rebuilds the journal from the chain's journal entries, checking each entry's MAC.
    * @throws HsmError("integrity_error") at an entry that fails verification
    */
-  static async load(store: AuditStore, macKey: AuditMacKey): Promise<RecordJournal> {
+  static async load(store: AuditStore, macKey: MacKey): Promise<RecordJournal> {
     const journal = new RecordJournal({ store, macKey });
     await journal.catchUp();
     return journal;
   }
 
-  #source: { readonly store: AuditStore; readonly macKey: AuditMacKey } | undefined;
+  #source: { readonly store: AuditStore; readonly macKey: MacKey } | undefined;
   #lastSeq = 0;
   #inFlightMs = 0;
   #clock: () => number = Date.now;
 
   /** A journal; with a `source` it can catch up with entries other writers appended. */
-  constructor(source?: { readonly store: AuditStore; readonly macKey: AuditMacKey }) {
+  constructor(source?: { readonly store: AuditStore; readonly macKey: MacKey }) {
     this.#source = source;
   }
 

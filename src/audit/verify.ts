@@ -16,7 +16,7 @@ import type { AuditEntry, VerifyFailureReason } from "../domain/audit_entry.ts";
 import { verifyAnchor } from "./anchor.ts";
 import { type AnchorRecord } from "../domain/audit_entry.ts";
 import { type AnchorStore } from "../storage/ports.ts";
-import { type AuditMacKey, entryHash, GENESIS_HASH, verifyMac } from "./chain.ts";
+import { entryHash, GENESIS_HASH, type MacKey, verifyMac } from "./chain.ts";
 import { type AuditBase, parseAuditEntry } from "../domain/audit_entry.ts";
 import type { AuditArchiveStore } from "../storage/ports.ts";
 import { verifyBase } from "./audit_base.ts";
@@ -51,7 +51,7 @@ export const PROGRESS_INTERVAL = 1000;
  */
 export async function verifyChain(
   entries: AsyncIterable<AuditEntry> | Iterable<AuditEntry>,
-  macKey: AuditMacKey,
+  macKey: MacKey,
   anchor?: AnchorRecord,
   options: VerifyProgressOptions = {},
 ): Promise<VerifyResult> {
@@ -96,7 +96,7 @@ export async function verifyChain(
  */
 export async function verifyStore(
   store: AuditStore,
-  macKey: AuditMacKey,
+  macKey: MacKey,
   anchors?: AnchorStore,
   options: VerifyProgressOptions = {},
 ): Promise<VerifyResult> {

@@ -8,7 +8,7 @@
  */
 
 import type { AnchorStore, ApprovalStore, AuditStore, KeyStore } from "../storage/ports.ts";
-import type { AuditMacKey } from "./chain.ts";
+import type { MacKey } from "./chain.ts";
 import type { RecordRef } from "../domain/audit_entry.ts";
 import { type JournalMismatch, RecordJournal, refOf } from "./record_journal.ts";
 import { type VerifyProgressOptions, type VerifyResult, verifyStore } from "./verify.ts";
@@ -33,7 +33,7 @@ const PAGE = 500;
  */
 export async function verifyChainJournal(
   store: AuditStore,
-  macKey: AuditMacKey,
+  macKey: MacKey,
   options: VerifyAllOptions = {},
 ): Promise<{ readonly result: VerifyResult; readonly journal: RecordJournal }> {
   const journal = new RecordJournal();
@@ -49,7 +49,7 @@ export async function verifyChainJournal(
 /** Verifies the chain (and anchor), then the stores' records against it. */
 export async function verifyStoreAndRecords(
   store: AuditStore,
-  macKey: AuditMacKey,
+  macKey: MacKey,
   options: VerifyAllOptions = {},
 ): Promise<VerifyResult> {
   const { result, journal } = await verifyChainJournal(store, macKey, options);

@@ -1,7 +1,9 @@
 /**
- * The operator's two 32-byte root secrets, turned into purpose-bound, non-extractable
- * Web Crypto keys with HKDF-SHA-384 (one `info` label per purpose, so no key is ever
- * used for two jobs). The raw secrets are wiped once derived. A key check value
+ * The operator's two 32-byte root secrets, turned into purpose-bound keys with
+ * HKDF-SHA-384 (one `info` label per purpose, so no key is ever used for two jobs): the
+ * sealing key as a non-extractable Web Crypto key, the two MAC keys as `MacKey`s
+ * (synchronous HMAC-SHA-384 in the heap, wiped by `close()`; see mac_key.ts for why and
+ * what that exposes). The raw secrets are wiped once derived. A key check value
  * (KCV), stored in the data dir, lets start-up refuse a wrong master key before any
  * sealed record is touched; the KCV is a one-way HKDF/HMAC output and reveals nothing.
  */
@@ -9,6 +11,7 @@
 import { HsmError } from "../domain/errors.ts";
 import { toHex, utf8 } from "./encoding.ts";
 import { timingSafeEqual, wipe } from "./zeroize.ts";
+import { MAC_KEY_BYTES, MacKey } from "./mac_key.ts";
 
 /** Purpose labels for HKDF; changing one invalidates everything sealed with it. */
 const INFO = {
@@ -41,6 +44,25 @@ export async function deriveKey(
   );
 }
 
+/** Derives a 48-byte HMAC-SHA-384 key as `deriveKey` with `hmac384()` would, held as a MacKey. */
+async function deriveMacKey(raw: Uint8Array, info: string): Promise<MacKey> {
+  const base = await crypto.subtle.importKey("raw", raw as BufferSource, "HKDF", false, [
+    "deriveBits",
+  ]);
+  const bits = new Uint8Array(
+    await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-384", salt: new Uint8Array(0), info: utf8(info) },
+      base,
+      MAC_KEY_BYTES * 8,
+    ),
+  );
+  try {
+    return MacKey.fromBytes(bits);
+  } finally {
+    wipe(bits);
+  }
+}
+
 function hmac384(): HmacImportParams & { length: number } {
   return { name: "HMAC", hash: "SHA-384", length: 384 };
 }
@@ -62,16 +84,16 @@ export class RootKeys {
   /** AES-256-GCM key that encrypts key material at rest. */
   readonly sealKey: CryptoKey;
   /** HMAC-SHA-384 key that authenticates sealed versions. */
-  readonly sealMacKey: CryptoKey;
-  /** HMAC-SHA-384 key that authenticates key metadata records. */
-  readonly recordMacKey: CryptoKey;
+  readonly sealMacKey: MacKey;
+  /** HMAC-SHA-384 key that authenticates key metadata records, approvals and policies. */
+  readonly recordMacKey: MacKey;
   /** Check values of the two root secrets. */
   readonly checkValues: KeyCheckValues;
 
   private constructor(
     sealKey: CryptoKey,
-    sealMacKey: CryptoKey,
-    recordMacKey: CryptoKey,
+    sealMacKey: MacKey,
+    recordMacKey: MacKey,
     checkValues: KeyCheckValues,
   ) {
     this.sealKey = sealKey;
@@ -91,8 +113,8 @@ export class RootKeys {
       }
       const [sealKey, sealMacKey, recordMacKey, masterKcv, hmacKcv] = await Promise.all([
         deriveKey(master, INFO.seal, { name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]),
-        deriveKey(hmac, INFO.sealMac, hmac384(), ["sign", "verify"]),
-        deriveKey(hmac, INFO.recordMac, hmac384(), ["sign", "verify"]),
+        deriveMacKey(hmac, INFO.sealMac),
+        deriveMacKey(hmac, INFO.recordMac),
         kcv(master, INFO.masterKcv),
         kcv(hmac, INFO.hmacKcv),
       ]);
@@ -103,6 +125,12 @@ export class RootKeys {
     } finally {
       wipe(master, hmac);
     }
+  }
+
+  /** Wipes the two MAC keys; MACs fail afterwards. Idempotent. */
+  close(): void {
+    this.sealMacKey.close();
+    this.recordMacKey.close();
   }
 
   /**

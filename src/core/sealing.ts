@@ -165,13 +165,7 @@ export class Sealer {
         material as BufferSource,
       ),
     );
-    const mac = new Uint8Array(
-      await crypto.subtle.sign(
-        "HMAC",
-        this.#keys.sealMacKey,
-        macInput(meta, nonce, ciphertext) as BufferSource,
-      ),
-    );
+    const mac = this.#keys.sealMacKey.mac(macInput(meta, nonce, ciphertext));
     return {
       keyId: meta.keyId,
       version: meta.version,
@@ -196,11 +190,9 @@ export class Sealer {
     if (sealed.keyId !== expected.keyId || sealed.version !== expected.version) {
       throw tamperError();
     }
-    const ok = await crypto.subtle.verify(
-      "HMAC",
-      this.#keys.sealMacKey,
-      sealed.mac as BufferSource,
-      macInput(sealed, sealed.nonce, sealed.ciphertext) as BufferSource,
+    const ok = this.#keys.sealMacKey.verify(
+      sealed.mac,
+      macInput(sealed, sealed.nonce, sealed.ciphertext),
     );
     if (!ok || sealed.nonce.length !== NONCE_BYTES) throw tamperError();
     try {
@@ -221,72 +213,69 @@ export class Sealer {
   }
 
   /** Returns `record` with its `mac` computed. */
-  async macRecord(record: Omit<KeyRecord, "mac">): Promise<KeyRecord> {
-    const tag = await crypto.subtle.sign(
-      "HMAC",
-      this.#keys.recordMacKey,
-      recordInput(record) as BufferSource,
-    );
-    return { ...record, mac: toBase64(new Uint8Array(tag)) };
+  macRecord(record: Omit<KeyRecord, "mac">): KeyRecord {
+    return { ...record, mac: toBase64(this.#keys.recordMacKey.mac(recordInput(record))) };
   }
 
   /** Returns `approval` with its `mac` computed. */
-  async macApproval(approval: Omit<ApprovalRecord, "mac">): Promise<ApprovalRecord> {
-    const tag = await crypto.subtle.sign(
-      "HMAC",
-      this.#keys.recordMacKey,
-      approvalInput(approval) as BufferSource,
-    );
-    return { ...approval, mac: toBase64(new Uint8Array(tag)) };
+  macApproval(approval: Omit<ApprovalRecord, "mac">): ApprovalRecord {
+    return { ...approval, mac: toBase64(this.#keys.recordMacKey.mac(approvalInput(approval))) };
   }
 
   /**
    * Verifies an approval read from storage.
    * @throws HsmError("integrity_error") when the approval was edited at rest
    */
-  async verifyApproval(approval: ApprovalRecord): Promise<ApprovalRecord> {
-    const expected = await this.macApproval(approval);
-    if (!sameText(expected.mac, approval.mac)) {
-      throw new HsmError("integrity_error", `Approval ${approval.id} failed its integrity check`);
-    }
-    return approval;
+  verifyApproval(approval: ApprovalRecord): Promise<ApprovalRecord> {
+    return settled(() => {
+      if (!sameText(this.macApproval(approval).mac, approval.mac)) {
+        throw new HsmError("integrity_error", `Approval ${approval.id} failed its integrity check`);
+      }
+      return approval;
+    });
   }
 
   /** Returns the policy version with its `mac` computed. */
-  async macPolicy(policy: Omit<PolicyVersionRecord, "mac">): Promise<PolicyVersionRecord> {
-    const tag = await crypto.subtle.sign(
-      "HMAC",
-      this.#keys.recordMacKey,
-      policyInput(policy) as BufferSource,
-    );
-    return { ...policy, mac: toBase64(new Uint8Array(tag)) };
+  macPolicy(policy: Omit<PolicyVersionRecord, "mac">): PolicyVersionRecord {
+    return { ...policy, mac: toBase64(this.#keys.recordMacKey.mac(policyInput(policy))) };
   }
 
   /**
    * Verifies a policy version read from storage.
    * @throws HsmError("integrity_error") when it was edited at rest
    */
-  async verifyPolicy(policy: PolicyVersionRecord): Promise<PolicyVersionRecord> {
-    const expected = await this.macPolicy(policy);
-    if (!sameText(expected.mac, policy.mac)) {
-      throw new HsmError(
-        "integrity_error",
-        `Policy ${policy.id} version ${policy.version} failed its integrity check`,
-      );
-    }
-    return policy;
+  verifyPolicy(policy: PolicyVersionRecord): Promise<PolicyVersionRecord> {
+    return settled(() => {
+      if (!sameText(this.macPolicy(policy).mac, policy.mac)) {
+        throw new HsmError(
+          "integrity_error",
+          `Policy ${policy.id} version ${policy.version} failed its integrity check`,
+        );
+      }
+      return policy;
+    });
   }
 
   /**
    * Verifies a record read from storage.
    * @throws HsmError("integrity_error") when the record was edited at rest
    */
-  async verifyRecord(record: KeyRecord): Promise<KeyRecord> {
-    const expected = await this.macRecord(record);
-    if (!sameText(expected.mac, record.mac)) {
-      throw new HsmError("integrity_error", "Key metadata failed its integrity check");
-    }
-    return record;
+  verifyRecord(record: KeyRecord): Promise<KeyRecord> {
+    return settled(() => {
+      if (!sameText(this.macRecord(record).mac, record.mac)) {
+        throw new HsmError("integrity_error", "Key metadata failed its integrity check");
+      }
+      return record;
+    });
+  }
+}
+
+/** A synchronous check as a promise: its throw becomes a rejection. */
+function settled<T>(check: () => T): Promise<T> {
+  try {
+    return Promise.resolve(check());
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 

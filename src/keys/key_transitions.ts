@@ -109,8 +109,8 @@ export class KeyTransitions {
   }
 
   /** MACs a new record (revision 1). */
-  async newRecord(record: Omit<KeyRecord, "mac" | "revision">): Promise<KeyRecord> {
-    return await this.#sealer.macRecord({ ...record, revision: 1 });
+  newRecord(record: Omit<KeyRecord, "mac" | "revision">): KeyRecord {
+    return this.#sealer.macRecord({ ...record, revision: 1 });
   }
 
   /**
@@ -199,7 +199,7 @@ export class KeyTransitions {
   ): Promise<KeyRecord> {
     const { mac: _mac, rotationPeriod, ...rest } = record;
     const period = change.rotationPeriod === undefined ? rotationPeriod : change.rotationPeriod;
-    const next = await this.#sealer.macRecord({
+    const next = this.#sealer.macRecord({
       ...rest,
       ...(change.tags === undefined ? {} : { tags: { ...change.tags } }),
       ...(period === undefined || period === null ? {} : { rotationPeriod: period }),
@@ -269,9 +269,9 @@ export class KeyTransitions {
     });
   }
 
-  async #next(record: KeyRecord, change: RecordChange): Promise<KeyRecord> {
+  #next(record: KeyRecord, change: RecordChange): KeyRecord {
     const { mac: _mac, ...rest } = record;
-    return await this.#sealer.macRecord({ ...rest, ...change, revision: record.revision + 1 });
+    return this.#sealer.macRecord({ ...rest, ...change, revision: record.revision + 1 });
   }
 
   async #apply(

@@ -28,7 +28,7 @@ import { parsePolicyScope, type PolicyRecord, type PolicyScope } from "./policy_
 
 /** MACs and checks policy versions (the Sealer). */
 export interface PolicySealer {
-  macPolicy(policy: Omit<PolicyVersionRecord, "mac">): Promise<PolicyVersionRecord>;
+  macPolicy(policy: Omit<PolicyVersionRecord, "mac">): PolicyVersionRecord;
   verifyPolicy(policy: PolicyVersionRecord): Promise<PolicyVersionRecord>;
 }
 
@@ -201,7 +201,7 @@ export class PolicyWrites {
     const id = this.#newId();
     return this.#locks.with(id, async () => {
       const now = this.#clock().toISOString();
-      const next = await this.#version(id, 1, draft, false, now, now, by);
+      const next = this.#version(id, 1, draft, false, now, now, by);
       return await this.#write(next, commit);
     });
   }
@@ -220,7 +220,7 @@ export class PolicyWrites {
   ): Promise<PolicyVersionRecord> {
     return this.#locks.with(id, async () => {
       const current = await this.#live(id, base);
-      const next = await this.#version(
+      const next = this.#version(
         id,
         current.version + 1,
         draft,
@@ -243,7 +243,7 @@ export class PolicyWrites {
     return this.#locks.with(id, async () => {
       const current = await this.#live(id, base);
       const draft = { name: current.name, script: current.script, scope: current.scope };
-      const next = await this.#version(
+      const next = this.#version(
         id,
         current.version + 1,
         draft,
@@ -278,7 +278,7 @@ export class PolicyWrites {
     createdAt: string,
     updatedAt: string,
     by: PolicyAuthorship,
-  ): Promise<PolicyVersionRecord> {
+  ): PolicyVersionRecord {
     return this.#sealer.macPolicy({
       id,
       version,

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { archiveAudit } from "../audit/audit_archive.ts";
 import type { AuditLog } from "../audit/audit_log.ts";
-import type { AuditMacKey } from "../audit/chain.ts";
+import type { MacKey } from "../audit/chain.ts";
 import type { RecordJournal } from "../audit/record_journal.ts";
 import type { ServerConfig } from "../config/config_files.ts";
 import type { Sealer } from "../core/sealing.ts";
@@ -151,7 +151,7 @@ export function auditArchiver(
   stores: Stores,
   log: AuditLog,
   journal: RecordJournal,
-  macKey: AuditMacKey,
+  macKey: MacKey,
 ): (olderThan: Date) => Promise<number> {
   return (olderThan) =>
     archiveAudit({

@@ -162,9 +162,15 @@ export async function buildServices(
   }
   const auditMacKey = await deriveAuditMacKey(secrets.hmac);
   const rootKeys = await RootKeys.derive(secrets.master, secrets.hmac); // wipes both
-  await checkRootKeys(config, rootKeys);
-
-  const stores = await openStores(config, overrides);
+  let stores: Awaited<ReturnType<typeof openStores>>;
+  try {
+    await checkRootKeys(config, rootKeys);
+    stores = await openStores(config, overrides);
+  } catch (err) {
+    auditMacKey.close();
+    rootKeys.close();
+    throw err;
+  }
   const closers: (() => Promise<void>)[] = [];
   try {
     const metrics = new FerroHsmMetrics();
@@ -455,12 +461,14 @@ export async function buildServices(
         for (const close of closers) await close();
         await stores.close();
         auditMacKey.close(); // wipes the derived audit MAC key
+        rootKeys.close(); // and the seal and record MAC keys
       },
     };
   } catch (err) {
     for (const close of closers) await close().catch(() => undefined);
     await stores.close();
     auditMacKey.close();
+    rootKeys.close();
     throw err;
   }
 }

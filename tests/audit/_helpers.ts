@@ -2,11 +2,11 @@
 
 import type { AuditEntry } from "../../src/domain/audit_entry.ts";
 import {
-  type AuditMacKey,
   computeMac,
   deriveAuditMacKey,
   entryHash,
   GENESIS_HASH,
+  type MacKey,
   payloadHash,
 } from "../../src/audit/chain.ts";
 import { toEntry } from "../../src/domain/audit_entry.ts";
@@ -15,7 +15,7 @@ import { toEntry } from "../../src/domain/audit_entry.ts";
 export const RAW_HMAC_KEY: Uint8Array = new Uint8Array(32).map((_, i) => i + 1);
 
 /** The audit MAC key derived from RAW_HMAC_KEY. */
-export function testMacKey(raw: Uint8Array = RAW_HMAC_KEY): Promise<AuditMacKey> {
+export function testMacKey(raw: Uint8Array = RAW_HMAC_KEY): Promise<MacKey> {
   return deriveAuditMacKey(raw);
 }
 
@@ -27,7 +27,7 @@ export function steppingClock(): () => Date {
 
 /** `n` valid chained entries continuing `after` (default: an empty log). */
 export async function chainOf(
-  macKey: AuditMacKey,
+  macKey: MacKey,
   n: number,
   options: {
     actor?: string;

@@ -144,3 +144,72 @@ Deno.test("origin, rotation period and minimum version are bound only when not d
     ]
   ) await rejects(s.verifyRecord(edited as typeof extended));
 });
+
+/**
+ * Made by the Web Crypto implementation (HMAC `CryptoKey`s from HKDF `deriveKey`, before
+ * the MAC keys moved to `MacKey`) from root secrets 0x01… and 0x02…: data sealed and
+ * MAC'd then must still open and verify.
+ */
+const BEFORE_MAC_KEY = {
+  recordMac: "48cgQwVmcD7Tinfv62Lp0ngPIFjSCG1kxh5VbZnkVrAH9wozIZFPOqdj1zr2XAOI",
+  approvalMac: "OOQbSOlqa6T2wXN7sSFCc7y2+iUWeIH0tfea2wnCV8Kmc/JuohuzCaXFXAMaNxTb",
+  nonce: "UdMh/9Z+ohWTGYTw",
+  ciphertext: "WmmIRCBFvosiAZXA83iBb+ieKQlLud7rSDUzcDe1ZP6hCiTqKv+4qxoV2RoqUvoX",
+  mac: "e/BFp3/Y9J04DnI6BYqbtvlOighAYfO0e9weIaAy14UnD+mvZmmuNOsD8HJnn3JE",
+};
+
+Deno.test("records, approvals and sealed versions MAC'd by the Web Crypto implementation still verify and open", async () => {
+  const keys = await RootKeys.derive(new Uint8Array(32).fill(1), new Uint8Array(32).fill(2));
+  const s = new Sealer(keys);
+  const record = {
+    id: "key-1",
+    name: "vector",
+    algorithm: "AES-256-GCM" as const,
+    usage: ["encrypt" as const, "decrypt" as const],
+    tags: { env: "prod" },
+    state: "active" as const,
+    currentVersion: 1,
+    dualControl: false,
+    createdAt: "2026-11-29T00:00:00.000Z",
+    updatedAt: "2026-11-29T00:00:00.000Z",
+    revision: 1,
+  };
+  assert.equal(s.macRecord(record).mac, BEFORE_MAC_KEY.recordMac);
+  await s.verifyRecord({ ...record, mac: BEFORE_MAC_KEY.recordMac });
+  const approval = {
+    id: "ap-1",
+    action: "key.destroy" as const,
+    keyId: "key-1",
+    requestedBy: "alice",
+    approvals: [{ actor: "bob", at: "2026-11-29T00:00:01.000Z" }],
+    quorum: 2,
+    state: "pending" as const,
+    createdAt: "2026-11-29T00:00:00.000Z",
+    expiresAt: "2026-11-30T00:00:00.000Z",
+    params: {},
+    revision: 1,
+  };
+  assert.equal(s.macApproval(approval).mac, BEFORE_MAC_KEY.approvalMac);
+  const sealed: SealedVersion = {
+    ...meta,
+    usage: [...meta.usage],
+    nonce: Uint8Array.fromBase64(BEFORE_MAC_KEY.nonce),
+    ciphertext: Uint8Array.fromBase64(BEFORE_MAC_KEY.ciphertext),
+    mac: Uint8Array.fromBase64(BEFORE_MAC_KEY.mac),
+  };
+  assert.deepEqual(
+    await s.unseal(sealed, { keyId: "key-1", version: 2 }),
+    new Uint8Array(32).fill(7),
+  );
+  keys.close();
+});
+
+Deno.test("closed root keys refuse to MAC: the derived MAC keys are wiped", async () => {
+  const keys = await RootKeys.derive(random(32), random(32));
+  const s = new Sealer(keys);
+  const sealed = await s.seal({ ...meta, usage: [...meta.usage] }, random(32));
+  keys.close();
+  keys.close();
+  await assert.rejects(s.seal({ ...meta, usage: [...meta.usage] }, random(32)), TypeError);
+  await assert.rejects(s.unseal(sealed, { keyId: "key-1", version: 2 }), TypeError);
+});

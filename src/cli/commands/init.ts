@@ -133,6 +133,7 @@ async function bootstrap(dir: string, printSecrets: boolean): Promise<Installati
       new TextEncoder().encode(JSON.stringify(jwks, null, 2) + "\n"),
     );
     const rootKeys = await RootKeys.derive(master.slice(), hmac.slice()); // wipes the copies
+    rootKeys.close(); // only its check values are needed here
     await writeCheckValues(dir, rootKeys.checkValues);
     const token = await mintToken(jwks, { sub: "admin", roles: ["Administrator"], ttl: 300 });
     const serveArgs = [
