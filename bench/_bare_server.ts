@@ -9,7 +9,10 @@
  *   decodes the base64, runs the one Web Crypto call under a non-extractable key made at
  *   start-up and answers base64 in JSON. Nothing a product request needs beyond that
  *   (authentication, RBAC, limits, metrics, security headers, the audit entry) is done,
- *   so no server built on Hono and Web Crypto can answer these requests for less CPU.
+ *   so no server built on Hono and Web Crypto can answer these requests for less CPU;
+ * - `POST /floor/create`: the floor of creating an EC-P256 key: parse the JSON body,
+ *   generate the pair and export its PKCS#8 (as the product must, to seal it), encrypt
+ *   that under an AES-GCM key and answer the public key; no MAC, no storage, no audit.
  *
  * Prints `listening on URL`.
  *
@@ -58,6 +61,20 @@ app.post("/floor/ec-sign", async (c) => {
     message,
   );
   return c.json({ signature: new Uint8Array(signature).toBase64() });
+});
+
+app.post("/floor/create", async (c) => {
+  const body = await c.req.json() as Record<string, unknown>;
+  if (typeof body.name !== "string") throw new TypeError("missing name");
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
+    "sign",
+  ]);
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  await crypto.subtle.encrypt({ name: "AES-GCM", iv }, aesKey, pkcs8);
+  pkcs8.fill(0);
+  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
+  return c.json({ name: body.name, public_key: spki.toBase64() });
 });
 
 const server = Deno.serve({

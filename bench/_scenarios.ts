@@ -77,6 +77,16 @@ export const SCENARIOS: readonly Scenario[] = [
     floorOf: "ec",
   },
   {
+    id: "floor-create",
+    label: "floor: Hono + Web Crypto P-256 keygen, PKCS#8 export, AES-GCM, nothing else",
+    kind: "bare",
+    method: "POST",
+    path: () => "/floor/create",
+    body: () => ({ name: "floor", algorithm: "EC-P256" }),
+    reference: "ecKeygen",
+    floorOf: "create",
+  },
+  {
     id: "readyz",
     label: "GET /readyz (no auth, no store)",
     kind: "open",
