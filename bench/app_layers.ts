@@ -118,7 +118,10 @@ try {
   const actor: Actor = { id: "bench", roles };
   const token = await inst.token("bench", roles);
   const env = { clientAddress: "127.0.0.1" };
-  const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+  const headers = {
+    "content-type": "application/json",
+    authorization: `Bearer ${token}`,
+  };
   const kib = crypto.getRandomValues(new Uint8Array(1024));
   const base64 = toBase64(kib);
   const keyOf = async (algorithm: "AES-256-GCM" | "HMAC-SHA256" | "EC-P256") =>
@@ -157,11 +160,14 @@ try {
     return c.json({ id: key.id, name: key.name, state: key.state }, 201);
   });
   const post = async (path: string, body: unknown, target: { fetch: typeof app.fetch } = app) => {
+    const text = JSON.stringify(body);
+    // Content-Length as a client sends it (a Request built here has none, and a body
+    // without one takes the body limit's chunked path).
     const res = await target.fetch(
       new Request(`http://127.0.0.1${path}`, {
         method: "POST",
-        headers,
-        body: JSON.stringify(body),
+        headers: { ...headers, "content-length": String(text.length) },
+        body: text,
       }),
       env,
     );
