@@ -26,11 +26,10 @@
  */
 
 import { sha256 } from "@noble/hashes/sha2.js";
-import { MacKey } from "../core/mac_key.ts";
+import { deriveMacKey, type MacKey } from "../core/mac_key.ts";
 import type { AuditEntry } from "../domain/audit_entry.ts";
 import { canonicalJson } from "../core/canonical_json.ts";
 import { fromHex, toHex, utf8 } from "../core/encoding.ts";
-import { wipe } from "../core/zeroize.ts";
 
 /** prev_hash of the first entry: 64 zeros. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -56,25 +55,7 @@ const ENTRY_PREFIX = lp(ENTRY_DOMAIN);
  */
 export async function deriveAuditMacKey(rawHmacKey: Uint8Array): Promise<MacKey> {
   if (rawHmacKey.length !== 32) throw new RangeError("The HMAC key must be 32 bytes");
-  const raw = new Uint8Array(rawHmacKey);
-  let ikm: CryptoKey;
-  try {
-    ikm = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveBits"]);
-  } finally {
-    wipe(raw);
-  }
-  const bits = new Uint8Array(
-    await crypto.subtle.deriveBits(
-      { name: "HKDF", hash: "SHA-384", salt: new Uint8Array(0), info: utf8(KDF_INFO) },
-      ikm,
-      384,
-    ),
-  );
-  try {
-    return MacKey.fromBytes(bits);
-  } finally {
-    wipe(bits);
-  }
+  return await deriveMacKey(rawHmacKey, KDF_INFO);
 }
 
 /** An entry's MAC and hash, from one encoding. */

@@ -20,6 +20,7 @@
 
 import { type _HMAC, hmac } from "@noble/hashes/hmac.js";
 import { sha384 } from "@noble/hashes/sha2.js";
+import { utf8 } from "./encoding.ts";
 import { timingSafeEqual, wipe } from "./zeroize.ts";
 
 /** Length of a MAC key and of each MAC, in bytes. */
@@ -77,5 +78,32 @@ export class MacKey {
     this.#closed = true;
     wipe(this.#key);
     this.#keyed.destroy();
+  }
+}
+
+/**
+ * Derives a MacKey from a raw root secret: HKDF-SHA-384 (empty salt, `info` label, 48
+ * bytes), the same bytes Web Crypto's `deriveKey` gives an HMAC-SHA-384 key of 384 bits.
+ * The caller keeps (and wipes) `raw`; the derived bytes are wiped once held.
+ */
+export async function deriveMacKey(raw: Uint8Array, info: string): Promise<MacKey> {
+  const copy = new Uint8Array(raw);
+  let ikm: CryptoKey;
+  try {
+    ikm = await crypto.subtle.importKey("raw", copy, "HKDF", false, ["deriveBits"]);
+  } finally {
+    wipe(copy);
+  }
+  const bits = new Uint8Array(
+    await crypto.subtle.deriveBits(
+      { name: "HKDF", hash: "SHA-384", salt: new Uint8Array(0), info: utf8(info) },
+      ikm,
+      MAC_KEY_BYTES * 8,
+    ),
+  );
+  try {
+    return MacKey.fromBytes(bits);
+  } finally {
+    wipe(bits);
   }
 }

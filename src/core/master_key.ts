@@ -11,7 +11,7 @@
 import { HsmError } from "../domain/errors.ts";
 import { toHex, utf8 } from "./encoding.ts";
 import { timingSafeEqual, wipe } from "./zeroize.ts";
-import { MAC_KEY_BYTES, MacKey } from "./mac_key.ts";
+import { deriveMacKey, type MacKey } from "./mac_key.ts";
 
 /** Purpose labels for HKDF; changing one invalidates everything sealed with it. */
 const INFO = {
@@ -42,25 +42,6 @@ export async function deriveKey(
     false,
     usages,
   );
-}
-
-/** Derives a 48-byte HMAC-SHA-384 key as `deriveKey` with `hmac384()` would, held as a MacKey. */
-async function deriveMacKey(raw: Uint8Array, info: string): Promise<MacKey> {
-  const base = await crypto.subtle.importKey("raw", raw as BufferSource, "HKDF", false, [
-    "deriveBits",
-  ]);
-  const bits = new Uint8Array(
-    await crypto.subtle.deriveBits(
-      { name: "HKDF", hash: "SHA-384", salt: new Uint8Array(0), info: utf8(info) },
-      base,
-      MAC_KEY_BYTES * 8,
-    ),
-  );
-  try {
-    return MacKey.fromBytes(bits);
-  } finally {
-    wipe(bits);
-  }
 }
 
 function hmac384(): HmacImportParams & { length: number } {
