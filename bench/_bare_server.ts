@@ -13,6 +13,8 @@
  * - `POST /floor/create`: the floor of creating an EC-P256 key: parse the JSON body,
  *   generate the pair and export its PKCS#8 (as the product must, to seal it), encrypt
  *   that under an AES-GCM key and answer the public key; no MAC, no storage, no audit.
+ *   The SPKI export of the answer is one Web Crypto call the product does not make when
+ *   it creates a key, so this floor sits slightly above the true one.
  *
  * Prints `listening on URL`.
  *

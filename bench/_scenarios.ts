@@ -78,7 +78,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     id: "floor-create",
-    label: "floor: Hono + Web Crypto P-256 keygen, PKCS#8 export, AES-GCM, nothing else",
+    label: "floor: Hono + Web Crypto P-256 keygen, PKCS#8 and SPKI export, AES-GCM",
     kind: "bare",
     method: "POST",
     path: () => "/floor/create",

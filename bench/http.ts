@@ -405,8 +405,8 @@ function renderReport(compare: Comparison | undefined, rss: { rss: number; peak:
       "key creation ≥ 2000 EC-P256 keys/s (SQLite; issue 12)",
       `${fmtRate(at("create"))} keys/s at ${TARGET} connections (best over the sweep ${
         fmtRate(best)
-      }); the stack's floor (Hono + Web Crypto keygen, PKCS#8 export and AES-GCM; no MAC, ` +
-      `storage or audit) ${fmtRate(at("floor-create"))} keys/s`,
+      }); the stack's floor (Hono + Web Crypto keygen, PKCS#8 and SPKI export, AES-GCM; ` +
+      `no MAC, storage or audit) ${fmtRate(at("floor-create"))} keys/s`,
       verdict(at("create") >= 2000),
     ]);
   }

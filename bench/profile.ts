@@ -269,6 +269,12 @@ if (!(await haveWrk())) {
   Deno.exit(2);
 }
 const s = scenario(values.scenario);
+if (s.kind === "bare") {
+  progress(
+    `${s.id} runs on bench:http's reference server, not on the product: profile another scenario`,
+  );
+  Deno.exit(2);
+}
 const connections = Number(values.connections);
 const seconds = Number(values.seconds);
 const inst = await makeInstallation("ferrohsm-profile-");

@@ -1,9 +1,9 @@
 /**
- * An HMAC-SHA-384 key under 48 bytes derived with HKDF-SHA-384 from the operator's HMAC
- * secret, computed synchronously with `@noble/hashes`: the audit MAC key (chain.ts
- * `deriveAuditMacKey`) and the root keys that authenticate sealed versions and records
- * (master_key.ts). A MAC costs no Web Crypto round trip (≈ 45 µs of CPU per call here,
- * two thirds of it on the calling thread) — issue 12. The MACs are byte-identical to
+ * An HMAC-SHA-384 key of 48 bytes, derived with HKDF-SHA-384 from the operator's HMAC
+ * secret and used synchronously through `@noble/hashes`: the audit MAC key (chain.ts
+ * `deriveAuditMacKey`) and the two root MAC keys that authenticate sealed versions and
+ * records (master_key.ts). A MAC then costs no Web Crypto round trip (≈ 45 µs of CPU per
+ * call here, about half of it on the calling thread) — issue 12. The MACs are byte-identical to
  * Web Crypto's HMAC-SHA-384 under the same key (tested), so data MAC'd before stays valid.
  *
  * Security caveats: unlike a non-extractable `CryptoKey`, the derived key lives in the

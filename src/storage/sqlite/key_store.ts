@@ -110,7 +110,7 @@ export class SqliteKeyStore implements KeyStore {
     assertSafeId(record.id);
     assertKeyRecord(record);
     assertSealedVersion(first, record.id);
-    this.#client();
+    this.#assertOpen();
     await this.#creates.submit({
       key: KEYS.row({ id: record.id, ...keyColumns(record) }),
       tags: Object.entries(record.tags).map(([tagKey, tagValue]) =>
@@ -338,13 +338,18 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   #db(): Database["db"] {
-    if (this.#closed) throw new HsmError("unavailable", "Key store is closed");
+    this.#assertOpen();
     return this.#database.db;
   }
 
   #client(): Database["client"] {
-    if (this.#closed) throw new HsmError("unavailable", "Key store is closed");
+    this.#assertOpen();
     return this.#database.client;
+  }
+
+  /** @throws HsmError("unavailable") once the store is closed */
+  #assertOpen(): void {
+    if (this.#closed) throw new HsmError("unavailable", "Key store is closed");
   }
 }
 
