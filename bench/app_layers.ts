@@ -175,31 +175,35 @@ try {
     await res.arrayBuffer();
   };
   let created = 0;
+  /** A scenario on one key: the service call, and `op` on the minimal and the product app. */
+  const keyOp = (
+    algorithm: "AES-256-GCM" | "HMAC-SHA256" | "EC-P256",
+    op: "encrypt" | "mac" | "sign",
+    field: "plaintext" | "message",
+    service: (id: string) => Promise<unknown>,
+  ) =>
+  async (): Promise<Ways> => {
+    const id = await keyOf(algorithm);
+    return {
+      service: () => service(id),
+      hono: () => post(`/${op}/${id}`, { [field]: base64 }, minimal),
+      app: () => post(`/api/v1/keys/${id}/${op}`, { [field]: base64 }),
+    };
+  };
   const scenarios: Record<string, () => Promise<Ways>> = {
-    aes: async () => {
-      const id = await keyOf("AES-256-GCM");
-      return {
-        service: () => services.crypto.encrypt(actor, id, kib),
-        hono: () => post(`/encrypt/${id}`, { plaintext: base64 }, minimal),
-        app: () => post(`/api/v1/keys/${id}/encrypt`, { plaintext: base64 }),
-      };
-    },
-    hmac: async () => {
-      const id = await keyOf("HMAC-SHA256");
-      return {
-        service: () => services.crypto.mac(actor, id, kib),
-        hono: () => post(`/mac/${id}`, { message: base64 }, minimal),
-        app: () => post(`/api/v1/keys/${id}/mac`, { message: base64 }),
-      };
-    },
-    ec: async () => {
-      const id = await keyOf("EC-P256");
-      return {
-        service: () => services.crypto.sign(actor, id, { data: kib, prehashed: false }),
-        hono: () => post(`/sign/${id}`, { message: base64 }, minimal),
-        app: () => post(`/api/v1/keys/${id}/sign`, { message: base64 }),
-      };
-    },
+    aes: keyOp(
+      "AES-256-GCM",
+      "encrypt",
+      "plaintext",
+      (id) => services.crypto.encrypt(actor, id, kib),
+    ),
+    hmac: keyOp("HMAC-SHA256", "mac", "message", (id) => services.crypto.mac(actor, id, kib)),
+    ec: keyOp(
+      "EC-P256",
+      "sign",
+      "message",
+      (id) => services.crypto.sign(actor, id, { data: kib, prehashed: false }),
+    ),
     create: () =>
       Promise.resolve({
         service: () =>
