@@ -4,7 +4,9 @@
  * is detected: a log that ends before the anchor's seq was truncated.
  *
  * The log writes the anchor only after a batch is durable, so the anchor never runs
- * ahead of the log (see `storage/file/anchor_store.ts` for how it is stored).
+ * ahead of the log, and at most every `anchorIntervalMs` (audit_log.ts), so it may lag
+ * the log by that long plus one write (see `storage/file/anchor_store.ts` for how it is
+ * stored).
  *
  * Security caveats: the MAC (HMAC-SHA-384 under the audit MAC key, domain separated
  * from entry MACs) stops forging an anchor, not replaying an older one. Whoever can

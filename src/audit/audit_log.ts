@@ -81,7 +81,23 @@ export interface AuditLogOptions {
   readonly onBatch?: ((size: number, latencyMs: number) => void) | undefined;
   /** The log's archived segments (verified before the live log by `verify()`). */
   readonly archive?: AuditArchiveStore | undefined;
+  /**
+   * Least time between the starts of two anchor writes, in ms (default
+   * DEFAULT_ANCHOR_INTERVAL_MS; 0 writes after every batch). Heads that arrive meanwhile
+   * are coalesced into the next write; `flush()` and `close()` still end with the last one.
+   */
+  readonly anchorIntervalMs?: number | undefined;
 }
+
+/**
+ * Default least interval between anchor writes. Each write of a file anchor is an open,
+ * a write, an fsync and a rename; written after every group commit it cost ≈ 40 µs of the
+ * event loop per request at EC-signing rates (issue 12). Spacing the writes lets the
+ * anchor lag the log by at most this long plus one write, which is how long the newest
+ * entries could be truncated unnoticed if the server is killed right then; the anchor
+ * never runs ahead of the log.
+ */
+export const DEFAULT_ANCHOR_INTERVAL_MS = 25;
 
 /** The last durable entry: its seq (0 when empty) and hash (GENESIS_HASH when empty). */
 export interface AuditHead {
@@ -126,11 +142,14 @@ export class AuditLog {
   readonly #anchor: AnchorStore | undefined;
   readonly #onBatch: ((size: number, latencyMs: number) => void) | undefined;
   readonly #archive: AuditArchiveStore | undefined;
+  readonly #anchorIntervalMs: number;
   #head: AuditHead;
   #queue: Pending[] = [];
   #draining: Promise<void> | undefined;
   #anchorWanted: AuditHead | undefined;
   #anchorWriting: Promise<void> | undefined;
+  /** When the last anchor write started (performance.now()). */
+  #lastAnchorAt = -Infinity;
   #closed = false;
   #stats = {
     appended: 0,
@@ -156,6 +175,7 @@ export class AuditLog {
     this.#anchor = options.anchor;
     this.#onBatch = options.onBatch;
     this.#archive = options.archive;
+    this.#anchorIntervalMs = options.anchorIntervalMs ?? DEFAULT_ANCHOR_INTERVAL_MS;
   }
 
   /**
@@ -169,6 +189,10 @@ export class AuditLog {
   ): Promise<AuditLog> {
     const maxBatch = options.maxBatch ?? 512;
     if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) throw new RangeError("Invalid maxBatch");
+    const interval = options.anchorIntervalMs ?? DEFAULT_ANCHOR_INTERVAL_MS;
+    if (!Number.isFinite(interval) || interval < 0) {
+      throw new RangeError("Invalid anchorIntervalMs");
+    }
     let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
     // The anchor first: another writer sharing the store may append meanwhile, and a log
     // read after its anchor is never shorter than the anchor says.
@@ -361,8 +385,13 @@ export class AuditLog {
     this.#anchorWanted = this.#head;
     this.#anchorWriting ??= (async () => {
       try {
-        for (let h = this.#anchorWanted; h !== undefined; h = this.#anchorWanted) {
+        while (this.#anchorWanted !== undefined) {
+          // Heads that arrive while this waits are coalesced: the write takes the newest.
+          const wait = this.#lastAnchorAt + this.#anchorIntervalMs - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          const h = this.#anchorWanted;
           this.#anchorWanted = undefined;
+          this.#lastAnchorAt = performance.now();
           try {
             await store.write(signAnchor(this.#macKey, h.seq, h.hash));
           } catch {

@@ -145,6 +145,60 @@ Deno.test("reopening continues the chain", async () => {
   await log.close();
 });
 
+Deno.test("anchor writes are spaced by anchorIntervalMs, coalesced to the newest head, and flush ends on the last", async () => {
+  const store = new MemoryAuditStore();
+  const key = await testMacKey();
+  const writes: { seq: number; at: number }[] = [];
+  const anchor = new MemoryAnchorStore();
+  const recording = {
+    read: () => anchor.read(),
+    write(record: NonNullable<MemoryAnchorStore["record"]>) {
+      writes.push({ seq: record.seq, at: performance.now() });
+      return anchor.write(record);
+    },
+  };
+  const log = await AuditLog.open(store, key, { anchor: recording, anchorIntervalMs: 40 });
+  writes.length = 0; // the genesis anchor of a new log
+  // 20 batches, one after the other (each append awaited: one batch each).
+  for (let i = 1; i <= 20; i++) await log.append(sample(i));
+  await log.flush();
+  assert.equal(anchor.record?.seq, 20);
+  assert.equal(anchor.record?.hash, log.head().hash);
+  assert.ok(writes.length < 20, `${writes.length} anchor writes for 20 batches`);
+  assert.ok(writes.length >= 1);
+  for (let i = 1; i < writes.length; i++) {
+    assert.ok((writes[i] as { at: number }).at - (writes[i - 1] as { at: number }).at >= 39);
+    assert.ok((writes[i] as { seq: number }).seq > (writes[i - 1] as { seq: number }).seq);
+  }
+  await log.close();
+});
+
+Deno.test("anchorIntervalMs 0 writes the anchor after every batch; a negative interval is refused", async () => {
+  const store = new MemoryAuditStore();
+  const key = await testMacKey();
+  const anchor = new MemoryAnchorStore();
+  let writes = 0;
+  const counting = {
+    read: () => anchor.read(),
+    write(record: NonNullable<MemoryAnchorStore["record"]>) {
+      writes++;
+      return anchor.write(record);
+    },
+  };
+  const log = await AuditLog.open(store, key, { anchor: counting, anchorIntervalMs: 0 });
+  writes = 0;
+  for (let i = 1; i <= 5; i++) {
+    await log.append(sample(i));
+    await log.flush();
+  }
+  assert.equal(writes, 5);
+  await log.close();
+  await assert.rejects(
+    AuditLog.open(new MemoryAuditStore(), key, { anchorIntervalMs: -1 }),
+    RangeError,
+  );
+});
+
 Deno.test("the anchor follows the head after each batch", async () => {
   const store = new MemoryAuditStore();
   const key = await testMacKey();
