@@ -91,8 +91,8 @@ export interface AuditLogOptions {
 
 /**
  * Default least interval between anchor writes. Each write of a file anchor is an open,
- * a write, an fsync and a rename; written after every group commit it cost ≈ 40 µs of the
- * event loop per request at EC-signing rates (issue 12). Spacing the writes lets the
+ * a write, an fsync and a rename; written after every group commit, those operations were
+ * among the event loop's top functions at signing rates (issue 12). Spacing the writes lets the
  * anchor lag the log by at most this long plus one write, which is how long the newest
  * entries could be truncated unnoticed if the server is killed right then; the anchor
  * never runs ahead of the log.
