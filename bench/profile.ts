@@ -222,6 +222,32 @@ interface HeapNode {
  * and by our functions including their callees. Bytes allocated drive the garbage
  * collector's work on the main thread and on V8's helper threads.
  */
+/**
+ * Prints the CPU each server thread spent between two samples (`sampleThreads`), per
+ * request and in cores, after `headline` and the total per request.
+ */
+function reportThreads(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  requests: number,
+  seconds: number,
+  headline: string,
+): void {
+  const rows = [...after].map(([name, us]) => [name, us - (before.get(name) ?? 0)] as const)
+    .filter(([, us]) => us > 0).sort((a, b) => b[1] - a[1]);
+  const total = rows.reduce((n, [, us]) => n + us, 0);
+  printLine(
+    `${headline} ${(total / requests).toFixed(0)} µs of CPU per request (threads grouped by ` +
+      `name; ${(total / 1e6 / seconds).toFixed(2)} cores).`,
+  );
+  printLine("");
+  printLine(markdownTable(
+    ["thread", "cores", "µs/request"],
+    rows.map(([name, us]) => [name, (us / 1e6 / seconds).toFixed(2), (us / requests).toFixed(1)]),
+    new Set([1, 2]),
+  ));
+}
+
 function reportAllocations(root: HeapNode, requests: number, headline: string): void {
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
@@ -313,24 +339,14 @@ try {
     const before = await sampleThreads(server.serverPid);
     const result = await drive();
     const after = await sampleThreads(server.serverPid);
-    const rows = [...after].map(([name, us]) => [name, us - (before.get(name) ?? 0)] as const)
-      .filter(([, us]) => us > 0).sort((a, b) => b[1] - a[1]);
-    const total = rows.reduce((n, [, us]) => n + us, 0);
-    printLine(
+    reportThreads(
+      before,
+      after,
+      result.requests,
+      seconds,
       `Server threads during \`${s.label}\` at ${connections} connections for ${seconds} s: ` +
-        `${fmtRate(result.rps)} req/s; ${(total / result.requests).toFixed(0)} µs of CPU per ` +
-        `request (threads grouped by name; ${(total / 1e6 / seconds).toFixed(2)} cores).`,
+        `${fmtRate(result.rps)} req/s;`,
     );
-    printLine("");
-    printLine(markdownTable(
-      ["thread", "cores", "µs/request"],
-      rows.map(([name, us]) => [
-        name,
-        (us / 1e6 / seconds).toFixed(2),
-        (us / result.requests).toFixed(1),
-      ]),
-      new Set([1, 2]),
-    ));
   } else {
     const session = await inspector(inspectorUrl(server.stderr()));
     if (values.allocations) {
